@@ -1,0 +1,33 @@
+# mmassets: `make run` builds the whole graph on the sample profile; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= data
+HOST ?= 127.0.0.1
+PORT ?= 3000
+export HF_HUB_OFFLINE ?= 1
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+
+.PHONY: install run ui test clean
+
+$(BIN)/mmassets: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import mmassets, torch, dagster" && touch $@
+
+install: $(BIN)/mmassets
+
+run: install
+	$(BIN)/mmassets build --profile sample --data-dir $(DATA_DIR)
+
+ui: install
+	mkdir -p $(DATA_DIR)/dagster_home && touch $(DATA_DIR)/dagster_home/dagster.yaml
+	DAGSTER_HOME=$(abspath $(DATA_DIR))/dagster_home MMASSETS_DATA_DIR=$(abspath $(DATA_DIR)) \
+		$(BIN)/dagster dev -w workspace.yaml --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(DATA_DIR)

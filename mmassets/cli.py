@@ -1,0 +1,45 @@
+"""``mmassets build``: materialize a selection of the graph with all partitions and checks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from mmassets.settings import PROFILES, Settings
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="mmassets", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="materialize assets (all partitions, with checks) and summarize")
+    build.add_argument("--select", default="*",
+                       help="Dagster asset selection, e.g. 'group:train', 'key:\"eval/coco_karpathy\"+' (default: everything)")
+    build.add_argument("--profile", choices=PROFILES, help="sample (default) or production")
+    build.add_argument("--raw-dir", help="raw root in the upstream layout (env MMASSETS_RAW_DIR)")
+    build.add_argument("--data-dir", help="where assets, exports and the Dagster instance go (env MMASSETS_DATA_DIR, default ./data)")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env(profile=args.profile, raw_dir=args.raw_dir, data_dir=args.data_dir)
+    os.environ.update(settings.as_env())
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+    from mmassets.definitions import build_definitions
+    from mmassets.runner import build, instance_for
+
+    instance = instance_for(settings.data_dir)
+    print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}")
+    report = build(build_definitions(settings), instance, args.select)
+    print()
+    print(report.summary())
+    print(f"\nexports: {settings.data_dir / 'exports'}")
+    print(f"UI: `make ui` (dagster dev on 127.0.0.1, DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

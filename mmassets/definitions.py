@@ -1,0 +1,29 @@
+"""The Dagster Definitions of mmassets, assembled from ``mmassets.defs``; settings from the
+environment (see ``mmassets.settings``). ``dagster dev -w workspace.yaml`` loads ``defs``."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from mmassets.defs import english, eval, raw, train, translated
+from mmassets.defs.io import ParquetIOManager
+from mmassets.defs.resources import DataFolders, LanguageMix, NLLBTranslator
+from mmassets.settings import Settings
+
+LAYERS = (raw, english, translated, train, eval)
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    data_dir = str(settings.data_dir)
+    return dg.Definitions(
+        assets=[a for layer in LAYERS for a in dg.load_assets_from_modules([layer])],
+        resources={
+            "folders": DataFolders(profile=settings.profile, raw_dir=str(settings.raw_dir), data_dir=data_dir),
+            "translator": NLLBTranslator(model=settings.translator_model, cache_dir=data_dir),
+            "mix": LanguageMix(seed=settings.seed),
+            "io_manager": ParquetIOManager(base_dir=data_dir),
+        },
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,57 @@
+"""Storage of asset values: one Parquet file per asset, or per partition, written atomically.
+
+``<data_dir>/assets/<asset key path>.parquet`` or ``<data_dir>/assets/<asset key path>/<partition>.parquet``.
+A partitioned asset that materializes several partitions in one step returns ``{partition: frame}``;
+a downstream asset that reads several partitions gets them concatenated in partition order.
+"""
+
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from mmassets.files import atomic_path
+
+
+class ParquetIOManager(dg.ConfigurableIOManager):
+    base_dir: str
+
+    def _path(self, key: dg.AssetKey, partition: str | None = None) -> Path:
+        base = Path(self.base_dir, "assets", *key.path)
+        return base / f"{partition}.parquet" if partition is not None else base.with_suffix(".parquet")
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | dict[str, pd.DataFrame]) -> None:
+        if obj is None:
+            return
+        if context.has_asset_partitions:
+            keys = list(context.asset_partition_keys)
+            if not isinstance(obj, dict) or set(obj) != set(keys):
+                raise TypeError(f"{context.asset_key.to_user_string()}: a partitioned asset must return "
+                                f"{{partition: DataFrame}} for exactly the partitions {keys}")
+            for key in keys:
+                self._write(obj[key], self._path(context.asset_key, key))
+        else:
+            self._write(obj, self._path(context.asset_key))
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        key = context.asset_key
+        if not context.has_asset_partitions:
+            return self._read(self._path(key), key)
+        frames = [self._read(self._path(key, p), key, p) for p in context.asset_partition_keys]
+        frames = [f for f in frames if len(f.columns)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @staticmethod
+    def _write(frame: pd.DataFrame, path: Path) -> None:
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{path}: expected a pandas DataFrame, got {type(frame).__name__}")
+        with atomic_path(path) as tmp:
+            frame.to_parquet(tmp, index=False)
+
+    @staticmethod
+    def _read(path: Path, key: dg.AssetKey, partition: str | None = None) -> pd.DataFrame:
+        if not path.exists():
+            what = key.to_user_string() + (f" partition {partition!r}" if partition else "")
+            raise FileNotFoundError(f"{what} has not been materialized (no {path})")
+        return pd.read_parquet(path)

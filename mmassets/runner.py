@@ -1,0 +1,183 @@
+"""Materialize a selection of the graph with all its partitions and checks, in few runs.
+
+Assets are grouped into stages in dependency order; a stage holds assets that share one
+partitions definition and runs as one in-process run over the whole partition range (assets with
+a single-run backfill policy take the range in one step, so a model loads once). An asset whose
+step fails or whose blocking check fails stops everything downstream of it; the rest still runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+
+INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
+@dataclass
+class AssetReport:
+    key: str
+    partitions: int = 0
+    partitions_total: int | None = None
+    rows: int | None = None
+    checks_passed: int = 0
+    checks_failed: list[str] = field(default_factory=list)
+    blocking_failed: bool = False
+    error: str | None = None
+    skipped_because: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (self.error or self.skipped_because or self.blocking_failed) and self.partitions > 0
+
+
+@dataclass
+class BuildReport:
+    assets: dict[str, AssetReport]
+    runs: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return all(a.ok for a in self.assets.values())
+
+    def summary(self) -> str:
+        rows = [("asset", "partitions", "rows", "checks", "status")]
+        for a in self.assets.values():
+            parts = "-" if a.partitions_total is None else f"{a.partitions}/{a.partitions_total}"
+            checks = f"{a.checks_passed} passed" + (f", {len(a.checks_failed)} failed" if a.checks_failed else "")
+            status = ("skipped: " + a.skipped_because if a.skipped_because else "FAILED" if a.error
+                      else "blocked by check" if a.blocking_failed else "ok")
+            rows.append((a.key, parts, "-" if a.rows is None else f"{a.rows:,}", checks, status))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        failures = [f"  {a.key}: {a.error}" for a in self.assets.values() if a.error]
+        failures += [f"  {a.key}: check {c} failed" for a in self.assets.values() for c in a.checks_failed]
+        n_ok = sum(a.ok for a in self.assets.values())
+        lines.append(f"\n{n_ok}/{len(self.assets)} assets materialized in {len(self.runs)} runs; "
+                     f"{sum(len(a.checks_failed) for a in self.assets.values())} failed checks")
+        if failures:
+            lines += ["failures:", *failures]
+        return "\n".join(lines)
+
+
+def _partition_keys(graph, key: dg.AssetKey) -> tuple[str, ...] | None:
+    pdef = graph.get(key).partitions_def
+    return None if pdef is None else tuple(pdef.get_partition_keys())
+
+
+def plan_stages(defs: dg.Definitions, selection: str) -> list[list[dg.AssetKey]]:
+    """Selected assets in dependency order, grouped into runs by partitions definition."""
+    graph = defs.resolve_asset_graph()
+    selected = dg.AssetSelection.from_string(selection).resolve(graph)
+    remaining = [k for k in graph.toposorted_asset_keys if k in selected and graph.get(k).is_materializable]
+    stages: list[list[dg.AssetKey]] = []
+    done: set[dg.AssetKey] = set()
+    while remaining:
+        partitions = _partition_keys(graph, remaining[0])
+        stage: list[dg.AssetKey] = []
+        for key in remaining:
+            upstream = graph.get(key).parent_keys & selected
+            if _partition_keys(graph, key) == partitions and upstream <= done | set(stage):
+                stage.append(key)
+        stages.append(stage)
+        done |= set(stage)
+        remaining = [k for k in remaining if k not in done]
+    return stages
+
+
+def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "*",
+          log: Callable[[str], None] = print, log_level: str = "INFO") -> BuildReport:
+    graph = defs.resolve_asset_graph()
+    job = defs.resolve_implicit_global_asset_job_def()
+    stages = plan_stages(defs, selection)
+    reports = {k: AssetReport(k.to_user_string()) for stage in stages for k in stage}
+    stopped: dict[dg.AssetKey, str] = {}
+    runs = []
+    for stage in stages:
+        runnable = []
+        for key in stage:
+            report = reports[key]
+            partitions = _partition_keys(graph, key)
+            report.partitions_total = None if partitions is None else len(partitions)
+            bad_parent = next((p for p in sorted(graph.get(key).parent_keys) if p in stopped), None)
+            if bad_parent is not None:
+                report.skipped_because = f"{bad_parent.to_user_string()} {stopped[bad_parent]}"
+                stopped[key] = "was skipped"
+            else:
+                runnable.append(key)
+        if not runnable:
+            continue
+        partitions = _partition_keys(graph, runnable[0])
+        tags = {} if partitions is None else {ASSET_PARTITION_RANGE_START_TAG: partitions[0],
+                                              ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
+        names = ", ".join(k.to_user_string() for k in runnable)
+        log(f"run {len(runs) + 1}: {names}" + (f" over {len(partitions)} partitions" if partitions else ""))
+        result = job.execute_in_process(instance=instance, asset_selection=runnable, tags=tags, raise_on_error=False,
+                                        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+        runs.append(result.run_id)
+        _collect(result, {k: reports[k] for k in runnable}, stopped, {k: graph.get(k).parent_keys for k in runnable})
+    return BuildReport({r.key: r for r in reports.values()}, runs)
+
+
+def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, AssetReport],
+             stopped: dict[dg.AssetKey, str], parents: dict[dg.AssetKey, set[dg.AssetKey]]) -> None:
+    """Fill the reports of one run's assets (in dependency order) from its events."""
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        report = reports.get(mat.asset_key)
+        if report is None:
+            continue
+        report.partitions += 1
+        rows = mat.metadata.get("dagster/row_count")
+        if rows is not None:
+            report.rows = int(rows.value)
+    for evaluation in result.get_asset_check_evaluations():
+        report = reports.get(evaluation.asset_key)
+        if report is None:
+            continue
+        if evaluation.passed:
+            report.checks_passed += 1
+        else:
+            report.checks_failed.append(evaluation.check_name)
+            report.blocking_failed |= bool(evaluation.blocking)
+    failures = {e.step_key: e.event_specific_data.error for e in result.get_step_failure_events()}
+    for key, report in reports.items():
+        step = next((s for s in failures if s == "__".join(key.path)), None)
+        if report.blocking_failed:
+            stopped[key] = "failed a blocking check"
+        elif step is not None:
+            error = failures[step]
+            cause = error.cause or error
+            report.error = f"{cause.cls_name}: {cause.message.strip()}"
+            stopped[key] = "failed"
+        elif report.partitions == 0:
+            parent = next((p for p in sorted(parents[key]) if p in stopped), None)
+            if parent is not None:
+                report.skipped_because = f"{parent.to_user_string()} {stopped[parent]}"
+            else:
+                report.error = "not materialized"
+            stopped[key] = "was not materialized"
+
+
+def instance_for(data_dir: Path) -> dg.DagsterInstance:
+    """``$DAGSTER_HOME``'s instance when set, else a persistent one in ``<data_dir>/dagster_home``
+    (the one ``make ui`` opens, so the UI shows the runs of ``mmassets build``)."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    home = Path(data_dir) / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def selection_keys(stages: Sequence[Sequence[dg.AssetKey]]) -> list[str]:
+    return [k.to_user_string() for stage in stages for k in stage]

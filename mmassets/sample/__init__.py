@@ -1,0 +1,78 @@
+"""Generators for the sample profile: tiny deterministic copies of every raw dataset in its real upstream format."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from mmassets.sample.coco import write_coco
+
+SAMPLE_VERSION = 1
+MARKER_NAME = ".mmassets-sample.json"
+
+#: One ``(raw_dir, seed) -> None`` writer per dataset, run in order.
+GENERATORS: list[Callable[[Path, int], None]] = [
+    write_coco,
+]
+
+__all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "ensure_sample_raw"]
+
+
+def _marker_payload(seed: int) -> dict[str, object]:
+    return {"generator": "mmassets.sample", "version": SAMPLE_VERSION, "seed": seed}
+
+
+def _has_valid_marker(raw_dir: Path, seed: int) -> bool:
+    try:
+        marker = json.loads((raw_dir / MARKER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(marker, dict) and marker.get("version") == SAMPLE_VERSION and marker.get("seed") == seed
+
+
+def _remove(path: Path) -> None:
+    """Delete whatever is at ``path`` (folder, file or link); a missing path is fine."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def ensure_sample_raw(raw_dir: Path, *, seed: int = 0) -> Path:
+    """Make sure a complete sample raw root for ``seed`` exists at ``raw_dir``; return it.
+
+    A marker written last (``.mmassets-sample.json``, holding the generator version and
+    seed) means the root is complete. Without a valid marker, everything is generated into
+    a temporary sibling folder that is then renamed into place, replacing whatever was at
+    ``raw_dir``. If another process puts a valid root there first, its copy is kept.
+    """
+    raw_dir = Path(raw_dir)
+    if _has_valid_marker(raw_dir, seed):
+        return raw_dir
+    raw_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=raw_dir.parent, prefix=".tmp-sample-"))
+    try:
+        for generate in GENERATORS:
+            generate(tmp, seed)
+        (tmp / MARKER_NAME).write_text(json.dumps(_marker_payload(seed), sort_keys=True) + "\n", encoding="utf-8")
+        if _has_valid_marker(raw_dir, seed):
+            shutil.rmtree(tmp)
+            return raw_dir
+        _remove(raw_dir)
+        try:
+            os.rename(tmp, raw_dir)
+        except OSError:
+            if not _has_valid_marker(raw_dir, seed):
+                raise
+            shutil.rmtree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return raw_dir

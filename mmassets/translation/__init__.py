@@ -1,0 +1,1 @@
+"""Machine translation of captions: the NLLB backend and a tiny offline NLLB-shaped model for tests."""

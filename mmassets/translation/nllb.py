@@ -1,0 +1,334 @@
+"""Plain NLLB translation backend: load a model once, translate lists of texts in batches.
+
+This is the straightforward (non-optimised) path: batches are taken in input order,
+decoding is greedy by default and deterministic on CPU. It knows nothing about
+Dagster; the Dagster resource calls :func:`load_cached` so each process loads a
+model once.
+
+Importing this module does not import torch or transformers; they are imported
+inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mmassets.translation.tiny_model import TINY_MODEL_NAME, is_tiny_model_dir
+
+if TYPE_CHECKING:
+    import torch
+
+DEFAULT_MODEL = "facebook/nllb-200-distilled-1.3B"
+"""Hub name of the model used when none is configured."""
+
+MAX_SOURCE_TOKENS = 512
+"""Source texts are truncated to at most this many tokens (or the tokenizer's limit, if lower)."""
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` after each batch."""
+
+_DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+}
+
+_WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+def resolve_device(device: str) -> str:
+    """Turn a device setting into a torch device string; ``"auto"`` picks CUDA when available."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(torch.device(device))
+
+
+def resolve_dtype(dtype: str, device: str) -> torch.dtype:
+    """Turn a dtype setting into a ``torch.dtype``; ``"auto"`` is bfloat16 on CUDA, float32 elsewhere."""
+    import torch
+
+    if dtype == "auto":
+        return torch.bfloat16 if resolve_device(device).startswith("cuda") else torch.float32
+    try:
+        return getattr(torch, _DTYPES[dtype])
+    except KeyError:
+        choices = ", ".join(["auto", *_DTYPES])
+        raise ValueError(f"unknown dtype {dtype!r}; expected one of: {choices}") from None
+
+
+def local_model_identity(folder: Path) -> str:
+    """Identify a model folder by a hash of its ``config.json`` and weight files.
+
+    The result looks like ``"tiny:<folder name>:<hash16>"`` for a folder made by
+    :func:`~mmassets.translation.tiny_model.build_tiny_nllb`, else
+    ``"local:<folder name>:<hash16>"``. Two folders with the same files get the same hash.
+    """
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    files = [folder / "config.json", *_weight_files(folder)]
+    for path in files:
+        digest.update(path.name.encode("utf-8") + b"\0")
+        _hash_file(path, digest)
+    kind = "tiny" if is_tiny_model_dir(folder) else "local"
+    return f"{kind}:{folder.name}:{digest.hexdigest()[:16]}"
+
+
+def _weight_files(folder: Path) -> list[Path]:
+    """The weight files of a model folder (safetensors or PyTorch ``.bin``, any sharding), sorted."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
+
+
+def _hash_file(path: Path, digest: Any, chunk_size: int = 1 << 20) -> None:
+    """Feed a file's bytes into ``digest`` in chunks (weight files can be gigabytes)."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+
+
+class NLLBModel:
+    """An NLLB (M2M100-architecture) tokenizer and model, ready to translate.
+
+    Build one with :meth:`load` (or :func:`load_cached`); the constructor just stores
+    already-loaded parts. ``name`` is the hub name or local folder it came from.
+    """
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        model: Any,
+        *,
+        name: str,
+        revision: str | None,
+        device: str,
+        dtype: torch.dtype,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+        self.name = name
+        self.revision = revision
+        self.device = device
+        self.dtype = dtype
+        self._identity: str | None = None
+        # The tokenizer's source language is mutable state: set and use it under a lock.
+        self._tokenizer_lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        model: str = DEFAULT_MODEL,
+        *,
+        revision: str | None = None,
+        device: str = "auto",
+        dtype: str = "auto",
+        cache_dir: str | None = None,
+    ) -> NLLBModel:
+        """Load tokenizer and model from a hub name or a local folder, in eval mode on ``device``.
+
+        ``revision`` and ``cache_dir`` are passed to ``from_pretrained`` (hub names only
+        use them). For the tiny test model, build it with ``build_tiny_nllb`` and pass its folder.
+        """
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        name = os.fspath(model)
+        if name == TINY_MODEL_NAME:
+            raise ValueError(
+                f"{TINY_MODEL_NAME!r} is a placeholder: build it with "
+                "mmassets.translation.tiny_model.build_tiny_nllb() and load that folder"
+            )
+        resolved_device = resolve_device(device)
+        torch_dtype = resolve_dtype(dtype, resolved_device)
+        tokenizer = AutoTokenizer.from_pretrained(name, revision=revision, cache_dir=cache_dir)
+        network = AutoModelForSeq2SeqLM.from_pretrained(
+            name, revision=revision, cache_dir=cache_dir, dtype=torch_dtype
+        )
+        network.to(device=resolved_device, dtype=torch_dtype).eval()
+        return cls(
+            tokenizer,
+            network,
+            name=name,
+            revision=revision,
+            device=resolved_device,
+            dtype=torch_dtype,
+        )
+
+    @property
+    def identity(self) -> str:
+        """A stable string naming exactly which model this is (keys a translation memory).
+
+        ``"<hub name>@<revision or 'main'>"`` for hub models; for a local folder, a
+        content hash (see :func:`local_model_identity`), computed once.
+        """
+        if self._identity is None:
+            folder = Path(self.name)
+            if folder.is_dir():
+                self._identity = local_model_identity(folder)
+            else:
+                self._identity = f"{self.name}@{self.revision or 'main'}"
+        return self._identity
+
+    @property
+    def max_source_tokens(self) -> int:
+        """Longest source (in tokens) fed to the model; longer texts are truncated."""
+        return min(int(self.tokenizer.model_max_length), MAX_SOURCE_TOKENS)
+
+    def lang_token_id(self, code: str) -> int:
+        """The token id of an NLLB language code such as ``"deu_Latn"``.
+
+        Raises ValueError for a code the tokenizer does not know (transformers would
+        silently return the unknown-token id).
+        """
+        token_id = self.tokenizer.convert_tokens_to_ids(code)
+        if token_id is None or token_id == self.tokenizer.unk_token_id:
+            raise ValueError(
+                f"{code!r} is not an NLLB language code known to this tokenizer "
+                f"(model {self.name!r})"
+            )
+        return int(token_id)
+
+    def translate(
+        self,
+        texts: Sequence[str],
+        src_lang: str,
+        tgt_lang: str,
+        *,
+        batch_size: int = 32,
+        max_new_tokens: int | None = None,
+        num_beams: int = 1,
+        max_length_ratio: float = 2.0,
+        length_margin: int = 10,
+        progress: ProgressCallback | None = None,
+    ) -> list[str]:
+        """Translate ``texts`` from ``src_lang`` to ``tgt_lang`` (NLLB codes), one output per input.
+
+        Texts are processed in input order, ``batch_size`` at a time. ``max_new_tokens``
+        bounds each generated output; when None it is
+        ``int(max_length_ratio * longest source in the batch) + length_margin`` tokens,
+        which stops runaway repetitions. ``progress(done, total)`` is called after each batch.
+        """
+        if isinstance(texts, str):
+            raise TypeError("texts must be a sequence of strings, not a single string")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        items = list(texts)
+        self.lang_token_id(src_lang)
+        forced_bos = self.lang_token_id(tgt_lang)
+        results: list[str] = []
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            results.extend(
+                self._translate_batch(
+                    batch,
+                    src_lang,
+                    forced_bos,
+                    max_new_tokens=max_new_tokens,
+                    num_beams=num_beams,
+                    max_length_ratio=max_length_ratio,
+                    length_margin=length_margin,
+                )
+            )
+            if progress is not None:
+                progress(len(results), len(items))
+        return results
+
+    def encode(self, texts: Sequence[str], src_lang: str) -> dict[str, Any]:
+        """Tokenize ``texts`` as ``src_lang`` into padded, truncated tensors on the model's device."""
+        with self._tokenizer_lock:
+            self.tokenizer.src_lang = src_lang
+            batch = self.tokenizer(
+                list(texts),
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+                max_length=self.max_source_tokens,
+            )
+        return {key: value.to(self.device) for key, value in batch.items()}
+
+    def _translate_batch(
+        self,
+        texts: list[str],
+        src_lang: str,
+        forced_bos: int,
+        *,
+        max_new_tokens: int | None,
+        num_beams: int,
+        max_length_ratio: float,
+        length_margin: int,
+    ) -> list[str]:
+        """Generate and decode translations for one batch."""
+        import torch
+
+        batch = self.encode(texts, src_lang)
+        if max_new_tokens is None:
+            longest = int(batch["attention_mask"].sum(dim=1).max())
+            max_new_tokens = int(max_length_ratio * longest) + length_margin
+        with torch.inference_mode():
+            generated = self.model.generate(
+                **batch,
+                forced_bos_token_id=forced_bos,
+                num_beams=num_beams,
+                do_sample=False,
+                max_new_tokens=max_new_tokens,
+                # NLLB checkpoints set max_length=200; clearing it silences the
+                # "both max_new_tokens and max_length" warning on every batch.
+                max_length=None,
+            )
+        decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
+        return [text.strip() for text in decoded]
+
+
+_CACHE: dict[tuple[str, str | None, str, str, str | None], NLLBModel] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_cached(
+    model: str = DEFAULT_MODEL,
+    *,
+    revision: str | None = None,
+    device: str = "auto",
+    dtype: str = "auto",
+    cache_dir: str | None = None,
+) -> NLLBModel:
+    """Return this process's :class:`NLLBModel` for these settings, loading it on first use.
+
+    Settings that resolve to the same thing (``device="auto"`` vs ``"cpu"`` on a CPU
+    machine, a relative vs absolute folder path) share one loaded model.
+    """
+    resolved_device = resolve_device(device)
+    key = (
+        _cache_name(model),
+        revision,
+        resolved_device,
+        str(resolve_dtype(dtype, resolved_device)),
+        cache_dir,
+    )
+    with _CACHE_LOCK:
+        loaded = _CACHE.get(key)
+        if loaded is None:
+            loaded = NLLBModel.load(
+                model, revision=revision, device=resolved_device, dtype=dtype, cache_dir=cache_dir
+            )
+            _CACHE[key] = loaded
+        return loaded
+
+
+def clear_cache() -> None:
+    """Forget every model loaded by :func:`load_cached` (for tests, or to free memory)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _cache_name(model: str) -> str:
+    """Normalise a model name for the cache key: absolute path for a local folder."""
+    name = os.fspath(model)
+    path = Path(name)
+    return str(path.resolve()) if path.is_dir() else name

@@ -1,0 +1,58 @@
+"""`mmassets build` on broken or missing raw files: a clear error, nothing downstream, no export."""
+
+import json
+
+from mmassets.sample.coco import write_coco
+
+from test_build_sample import run_build
+
+
+def production_args(raw_dir):
+    return ["--profile", "production", "--raw-dir", str(raw_dir)]
+
+
+def test_record_missing_a_field_fails_the_raw_asset_and_stops_everything_downstream(tmp_path):
+    raw = tmp_path / "raw"
+    write_coco(raw)
+    path = raw / "coco" / "dataset_coco.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["images"][3]["sentences"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    code, out = run_build(tmp_path / "data", *production_args(raw))
+
+    assert code == 1
+    assert f"{path}, images[3], field 'sentences': field missing" in out
+    for asset in ("english/coco_captions", "translated/coco_captions", "train/coco_captions",
+                  "train/task_mix", "eval/coco_karpathy"):
+        line = next(l for l in out.splitlines() if l.startswith(asset + " "))
+        assert "skipped: raw/coco_karpathy failed" in line or "skipped:" in line, line
+    exports = tmp_path / "data" / "exports"
+    assert not exports.exists() or not any(p.is_file() for p in exports.rglob("*"))
+
+
+def test_truncated_raw_file_names_the_file(tmp_path):
+    raw = tmp_path / "raw"
+    write_coco(raw)
+    path = raw / "coco" / "dataset_coco.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: len(text) // 2], encoding="utf-8")
+
+    code, out = run_build(tmp_path / "data", *production_args(raw), "--select", "group:raw")
+
+    assert code == 1
+    assert f"{path}: not valid JSON" in out
+
+
+def test_missing_raw_file_says_where_to_get_it(tmp_path):
+    code, out = run_build(tmp_path / "data", *production_args(tmp_path / "empty"), "--select", "group:raw")
+    assert code == 1
+    assert "raw file not found" in out and "dataset_coco.json" in out and "Karpathy" in out
+
+
+def test_selection_builds_only_what_is_selected(tmp_path):
+    code, out = run_build(tmp_path / "data", "--select", 'group:raw or key:"eval/coco_karpathy"')
+    assert code == 0, out
+    assert "2/2 assets materialized in 1 runs" in out
+    assert (tmp_path / "data/exports/eval/coco_karpathy/val/en.coco.json").is_file()
+    assert not (tmp_path / "data/exports/train").exists()
