@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from fractions import Fraction
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -106,10 +107,11 @@ def largest_remainder_counts(n: int, shares: Mapping[str, float]) -> dict[str, i
     """
     if n < 0:
         raise ValueError("n must be >= 0")
-    total = sum(shares.values())
+    exact = {code: Fraction(share) for code, share in shares.items()}  # exact: ties are real ties
+    total = sum(exact.values())
     if total <= 0:
         raise ValueError("shares must have a positive sum")
-    quotas = {code: n * share / total for code, share in shares.items()}
+    quotas = {code: n * share / total for code, share in exact.items()}
     counts = {code: math.floor(q) for code, q in quotas.items()}
     left = n - sum(counts.values())
     order = list(shares)

@@ -30,14 +30,14 @@ class TaskRecords:
 
 def dumps_records(records: Iterable[dict]) -> bytes:
     """A JSON list, one compact record per line, keys in the order given, non-ASCII as is."""
-    lines = [json.dumps(record, ensure_ascii=False) for record in records]
+    lines = [json.dumps(record, ensure_ascii=False, allow_nan=False) for record in records]
     body = ",\n".join(lines)
     return (f"[\n{body}\n]\n" if lines else "[]\n").encode("utf-8")
 
 
 def write_json(path: str | Path, obj: object) -> Path:
     """Write any JSON value atomically (UTF-8, non-ASCII kept, sorted nowhere: order is data)."""
-    return atomic_write_bytes(path, json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n")
+    return atomic_write_bytes(path, json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n")
 
 
 def write_records(path: str | Path, frame: pd.DataFrame, fields: Sequence[str]) -> Path:

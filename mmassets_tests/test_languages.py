@@ -93,8 +93,6 @@ def test_counts_hand_worked() -> None:
     assert largest_remainder_counts(5, {"a": 1, "b": 2, "c": 7}) == {"a": 1, "b": 1, "c": 3}
 
 
-@pytest.mark.xfail(strict=True, reason="ties are compared on float remainders, so rounding noise (larger for "
-                   "larger quotas) decides them instead of the documented order of shares")
 def test_counts_tie_goes_to_first_key_with_unequal_quotas() -> None:
     # 16 over 1:12:1:8 (total 22): quotas 16/22 = 0.727, 192/22 = 8.727, 0.727, 128/22 = 5.818.
     # Floors 0, 8, 0, 5 (sum 13), three left over. Remainders 0.727, 0.727, 0.727, 0.818 (exactly
