@@ -13,7 +13,7 @@ export HF_HUB_DISABLE_PROGRESS_BARS := 1
 $(BIN)/mmassets: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install --quiet -e '.[dev,ct2]' 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import mmassets, torch, dagster" && touch $@
 
 install: $(BIN)/mmassets
@@ -22,9 +22,7 @@ run: install
 	$(BIN)/mmassets build --profile sample --data-dir $(DATA_DIR)
 
 ui: install
-	mkdir -p $(DATA_DIR)/dagster_home && touch $(DATA_DIR)/dagster_home/dagster.yaml
-	DAGSTER_HOME=$(abspath $(DATA_DIR))/dagster_home MMASSETS_DATA_DIR=$(abspath $(DATA_DIR)) \
-		$(BIN)/dagster dev -w workspace.yaml --host $(HOST) --port $(PORT)
+	$(BIN)/mmassets ui --profile sample --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mmassets.settings import PROFILES, Settings
 
@@ -19,6 +21,12 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--profile", choices=PROFILES, help="sample (default) or production")
     build.add_argument("--raw-dir", help="raw root in the upstream layout (env MMASSETS_RAW_DIR)")
     build.add_argument("--data-dir", help="where assets, exports and the Dagster instance go (env MMASSETS_DATA_DIR, default ./data)")
+    ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) on the instance `mmassets build` uses")
+    for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
+                            ("--data-dir", "data folder (default ./data)")):
+        ui.add_argument(flag, help=help_text, **({"choices": PROFILES} if flag == "--profile" else {}))
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", default="3000")
     return root
 
 
@@ -27,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env(profile=args.profile, raw_dir=args.raw_dir, data_dir=args.data_dir)
     os.environ.update(settings.as_env())
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+    if args.command == "ui":
+        return ui(args)
 
     from mmassets.definitions import build_definitions
     from mmassets.runner import build, instance_for
@@ -37,8 +48,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(report.summary())
     print(f"\nexports: {settings.data_dir / 'exports'}")
-    print(f"UI: `make ui` (dagster dev on 127.0.0.1, DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    print(f"UI: `make ui` (or `mmassets ui --data-dir {settings.data_dir}`), then open http://127.0.0.1:3000")
     return 0 if report.ok else 1
+
+
+WORKSPACE = """load_from:
+  - python_module:
+      module_name: mmassets.definitions
+      attribute: defs
+      location_name: mmassets
+"""
+
+
+def ui(args: argparse.Namespace) -> int:
+    """Replace this process with `dagster dev` on the package's workspace, bound to --host."""
+    from mmassets.runner import prepare_home
+
+    home = prepare_home(Path(os.environ["MMASSETS_DATA_DIR"]))
+    workspace = home / "workspace.yaml"  # the repository's workspace.yaml, wherever mmassets is installed
+    workspace.write_text(WORKSPACE)
+    dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
+    os.execv(dagster, [dagster, "dev", "-w", str(workspace), "--host", args.host, "--port", str(args.port)])
+    return 0  # not reached
 
 
 if __name__ == "__main__":

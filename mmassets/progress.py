@@ -15,7 +15,7 @@ class Progress:
         self.total, self.log, self.label, self.unit, self.every_s, self.clock = total, log, label, unit, every_s, clock
         self.start = self.last = clock()
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, tokens: int | None = None) -> None:
         now = self.clock()
         if now - self.last < self.every_s and (done < self.total or self.last == self.start):
             return  # quiet between lines, and at the end of work too short to have logged
@@ -24,7 +24,8 @@ class Progress:
         rate = done / elapsed
         eta = (self.total - done) / rate if rate > 0 else float("inf")
         tail = "done" if done >= self.total else f"ETA {format_seconds(eta)}"
-        self.log(f"{self.label}: {done:,}/{self.total:,} {self.unit} ({rate:,.1f}/s), {tail}")
+        token_rate = f", {tokens / elapsed:,.0f} tokens/s" if tokens is not None else ""
+        self.log(f"{self.label}: {done:,}/{self.total:,} {self.unit} ({rate:,.1f}/s{token_rate}), {tail}")
 
 
 def format_seconds(seconds: float) -> str:

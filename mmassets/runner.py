@@ -9,7 +9,7 @@ step fails or whose blocking check fails stops everything downstream of it; the 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,24 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 
-INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+def instance_config() -> str:
+    """dagster.yaml of mmassets' own instance: translation steps (pool "gpu") hold a model each,
+    so at most as many run at once as there are GPUs (one on a machine without)."""
+    return f"telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: {gpu_count() or 1}\n"
+
+
+def gpu_count() -> int:
+    """NVIDIA GPUs on this machine, without importing torch (nvidia-smi lists one per line)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return 0
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(line.startswith("GPU ") for line in listed.splitlines())
 
 
 @dataclass
@@ -135,8 +152,8 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
             continue
         report.partitions += 1
         rows = mat.metadata.get("dagster/row_count")
-        if rows is not None:
-            report.rows = int(rows.value)
+        if rows is not None:  # summed over the partitions of the build
+            report.rows = (report.rows or 0) + int(rows.value)
     for evaluation in result.get_asset_check_evaluations():
         report = reports.get(evaluation.asset_key)
         if report is None:
@@ -165,19 +182,21 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
             stopped[key] = "was not materialized"
 
 
-def instance_for(data_dir: Path) -> dg.DagsterInstance:
-    """``$DAGSTER_HOME``'s instance when set, else a persistent one in ``<data_dir>/dagster_home``
-    (the one ``make ui`` opens, so the UI shows the runs of ``mmassets build``)."""
+def prepare_home(data_dir: Path) -> Path:
+    """``$DAGSTER_HOME`` when set, else ``<data_dir>/dagster_home`` (created with mmassets'
+    dagster.yaml), exported as ``DAGSTER_HOME``: the instance both ``mmassets build`` and
+    ``mmassets ui`` use, so the UI shows the runs of a build."""
     if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
+        return Path(os.environ["DAGSTER_HOME"])
     home = Path(data_dir) / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(INSTANCE_CONFIG)
+        config.write_text(instance_config())
     os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def instance_for(data_dir: Path) -> dg.DagsterInstance:
+    prepare_home(data_dir)
     return dg.DagsterInstance.get()
-
-
-def selection_keys(stages: Sequence[Sequence[dg.AssetKey]]) -> list[str]:
-    return [k.to_user_string() for stage in stages for k in stage]

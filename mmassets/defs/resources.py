@@ -3,14 +3,18 @@
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from mmassets.defs.partitions import LANGUAGES
 from mmassets.languages import assign_languages
 from mmassets.seeding import derive_seed
+from mmassets.translation.tiny_model import TINY_MODEL_NAME
+
+if TYPE_CHECKING:
+    from mmassets.translation.engine import Translation, TranslationEngine
 
 
 class DataFolders(dg.ConfigurableResource):
@@ -39,52 +43,82 @@ class DataFolders(dg.ConfigurableResource):
 
 
 class NLLBTranslator(dg.ConfigurableResource):
-    """An NLLB-200 translator: a hub name or a local folder, loaded lazily, once per process, on the
-    GPU when there is one (bf16), else the CPU. The name ``mmassets-tiny-nllb`` builds a tiny random
-    model of the NLLB architecture under ``cache_dir`` instead; its output is not meaningful text."""
+    """An NLLB-200 translator behind the translation engine (dedup, persistent memory, length-sorted
+    token-budget batches, quality gate). The model — a hub name or a local folder — loads lazily,
+    once per process, on the GPU when there is one (bf16), else the CPU. The name
+    ``mmassets-tiny-nllb`` builds a tiny random model of the NLLB architecture under ``cache_dir``
+    instead: its output is not meaningful text, so the gate reports on it without enforcing."""
 
     model: str = "facebook/nllb-200-distilled-1.3B"
     revision: str | None = None
+    backend: str = Field(default="transformers", description="transformers, or ctranslate2 (pip install .[ct2])")
     device: str = "auto"
-    dtype: str = "auto"
-    batch_size: int = 32
-    max_new_tokens: int | None = None
+    dtype: str = Field(default="auto", description="auto: bf16 on GPU; float32 (transformers) / int8 (ctranslate2) on CPU")
+    token_budget: int | None = Field(default=None, description="padded source tokens per batch (default: 1,024 on CPU, 16,384 on GPU)")
+    max_batch_size: int = 256
+    max_padding: float = Field(default=0.1, description="a batch closes rather than exceed this padding share")
     num_beams: int = 1
-    cache_dir: str | None = None
+    max_length_ratio: float = 2.0
+    length_margin: int = 10
+    on_bad_translation: str = Field(default="drop", description="drop | keep_source, for outputs failing the gate")
+    enforce_gate: bool | None = Field(default=None, description="default: enforce, except on the tiny sample model")
+    cache_dir: str | None = Field(default=None, description=(
+        "mmassets' own cache: the tiny model, CTranslate2 conversions, the translation memory "
+        "(checkpoint downloads go to the Hugging Face cache)"))
+    memory_path: str | None = Field(default=None, description="SQLite translation memory; default <cache_dir>/translation_memory.sqlite")
 
-    _loaded: Any = PrivateAttr(default=None)
+    _engine: Any = PrivateAttr(default=None)
 
     @property
     def is_tiny(self) -> bool:
-        from mmassets.translation.tiny_model import TINY_MODEL_NAME
-
         return self.model == TINY_MODEL_NAME
 
-    def _model(self) -> Any:
-        if self._loaded is None:
-            from mmassets.translation import nllb
+    @property
+    def enforcing(self) -> bool:
+        return (not self.is_tiny) if self.enforce_gate is None else self.enforce_gate
+
+    def engine(self) -> "TranslationEngine":
+        if self._engine is None:
+            from mmassets.translation.backend import GenerationSettings
+            from mmassets.translation.engine import TranslationEngine, cheap_gate, gate
+            from mmassets.translation.memory import TranslationMemory
+
+            cache = Path(self.cache_dir or ".")
+            memory = TranslationMemory(self.memory_path or cache / "translation_memory.sqlite")
+            settings = GenerationSettings(num_beams=self.num_beams, max_length_ratio=self.max_length_ratio,
+                                          length_margin=self.length_margin)
+            self._engine = TranslationEngine(
+                self._load_backend(cache), memory, settings=settings, token_budget=self.token_budget,
+                max_batch_size=self.max_batch_size, max_padding=self.max_padding, on_bad_translation=self.on_bad_translation,
+                enforce_gate=self.enforcing, check=cheap_gate if self.is_tiny else gate)
+        return self._engine
+
+    def _load_backend(self, cache: Path) -> Any:
+        source = self.model
+        if self.is_tiny:
             from mmassets.translation.tiny_model import build_tiny_nllb
 
-            source = self.model
-            if self.is_tiny:
-                codes = [lang.nllb for lang in LANGUAGES.languages]
-                source = str(build_tiny_nllb(Path(self.cache_dir or ".") / "models" / self.model, codes))
-            self._loaded = nllb.load_cached(source, revision=self.revision, device=self.device,
-                                            dtype=self.dtype, cache_dir=self.cache_dir)
-        return self._loaded
+            source = str(build_tiny_nllb(cache / "models" / self.model, [lang.nllb for lang in LANGUAGES.languages]))
+        if self.backend == "transformers":
+            from mmassets.translation import nllb
+
+            return nllb.load_cached(source, revision=self.revision, device=self.device, dtype=self.dtype)
+        if self.backend == "ctranslate2":
+            from mmassets.translation import ct2
+
+            return ct2.load_cached(source, revision=self.revision, device=self.device, compute_type=self.dtype,
+                                   cache_dir=self.cache_dir)
+        raise ValueError(f"unknown translation backend {self.backend!r}: transformers or ctranslate2")
 
     @property
     def identity(self) -> str:
-        return self._model().identity
+        return self.engine().backend.identity
 
     def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str,
-                  progress: Callable[[int, int], None] | None = None) -> list[str]:
-        """Translate ``texts`` between NLLB codes, in order, one output per input."""
-        if not texts:
-            return []
-        return self._model().translate(list(texts), src_lang, tgt_lang, batch_size=self.batch_size,
-                                       max_new_tokens=self.max_new_tokens, num_beams=self.num_beams,
-                                       progress=progress)
+                  progress: Callable[[int, int, int], None] | None = None) -> "Translation":
+        """Translate ``texts`` between NLLB codes: outputs in order (None where dropped), gate
+        flags and statistics."""
+        return self.engine().translate(list(texts), src_lang, tgt_lang, progress=progress)
 
 
 class LanguageMix(dg.ConfigurableResource):

@@ -26,17 +26,19 @@ COLUMNS = [*TRAIN_FIELDS, "language"]
 def train_coco_captions(context: dg.AssetExecutionContext, folders: DataFolders, translated: pd.DataFrame,
                         instructions: pd.DataFrame, english: pd.DataFrame):
     """The multilingual COCO caption training file: every language's captions, each non-English
-    record with the next instruction of its language's list (English keeps its seeded instruction).
+    record with the next instruction of its language's list (English keeps its seeded instruction);
+    records whose translation was dropped by the gate are left out and counted.
     Exported to `exports/train/coco_captions.json`."""
     translated = translated.sort_values("source_index", kind="stable").reset_index(drop=True)
-    empty = ~translated["label"].map(lambda text: isinstance(text, str) and bool(text.strip()))
-    frame = translated[~empty].reset_index(drop=True)
+    usable = translated["label"].map(lambda text: isinstance(text, str) and bool(text.strip()))
+    dropped = translated.loc[~usable, "label_flag"].fillna("empty").value_counts().to_dict()
+    frame = translated[usable].reset_index(drop=True)
     others = frame["language"] != SOURCE_LANGUAGE
     frame.loc[others, "context"] = rotate(frame[others], instructions)
     export = write_records(folders.exports / "train" / "coco_captions.json", frame, TRAIN_FIELDS)
     yield dg.Output(frame[COLUMNS], metadata={
         **frame_metadata(frame, export=export), "distinct images": int(frame["image_id"].nunique()),
-        "dropped: empty translation": int(empty.sum())})
+        "dropped translations": counts_metadata(dropped)})
     yield checks.schema(frame, TRAIN_FIELDS)
     yield checks.images(frame, lambda image_id: coco.image_path(folders.raw, image_id))
     yield checks.language_counts(translated, largest_remainder_counts(len(english), LANGUAGES.shares()), len(english))

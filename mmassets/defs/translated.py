@@ -2,9 +2,9 @@
 assigned to that language, machine-translated with NLLB. English is a partition that passes through.
 
 Each asset has a single-run backfill policy: a range of language partitions runs as one step, so
-the model loads once for all of them.
+the model loads once for all of them. Every output passes the translation engine's quality gate;
+outputs that fail it are None (dropped downstream) and their reason is kept in ``<field>_flag``.
 """
-
 
 import warnings
 from collections import Counter
@@ -14,92 +14,127 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from mmassets.defs.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata
+from mmassets.defs.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.partitions import LANGUAGES, language_partitions
 from mmassets.defs.resources import LanguageMix, NLLBTranslator
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.progress import Progress
 from mmassets.tasks.captions import CAPTION_INSTRUCTIONS, CAPTION_INSTRUCTIONS_NAMING_LANGUAGE
 from mmassets.tasks.instructions import name_language
-from mmassets.translation.quality import problem
 
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 TRANSLATED = dict(group_name="translated", key_prefix="translated", partitions_def=language_partitions,
                   backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"})
+GATE = "translation_gate"
+MAX_FLAGGED_SHARE = 0.05
 
 
-def translate(context: dg.AssetExecutionContext, translator: NLLBTranslator, texts: Sequence[str],
-              language: str, what: str) -> list[str]:
-    """English ``texts`` into ``language`` (a table code), with progress in the run log."""
-    if not texts:
-        return []
-    progress = Progress(len(texts), context.log.info, f"{what} → {language}", unit="strings")
-    return translator.translate(texts, LANGUAGES[SOURCE_LANGUAGE].nllb, LANGUAGES[language].nllb,
-                                progress=lambda done, _total: progress.update(done))
+def gate_spec(name: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(GATE, asset=dg.AssetKey(["translated", name]), description=(
+        f"Per language partition: at most {MAX_FLAGGED_SHARE:.0%} of translations fail the quality gate "
+        "(empty, unchanged, repetition loop, length ratio, wrong script or language)."))
 
 
-def translator_metadata(translator: NLLBTranslator, translated_any: bool) -> dict[str, Any]:
-    meta: dict[str, Any] = {"translator": translator.model}
-    if translated_any:
-        meta["translator identity"] = translator.identity
-    if translator.is_tiny:
-        meta["note"] = TINY_MODEL_NOTE
-    return meta
+class Run:
+    """The translator calls of one step: progress lines, and statistics and gate counts per language."""
+
+    def __init__(self, context: dg.AssetExecutionContext, translator: NLLBTranslator):
+        self.context, self.translator = context, translator
+        self.stats: dict[str, Any] = {}  # language -> TranslationStats
+
+    def translate(self, texts: Sequence[str], language: str, what: str) -> tuple[list, list]:
+        """English ``texts`` into ``language`` (a table code): outputs (None where dropped) and flags."""
+        progress = Progress(len(texts), self.context.log.info, f"{what} → {language}", unit="strings")
+        result = self.translator.translate(texts, LANGUAGES[SOURCE_LANGUAGE].nllb, LANGUAGES[language].nllb,
+                                           progress=lambda done, _total, tokens: progress.update(done, tokens))
+        known = self.stats.get(language)
+        self.stats[language] = result.stats if known is None else known.merge(result.stats)
+        return result.texts, result.flags
+
+    def add_partition_metadata(self, language: str, frame: pd.DataFrame, **extra: Any) -> None:
+        """The metadata of one language partition: rows, schema, preview, translation statistics."""
+        meta = {**frame_metadata(frame, language_column=None), **extra}
+        stats = self.stats.get(language)
+        if stats is not None:
+            meta.update({"translation": dg.MetadataValue.json(stats.as_dict()), "memory hits": stats.memory_hits,
+                         "model-translated strings": stats.model_translated, "tokens/s": round(stats.tokens_per_s, 1),
+                         "padding fraction": round(stats.padding_fraction, 4),
+                         "flagged outputs": counts_metadata(stats.flagged),
+                         "translator identity": self.translator.identity})
+        meta["translator"] = self.translator.model
+        if self.translator.is_tiny:
+            meta["note"] = TINY_MODEL_NOTE
+        self.context.add_asset_metadata(meta, partition_key=language)
+
+    def gate_result(self) -> dg.AssetCheckResult:
+        shares = {lang: sum(s.flagged.values()) / s.distinct for lang, s in self.stats.items() if s.distinct}
+        over = {lang: round(share, 4) for lang, share in shares.items() if share > MAX_FLAGGED_SHARE}
+        enforcing = self.translator.enforcing
+        worst = sorted(shares, key=lambda lang: -shares[lang])[:20]
+        rows = [{"language": lang, "distinct strings": self.stats[lang].distinct,
+                 "flagged": sum(self.stats[lang].flagged.values()), "share": f"{shares[lang]:.1%}"} for lang in worst]
+        return dg.AssetCheckResult(
+            check_name=GATE, passed=not over or not enforcing,
+            severity=dg.AssetCheckSeverity.ERROR if enforcing else dg.AssetCheckSeverity.WARN,
+            metadata={"threshold": MAX_FLAGGED_SHARE, "languages over threshold": dg.MetadataValue.json(over),
+                      "worst languages": dg.MetadataValue.md(
+                          markdown_table(rows, ["language", "distinct strings", "flagged", "share"])),
+                      "enforced": enforcing,
+                      **({} if enforcing else {"why not enforced": "tiny random sample model: " + TINY_MODEL_NOTE})})
 
 
 def translate_task(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
-                   english: pd.DataFrame, task: str, fields: Sequence[str]) -> dg.Output:
+                   english: pd.DataFrame, task: str, fields: Sequence[str]):
     """The partitions of ``context`` for an English task: each language's slice of the seeded
-    assignment with ``fields`` translated; ``<field>_en`` keeps the source, ``source_index`` the row."""
+    assignment with ``fields`` translated; ``<field>_en`` keeps the source, ``<field>_flag`` the
+    gate's verdict, ``source_index`` the English row."""
     english = english.reset_index(drop=True).assign(
         source_index=range(len(english)), language=mix.assignment(len(english), task))
-    parts, flagged, translated_any = {}, Counter(), False
+    run, parts = Run(context, translator), {}
     for language in context.partition_keys:
         part = english[english["language"] == language].reset_index(drop=True)
         for field in fields:
             part[f"{field}_en"] = part[field]
+            flags = [None] * len(part)
             if language != SOURCE_LANGUAGE and len(part):
-                part[field] = translate(context, translator, part[field].tolist(), language, f"{task}.{field}")
-                flagged.update(p for p in map(problem, part[f"{field}_en"], part[field]) if p)
-                translated_any = True
+                part[field], flags = run.translate(part[field].tolist(), language, f"{task}.{field}")
+            # one string type in every partition (an all-None column would be typed null in Parquet)
+            part[field] = part[field].astype("string")
+            part[f"{field}_flag"] = pd.array(flags, dtype="string")
         parts[language] = part
-    merged = pd.concat(parts.values(), ignore_index=True)
-    return dg.Output(parts, metadata={
-        **frame_metadata(merged), "partitions in this run": len(parts),
-        "flagged translations": counts_metadata(flagged),
-        **translator_metadata(translator, translated_any)})
+        run.add_partition_metadata(language, part)
+    yield dg.Output(parts)
+    yield run.gate_result()
 
 
-@dg.asset(name="coco_captions", ins={"english": dg.AssetIn(key=["english", "coco_captions"])}, code_version="1",
-          **TRANSLATED)
+@dg.asset(name="coco_captions", ins={"english": dg.AssetIn(key=["english", "coco_captions"])}, code_version="2",
+          check_specs=[gate_spec("coco_captions")], **TRANSLATED)
 def translated_coco_captions(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
-                             english: pd.DataFrame) -> dg.Output:
+                             english: pd.DataFrame):
     """COCO caption records of each language: the captions (labels) translated from English."""
-    return translate_task(context, translator, mix, english, "coco_captions", ["label"])
+    yield from translate_task(context, translator, mix, english, "coco_captions", ["label"])
 
 
-@dg.asset(code_version="1", **TRANSLATED)
-def caption_instructions(context: dg.AssetExecutionContext, translator: NLLBTranslator) -> dg.Output:
-    """Caption instructions of each language: the English ones translated (empty, unchanged or
-    degenerate translations dropped and counted) plus ones that name the language in English."""
-    parts, dropped = {}, Counter()
+@dg.asset(code_version="2", check_specs=[gate_spec("caption_instructions")], **TRANSLATED)
+def caption_instructions(context: dg.AssetExecutionContext, translator: NLLBTranslator):
+    """Caption instructions of each language: the English ones translated (outputs failing the
+    gate — empty, unchanged, degenerate — dropped and counted) plus ones that name the language
+    in English ("Briefly describe the image in German.")."""
+    run, parts = Run(context, translator), {}
     for language in context.partition_keys:
-        rows = [("english", text, text) for text in CAPTION_INSTRUCTIONS] if language == SOURCE_LANGUAGE else []
-        if language != SOURCE_LANGUAGE:
-            translations = translate(context, translator, CAPTION_INSTRUCTIONS, language, "caption instructions")
-            for source, text in zip(CAPTION_INSTRUCTIONS, translations):
-                reason = problem(source, text)
-                if reason:
-                    dropped[reason] += 1
-                else:
-                    rows.append(("translated", text, source))
+        if language == SOURCE_LANGUAGE:
+            rows = [("english", text, text) for text in CAPTION_INSTRUCTIONS]
+        else:
+            texts, flags = run.translate(CAPTION_INSTRUCTIONS, language, "caption instructions")
+            rows = [("translated", text, source) for source, text, flag in zip(CAPTION_INSTRUCTIONS, texts, flags)
+                    if not flag]
             named = name_language(CAPTION_INSTRUCTIONS_NAMING_LANGUAGE, LANGUAGES[language].display_name)
             rows += [("names language", text, text) for text in named]
-        parts[language] = pd.DataFrame(rows, columns=["origin", "instruction", "source"]).assign(language=language)
-    merged = pd.concat(parts.values(), ignore_index=True)
-    translated_any = any(k != SOURCE_LANGUAGE for k in parts)
-    return dg.Output(parts, metadata={
-        **frame_metadata(merged), "partitions in this run": len(parts),
-        "dropped translations": counts_metadata(dropped),
-        "kept translations": int((merged["origin"] == "translated").sum()),
-        **translator_metadata(translator, translated_any)})
+        part = pd.DataFrame(rows, columns=["origin", "instruction", "source"]).assign(language=language)
+        parts[language] = part
+        run.add_partition_metadata(language, part, **{
+            "kept translations": int((part["origin"] == "translated").sum()),
+            "dropped translations": counts_metadata(Counter(flag for flag in flags if flag))}
+            if language != SOURCE_LANGUAGE else {})
+    yield dg.Output(parts)
+    yield run.gate_result()

@@ -61,3 +61,23 @@ def safe_relative_path(value: str, path: str | Path, where: str, field: str) -> 
         raise RawFormatError(path, f"unsafe image path {value!r} (absolute or climbing out of its folder)",
                              record=where, field=field)
     return normalised
+
+
+def load_jsonl(path: str | Path, how_to_get: str) -> list[Any]:
+    """Parse a JSON-lines file (blank lines allowed), naming the file and line of a bad record."""
+    path = Path(path)
+    if not path.is_file():
+        raise RawFileMissing(path, how_to_get)
+    records = []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                records.append(json.loads(raw))
+            except json.JSONDecodeError as exc:
+                raise RawFormatError(path, f"not valid JSON ({exc.msg}, column {exc.colno}); the file may be "
+                                     "truncated", record=f"line {number}") from None
+            except UnicodeDecodeError as exc:
+                raise RawFormatError(path, f"not UTF-8 text ({exc.reason})", record=f"line {number}") from None
+    return records

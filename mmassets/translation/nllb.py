@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmassets.translation.backend import GenerationSettings
 from mmassets.translation.tiny_model import TINY_MODEL_NAME, is_tiny_model_dir
 
 if TYPE_CHECKING:
@@ -202,40 +203,26 @@ class NLLBModel:
         tgt_lang: str,
         *,
         batch_size: int = 32,
-        max_new_tokens: int | None = None,
-        num_beams: int = 1,
-        max_length_ratio: float = 2.0,
-        length_margin: int = 10,
+        settings: GenerationSettings | None = None,
         progress: ProgressCallback | None = None,
     ) -> list[str]:
         """Translate ``texts`` from ``src_lang`` to ``tgt_lang`` (NLLB codes), one output per input.
 
-        Texts are processed in input order, ``batch_size`` at a time. ``max_new_tokens``
-        bounds each generated output; when None it is
-        ``int(max_length_ratio * longest source in the batch) + length_margin`` tokens,
-        which stops runaway repetitions. ``progress(done, total)`` is called after each batch.
+        The plain loop: input order, ``batch_size`` at a time, nothing deduplicated or remembered
+        (the engine in ``mmassets.translation.engine`` does better; this is its baseline).
+        ``progress(done, total)`` is called after each batch.
         """
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of strings, not a single string")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         items = list(texts)
+        settings = settings or GenerationSettings()
         self.lang_token_id(src_lang)
-        forced_bos = self.lang_token_id(tgt_lang)
+        self.lang_token_id(tgt_lang)
         results: list[str] = []
         for start in range(0, len(items), batch_size):
-            batch = items[start : start + batch_size]
-            results.extend(
-                self._translate_batch(
-                    batch,
-                    src_lang,
-                    forced_bos,
-                    max_new_tokens=max_new_tokens,
-                    num_beams=num_beams,
-                    max_length_ratio=max_length_ratio,
-                    length_margin=length_margin,
-                )
-            )
+            results.extend(self.translate_batch(items[start : start + batch_size], src_lang, tgt_lang, settings))
             if progress is not None:
                 progress(len(results), len(items))
         return results
@@ -253,31 +240,36 @@ class NLLBModel:
             )
         return {key: value.to(self.device) for key, value in batch.items()}
 
-    def _translate_batch(
-        self,
-        texts: list[str],
-        src_lang: str,
-        forced_bos: int,
-        *,
-        max_new_tokens: int | None,
-        num_beams: int,
-        max_length_ratio: float,
-        length_margin: int,
+    def token_lengths(self, texts: Sequence[str], src_lang: str) -> list[int]:
+        """Source length in tokens of each text (language and end tokens included, truncated)."""
+        with self._tokenizer_lock:
+            self.tokenizer.src_lang = src_lang
+            ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_source_tokens)["input_ids"]
+        return [len(i) for i in ids]
+
+    def translate_batch(
+        self, texts: Sequence[str], src_lang: str, tgt_lang: str, settings: GenerationSettings
     ) -> list[str]:
-        """Generate and decode translations for one batch."""
+        """Generate and decode translations for one batch (greedy or beam search)."""
         import torch
 
+        if not texts:
+            return []
+        forced_bos = self.lang_token_id(tgt_lang)
         batch = self.encode(texts, src_lang)
-        if max_new_tokens is None:
-            longest = int(batch["attention_mask"].sum(dim=1).max())
-            max_new_tokens = int(max_length_ratio * longest) + length_margin
+        longest = int(batch["attention_mask"].sum(dim=1).max())
+        min_new, max_new = settings.new_tokens(longest)
         with torch.inference_mode():
             generated = self.model.generate(
                 **batch,
                 forced_bos_token_id=forced_bos,
-                num_beams=num_beams,
+                num_beams=settings.num_beams,
                 do_sample=False,
-                max_new_tokens=max_new_tokens,
+                # +1: the forced language token is generated too, and does not count as text
+                max_new_tokens=max_new + 1,
+                min_new_tokens=min_new + 1 if min_new else None,
+                repetition_penalty=settings.repetition_penalty,
+                no_repeat_ngram_size=settings.no_repeat_ngram_size,
                 # NLLB checkpoints set max_length=200; clearing it silences the
                 # "both max_new_tokens and max_length" warning on every batch.
                 max_length=None,

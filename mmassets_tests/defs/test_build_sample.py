@@ -10,7 +10,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from mmassets.cli import main
-from mmassets.runner import INSTANCE_CONFIG
+from mmassets.runner import instance_config
 from mmassets.languages import LanguageTable, largest_remainder_counts
 from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS
 from mmassets.sources.coco import image_path
@@ -30,7 +30,7 @@ def run_build(data_dir: Path, *args: str) -> tuple[int, str]:
             mp.delenv(key, raising=False)
         home = data_dir / "dagster_home"
         home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
+        (home / "dagster.yaml").write_text(instance_config())
         mp.setenv("DAGSTER_HOME", str(home))
         code = main(["build", "--data-dir", str(data_dir), *args])
     return code, out.getvalue()
@@ -116,3 +116,40 @@ def test_same_inputs_and_seed_give_byte_identical_exports(built, tmp_path):
     assert code == 0, out
     for rel in EXPORTS:
         assert (again / "exports" / rel).read_bytes() == (data_dir / "exports" / rel).read_bytes(), rel
+
+
+def latest_metadata(instance, key: list[str], partition: str) -> dict:
+    import dagster as dg
+
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), asset_partitions=[partition]), limit=1).records
+    return records[0].asset_materialization.metadata
+
+
+def test_each_language_partition_records_its_translation_statistics(built):
+    import dagster as dg
+
+    _, _, data_dir = built
+    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    meta = latest_metadata(instance, ["translated", "caption_instructions"], "de")
+    stats = meta["translation"].value
+    assert stats["strings"] == 6 and stats["distinct strings"] == 6
+    assert stats["model-translated strings"] + stats["memory hits"] == 6
+    assert {"tokens/s", "padding fraction", "flagged"} <= set(stats)
+    assert meta["dagster/row_count"].value >= 3  # at least the instructions naming the language
+    assert "NOT meaningful" in meta["note"].value
+    english = latest_metadata(instance, ["translated", "coco_captions"], "en")
+    assert "translation" not in english  # English passes through
+
+
+def test_rebuilding_in_the_same_folder_costs_no_model_time(built):
+    import dagster as dg
+
+    code, out, data_dir = built
+    code, out = run_build(data_dir, "--select", "group:translated")
+    assert code == 0, out
+    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    for language in ("de", "ru", "zh"):
+        stats = latest_metadata(instance, ["translated", "caption_instructions"], language)["translation"].value
+        assert stats["model-translated strings"] == 0 and stats["memory hits"] == 6, (language, stats)
+    assert (data_dir / "translation_memory.sqlite").is_file()

@@ -17,6 +17,7 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
+from mmassets.translation.backend import GenerationSettings  # noqa: E402
 from mmassets.translation.nllb import (  # noqa: E402
     NLLBModel,
     clear_cache,
@@ -36,8 +37,13 @@ TEXTS = [
     "A man",
 ]
 
+def bound(text_tokens: int) -> GenerationSettings:
+    """Settings whose output bound is exactly ``text_tokens`` tokens of text, whatever the source."""
+    return GenerationSettings(max_length_ratio=0.0, length_margin=text_tokens)
+
 
 @pytest.fixture(scope="module", autouse=True)
+
 def _single_torch_thread() -> Iterator[None]:
     """Run the tiny model on one thread: on a busy small machine torch's thread pool
     spin-waits and a 0.2 s test can take 20 s."""
@@ -169,11 +175,11 @@ def test_translate_returns_one_string_per_input_deterministically(nllb: NLLBMode
 
 def test_translate_keeps_input_order(nllb: NLLBModel) -> None:
     one_by_one = [
-        nllb.translate([text], "eng_Latn", "deu_Latn", max_new_tokens=12)[0] for text in TEXTS
+        nllb.translate([text], "eng_Latn", "deu_Latn", settings=bound(12))[0] for text in TEXTS
     ]
-    batched = nllb.translate(TEXTS, "eng_Latn", "deu_Latn", batch_size=3, max_new_tokens=12)
+    batched = nllb.translate(TEXTS, "eng_Latn", "deu_Latn", batch_size=3, settings=bound(12))
     reversed_batched = nllb.translate(
-        TEXTS[::-1], "eng_Latn", "deu_Latn", batch_size=3, max_new_tokens=12
+        TEXTS[::-1], "eng_Latn", "deu_Latn", batch_size=3, settings=bound(12)
     )
 
     assert batched == one_by_one
@@ -196,7 +202,7 @@ def test_translate_matches_direct_generate_with_forced_target_token(nllb: NLLBMo
     assert generated[:, 0].tolist() == [tokenizer.eos_token_id] * len(TEXTS)
     assert generated[:, 1].tolist() == [target_id] * len(TEXTS)
     expected = [t.strip() for t in tokenizer.batch_decode(generated, skip_special_tokens=True)]
-    assert nllb.translate(TEXTS, "eng_Latn", "spa_Latn", max_new_tokens=8) == expected
+    assert nllb.translate(TEXTS, "eng_Latn", "spa_Latn", settings=bound(7)) == expected
     assert all("spa_Latn" not in text for text in expected)
 
 
@@ -207,10 +213,10 @@ def test_source_language_token_is_prefixed(nllb: NLLBModel) -> None:
 
 
 def test_explicit_max_new_tokens_bounds_output(nllb: NLLBModel) -> None:
-    for bound in (1, 3, 7):
-        for text in nllb.translate(TEXTS, "eng_Latn", "deu_Latn", max_new_tokens=bound):
-            # The forced language token is one of the new tokens and is not decoded.
-            assert len(nllb.tokenizer(text, add_special_tokens=False)["input_ids"]) <= bound - 1
+    for limit in (1, 3, 7):
+        for text in nllb.translate(TEXTS, "eng_Latn", "deu_Latn", settings=GenerationSettings(max_length_ratio=0, length_margin=limit)):
+            # The bound counts text tokens: the forced language token comes on top.
+            assert len(nllb.tokenizer(text, add_special_tokens=False)["input_ids"]) <= limit
 
 
 def test_default_bound_follows_source_length(nllb: NLLBModel) -> None:
@@ -226,12 +232,13 @@ def test_default_bound_follows_source_length(nllb: NLLBModel) -> None:
     nllb.model.generate = spy
     try:
         nllb.translate(["A cat.", TEXTS[2]], "eng_Latn", "deu_Latn", batch_size=1)
-        nllb.translate(["A cat."], "eng_Latn", "deu_Latn", max_length_ratio=1.0, length_margin=0)
+        nllb.translate(["A cat."], "eng_Latn", "deu_Latn", settings=GenerationSettings(max_length_ratio=1.0, length_margin=0))
     finally:
         del nllb.model.generate
 
     lengths = [len(nllb.encode([text], "eng_Latn")["input_ids"][0]) for text in ("A cat.", TEXTS[2])]
-    assert calls == [2 * lengths[0] + 10, 2 * lengths[1] + 10, lengths[0]]
+    # +1 each: the forced target-language token is generated on top of the text tokens
+    assert calls == [2 * lengths[0] + 10 + 1, 2 * lengths[1] + 10 + 1, lengths[0] + 1]
 
 
 def test_progress_is_reported_after_each_batch(nllb: NLLBModel) -> None:
@@ -257,7 +264,7 @@ def test_long_inputs_are_truncated(nllb: NLLBModel) -> None:
     long_text = " ".join(["A dog running on the beach."] * 200)
     batch = nllb.encode([long_text], "eng_Latn")
     assert batch["input_ids"].shape[1] == nllb.max_source_tokens
-    assert len(nllb.translate([long_text], "eng_Latn", "deu_Latn", max_new_tokens=4)) == 1
+    assert len(nllb.translate([long_text], "eng_Latn", "deu_Latn", settings=bound(4))) == 1
 
 
 def test_load_cached_loads_once_per_settings(tiny_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -280,7 +287,7 @@ def test_checkpoint_max_length_neither_wins_nor_warns(tiny_dir: Path) -> None:
     transformers_logger = logging.getLogger("transformers")  # does not propagate to root
     transformers_logger.addHandler(handler)
     try:
-        outputs = model.translate(TEXTS, "eng_Latn", "deu_Latn", max_new_tokens=3)
+        outputs = model.translate(TEXTS, "eng_Latn", "deu_Latn", settings=bound(2))
     finally:
         transformers_logger.removeHandler(handler)
 

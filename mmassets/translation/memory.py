@@ -1,0 +1,95 @@
+"""A persistent translation memory: every translation ever made, keyed by what determines it.
+
+One SQLite file (WAL mode) shared by every process and partition. The key is (model identity,
+source language, target language, generation settings, source text); the value is the final
+translation and the gate's verdict on it. A batch is committed as soon as it is translated, so a
+crash loses at most the batch in flight, and a re-run or refresh only translates what is new.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS translations (
+    model TEXT NOT NULL,
+    src TEXT NOT NULL,
+    tgt TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    source TEXT NOT NULL,
+    translation TEXT NOT NULL,
+    flag TEXT,
+    PRIMARY KEY (model, src, tgt, settings, source)
+) WITHOUT ROWID
+"""
+LOOKUP_CHUNK = 500  # below SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class MemoryKey:
+    """Everything but the text that decides a translation."""
+
+    model: str
+    src: str
+    tgt: str
+    settings: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    translation: str
+    flag: str | None  # the gate's reason when the translation failed it
+
+
+class TranslationMemory:
+    """Thread-safe within a process (one connection, a lock), safe across processes (SQLite)."""
+
+    def __init__(self, path: str | Path, timeout_s: float = 120.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=timeout_s, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(SCHEMA)
+
+    def get_many(self, key: MemoryKey, sources: Sequence[str]) -> dict[str, Entry]:
+        found: dict[str, Entry] = {}
+        with self._lock:
+            for start in range(0, len(sources), LOOKUP_CHUNK):
+                chunk = list(sources[start : start + LOOKUP_CHUNK])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT source, translation, flag FROM translations WHERE model=? AND src=? AND tgt=? "
+                    f"AND settings=? AND source IN ({marks})",
+                    (key.model, key.src, key.tgt, key.settings, *chunk))
+                found.update((source, Entry(translation, flag)) for source, translation, flag in rows)
+        return found
+
+    def put_many(self, key: MemoryKey, entries: Iterable[tuple[str, Entry]]) -> None:
+        """Store a batch in one committed transaction."""
+        rows = [(key.model, key.src, key.tgt, key.settings, source, e.translation, e.flag) for source, e in entries]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def count(self, key: MemoryKey | None = None) -> int:
+        with self._lock:
+            if key is None:
+                return self._db.execute("SELECT COUNT(*) FROM translations").fetchone()[0]
+            return self._db.execute(
+                "SELECT COUNT(*) FROM translations WHERE model=? AND src=? AND tgt=? AND settings=?",
+                (key.model, key.src, key.tgt, key.settings)).fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
