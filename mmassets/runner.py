@@ -171,7 +171,11 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
         elif step is not None:
             error = failures[step]
             cause = error.cause or error
-            report.error = f"{cause.cls_name}: {cause.message.strip()}"
+            message = cause.message.strip()
+            qualified, _, rest = message.partition(": ")
+            if qualified.endswith(cause.cls_name or "\0"):  # Dagster prefixes the qualified class name
+                message = rest
+            report.error = f"{cause.cls_name}: {message}"
             stopped[key] = "failed"
         elif report.partitions == 0:
             parent = next((p for p in sorted(parents[key]) if p in stopped), None)

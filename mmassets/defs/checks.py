@@ -39,9 +39,30 @@ def schema(frame: pd.DataFrame, fields: Sequence[str], *, allow_empty: Sequence[
         "problems": dg.MetadataValue.json(problems)})
 
 
-def images(frame: pd.DataFrame, resolve: Callable[[str], Path], *, column: str = "image_id",
+def eval_schema(frame: pd.DataFrame) -> dg.AssetCheckResult:
+    """Eval records: context and image_id non-empty strings, label a string (empty for eval splits),
+    text_label a non-empty string or a non-empty list of non-empty strings."""
+    problems = schema_problems(frame, ["context", "image_id", "label"], allow_empty=["label"])
+    if "text_label" not in frame.columns:
+        problems["text_label: column missing"] = len(frame)
+    else:
+        bad = frame["text_label"].map(lambda v: not _reference_ok(v))
+        if bad.any():
+            problems["text_label: not a non-empty string or list of strings"] = int(bad.sum())
+    return dg.AssetCheckResult(check_name=SCHEMA, passed=not problems, metadata={
+        "records": len(frame), "problems": dg.MetadataValue.json(problems)})
+
+
+def _reference_ok(value) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    values = value.tolist() if hasattr(value, "tolist") else value
+    return isinstance(values, list) and bool(values) and all(isinstance(v, str) and v.strip() for v in values)
+
+
+def images(frame: pd.DataFrame, resolve: Callable[[str], Path], *, columns: Sequence[str] = ("image_id",),
            examples: int = 5) -> dg.AssetCheckResult:
-    ids = pd.unique(frame[column]) if len(frame) else []
+    ids = pd.unique(pd.concat([frame[c] for c in columns], ignore_index=True)) if len(frame) else []
     missing = [i for i in ids if not resolve(i).is_file()]
     return dg.AssetCheckResult(check_name=IMAGES, passed=not missing, metadata={
         "distinct images": len(ids), "missing": len(missing),

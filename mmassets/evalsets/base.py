@@ -36,3 +36,7 @@ class EvalBenchmark:
     image_columns: tuple[str, ...] = ("image_id",)
     extra_fields: tuple[str, ...] = ()
     """Benchmark-specific keys exported after the eval fields (e.g. pair_id, concept)."""
+    captioning: bool = False
+    """Whether the benchmark has COCO-format references (checked with pycocotools)."""
+    raw_assets: tuple[str, ...] = ()
+    """Names of the ``raw/`` assets it reads, for lineage in the graph."""

@@ -10,13 +10,25 @@ from pathlib import Path
 from typing import Callable
 
 from mmassets.sample.coco import write_coco
+from mmassets.sample.iglue import write_iglue
+from mmassets.sample.maxm import write_maxm
+from mmassets.sample.pope import write_pope
+from mmassets.sample.vqav2 import write_vqav2
+from mmassets.sample.xflickrco import write_xflickrco
+from mmassets.sample.xm3600 import write_xm3600
 
-SAMPLE_VERSION = 1
+SAMPLE_VERSION = 2
 MARKER_NAME = ".mmassets-sample.json"
 
 #: One ``(raw_dir, seed) -> None`` writer per dataset, run in order.
 GENERATORS: list[Callable[[Path, int], None]] = [
     write_coco,
+    write_iglue,
+    write_xflickrco,
+    write_xm3600,
+    write_maxm,
+    write_pope,
+    write_vqav2,
 ]
 
 __all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "ensure_sample_raw"]
