@@ -40,3 +40,10 @@ class EvalBenchmark:
     """Whether the benchmark has COCO-format references (checked with pycocotools)."""
     raw_assets: tuple[str, ...] = ()
     """Names of the ``raw/`` assets it reads, for lineage in the graph."""
+
+
+def check_languages(languages: Sequence[str], known: Sequence[str], benchmark: str) -> None:
+    """A ValueError naming the requested languages that the benchmark does not have."""
+    unknown = [lang for lang in languages if lang not in known]
+    if unknown:
+        raise ValueError(f"{benchmark} has no language(s) {unknown}; it has {', '.join(known)}")

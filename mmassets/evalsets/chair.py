@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
 from mmassets.sources import coco, pope
 
 LANGUAGES = ("en",)
@@ -39,9 +39,7 @@ def chair_records(images: pd.DataFrame, objects: pd.DataFrame, split: str) -> tu
 
 def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
     """``{"en": EvalPart}`` with the val records, then the test records."""
-    unknown = [lang for lang in languages if lang not in LANGUAGES]
-    if unknown:
-        raise ValueError(f"CHAIR has no languages {unknown} (it has {', '.join(LANGUAGES)})")
+    check_languages(languages, LANGUAGES, "CHAIR")
     if not languages:
         return {}
     images = coco.read_karpathy(Path(raw_dir) / coco.KARPATHY_FILE)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
 from mmassets.sources import iglue
 
 SPLIT = "test"
@@ -42,9 +42,8 @@ def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
     """Test records of each requested language."""
     raw_dir = Path(raw_dir)
     parts = {}
+    check_languages(languages, iglue.MARVL_LANGUAGES, "MaRVL")
     for language in languages:
-        if language not in iglue.MARVL_LANGUAGES:
-            raise ValueError(f"MaRVL has no language {language!r} (it has {', '.join(iglue.MARVL_LANGUAGES)})")
         parts[language] = EvalPart(records=marvl_records(iglue.read_marvl(raw_dir / iglue.marvl_file(language))))
     return parts
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
 from mmassets.languages import LanguageTable
 from mmassets.sources import maxm
 
@@ -38,9 +38,7 @@ def maxm_records(qa: pd.DataFrame, language_name: str, split: str = SPLIT) -> tu
 
 def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
     """``{language: EvalPart}`` for the requested MaXM languages (one file each)."""
-    unknown = [lang for lang in languages if lang not in maxm.LANGUAGES]
-    if unknown:
-        raise ValueError(f"MaXM has no languages {unknown} (it has {', '.join(maxm.LANGUAGES)})")
+    check_languages(languages, maxm.LANGUAGES, "MaXM")
     table = LanguageTable.load()
     parts = {}
     for lang in languages:

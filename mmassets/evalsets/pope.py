@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
 from mmassets.sources import pope
 
 LANGUAGES = ("en",)
@@ -36,9 +36,7 @@ def pope_records(questions: pd.DataFrame, split: str) -> tuple[pd.DataFrame, dic
 
 def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
     """``{"en": EvalPart}`` with the records of every split, in the order of ``pope.SPLITS``."""
-    unknown = [lang for lang in languages if lang not in LANGUAGES]
-    if unknown:
-        raise ValueError(f"POPE has no languages {unknown} (it has {', '.join(LANGUAGES)})")
+    check_languages(languages, LANGUAGES, "POPE")
     if not languages:
         return {}
     frames, skipped = [], {}

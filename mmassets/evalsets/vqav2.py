@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
 from mmassets.sources import coco, vqav2
 
 LANGUAGES = ("en",)
@@ -42,9 +42,7 @@ def vqav2_records(joined: pd.DataFrame, unmatched: dict[str, int], split: str = 
 
 def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
     """``{"en": EvalPart}`` with the val records."""
-    unknown = [lang for lang in languages if lang not in LANGUAGES]
-    if unknown:
-        raise ValueError(f"VQAv2 val has no languages {unknown} (it has {', '.join(LANGUAGES)})")
+    check_languages(languages, LANGUAGES, "VQAv2 val")
     if not languages:
         return {}
     questions = vqav2.read_questions(Path(raw_dir) / vqav2.questions_file(SUBSET))

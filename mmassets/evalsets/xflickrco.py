@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
 from mmassets.evalsets.coco_reference import build_reference, caption_eval_records
 from mmassets.evalsets.segmentation import segment
 from mmassets.languages import LanguageTable
@@ -76,13 +76,6 @@ def caption_split(image_ids: Sequence[str], captions: Sequence[Sequence[str]], l
     records = caption_eval_records(kept, language, language_name(language))
     records["split"] = split
     return records, build_reference(kept, [merged[i] for i in kept]), skipped
-
-
-def check_languages(languages: Sequence[str], known: Sequence[str], benchmark: str) -> None:
-    """A ValueError naming the requested languages that the benchmark does not have."""
-    unknown = [lang for lang in languages if lang not in known]
-    if unknown:
-        raise ValueError(f"{benchmark} has no language(s) {unknown}; it has {', '.join(known)}")
 
 
 def build_xflickrco(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
 from mmassets.records import TaskRecords
 from mmassets.sources import iglue
 
@@ -52,9 +52,8 @@ def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
     """Records of every split of each requested language; GQA train is read only for English."""
     raw_dir = Path(raw_dir)
     parts = {}
+    check_languages(languages, iglue.XGQA_LANGUAGES, "xGQA")
     for language in languages:
-        if language not in iglue.XGQA_LANGUAGES:
-            raise ValueError(f"xGQA has no language {language!r} (it has {', '.join(iglue.XGQA_LANGUAGES)})")
         frames, skipped = [], {}
         if language == TRAIN_LANGUAGE:
             train = gqa_train_records(iglue.read_gqa_train(raw_dir / iglue.GQA_TRAIN_FILE))

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
-from mmassets.evalsets.xflickrco import check_languages, caption_split
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
+from mmassets.evalsets.xflickrco import caption_split
 from mmassets.sources.xm3600 import CAPTIONS_FILE, LANGUAGES, image_path, read_xm3600
 
 SPLIT = "test"

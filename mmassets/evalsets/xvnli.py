@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
 from mmassets.records import TaskRecords
 from mmassets.sources import iglue
 
@@ -48,9 +48,8 @@ def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
     """Records of every split of each requested language (train: English only)."""
     raw_dir = Path(raw_dir)
     parts = {}
+    check_languages(languages, iglue.XVNLI_LANGUAGES, "XVNLI")
     for language in languages:
-        if language not in iglue.XVNLI_LANGUAGES:
-            raise ValueError(f"XVNLI has no language {language!r} (it has {', '.join(iglue.XVNLI_LANGUAGES)})")
         built = []
         if language == TRAIN_LANGUAGE:
             built.append(xvnli_records(iglue.read_xvnli(raw_dir / iglue.XVNLI_TRAIN_FILE, "gold_label"), "train",
