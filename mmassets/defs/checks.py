@@ -18,18 +18,51 @@ SCHEMA = "schema"
 IMAGES = "images_resolve"
 LANGUAGE_COUNTS = "language_counts"
 REFERENCES = "coco_references"
+ROW_COUNT = "row_count_stable"
+DUPLICATES = "duplicate_share"
+MAX_ROW_DROP = 0.5  # a materialization with less than half the rows of the previous one fails
+MAX_DUPLICATE_SHARE = 0.01
 
 _DESCRIPTIONS = {
     SCHEMA: "Every record has the required fields as non-empty strings.",
     IMAGES: "Every image_id resolves to a file under the dataset's image root.",
     LANGUAGE_COUNTS: "Each language has exactly the records the seeded assignment gives it, each once.",
     REFERENCES: "COCO-format reference files load in pycocotools and accept predictions via loadRes.",
+    ROW_COUNT: f"The row count did not drop by more than {MAX_ROW_DROP:.0%} against the previous materialization.",
+    DUPLICATES: f"At most {MAX_DUPLICATE_SHARE:.0%} of the records are exact duplicates (advisory).",
 }
 
 
-def specs(asset_key: Sequence[str], *names: str, blocking: bool = True) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(name, asset=dg.AssetKey(list(asset_key)), blocking=blocking,
+ADVISORY = {DUPLICATES}
+
+
+def specs(asset_key: Sequence[str], *names: str) -> list[dg.AssetCheckSpec]:
+    """Check specs for an asset; all block what is downstream except the advisory ones."""
+    return [dg.AssetCheckSpec(name, asset=dg.AssetKey(list(asset_key)), blocking=name not in ADVISORY,
                               description=_DESCRIPTIONS[name]) for name in names]
+
+
+def row_count_stable(context: dg.AssetExecutionContext, rows: int) -> dg.AssetCheckResult:
+    """Compare with the row count of the asset's previous materialization (none: passes). Call it
+    before yielding the asset's Output, which stores the new materialization."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=context.asset_key), limit=1).records
+    previous = None
+    if records:
+        value = records[0].asset_materialization.metadata.get("dagster/row_count")
+        previous = None if value is None else int(value.value)
+    passed = previous is None or rows >= previous * (1 - MAX_ROW_DROP)
+    return dg.AssetCheckResult(check_name=ROW_COUNT, passed=passed, metadata={
+        "rows": rows, "previous rows": -1 if previous is None else previous, "max drop": MAX_ROW_DROP})
+
+
+def duplicates(frame: pd.DataFrame, fields: Sequence[str]) -> dg.AssetCheckResult:
+    repeated = int(frame.duplicated(subset=list(fields)).sum()) if len(frame) else 0
+    share = repeated / len(frame) if len(frame) else 0.0
+    return dg.AssetCheckResult(check_name=DUPLICATES, passed=share <= MAX_DUPLICATE_SHARE,
+                               severity=dg.AssetCheckSeverity.WARN, metadata={
+                                   "duplicate records": repeated, "share": round(share, 4),
+                                   "threshold": MAX_DUPLICATE_SHARE})
 
 
 def schema(frame: pd.DataFrame, fields: Sequence[str], *, allow_empty: Sequence[str] = ()) -> dg.AssetCheckResult:

@@ -21,7 +21,8 @@ class CocoCaptionsConfig(dg.Config):
 
 @dg.asset(key_prefix="english", group_name="english", kinds={"pandas"}, code_version="1",
           ins={"images": dg.AssetIn(key=["raw", "coco_karpathy"])},
-          check_specs=checks.specs(["english", "coco_captions"], checks.SCHEMA, checks.IMAGES))
+          check_specs=checks.specs(["english", "coco_captions"], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT,
+                                   checks.DUPLICATES))
 def coco_captions(context: dg.AssetExecutionContext, config: CocoCaptionsConfig, mix: LanguageMix,
                   folders: DataFolders, images: pd.DataFrame):
     """COCO caption records: one per caption of the training splits; context is a seeded choice of
@@ -30,6 +31,7 @@ def coco_captions(context: dg.AssetExecutionContext, config: CocoCaptionsConfig,
     if unknown:
         raise ValueError(f"english/coco_captions config: unknown splits {unknown}; expected some of {coco.SPLITS}")
     built = caption_records(images, config.splits, derive_seed(mix.seed, "coco_captions", "context"))
+    row_count = checks.row_count_stable(context, len(built.frame))  # before this materialization is stored
     yield dg.Output(built.frame, metadata={
         **frame_metadata(built.frame, language_column=None),
         "splits": ", ".join(config.splits),
@@ -38,3 +40,5 @@ def coco_captions(context: dg.AssetExecutionContext, config: CocoCaptionsConfig,
     })
     yield checks.schema(built.frame, TRAIN_FIELDS)
     yield checks.images(built.frame, lambda image_id: coco.image_path(folders.raw, image_id))
+    yield row_count
+    yield checks.duplicates(built.frame, TRAIN_FIELDS)

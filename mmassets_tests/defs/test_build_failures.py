@@ -56,3 +56,26 @@ def test_selection_builds_only_what_is_selected(tmp_path):
     assert "2/2 assets materialized in 2 runs" in out  # raw, then the eval partitions
     assert (tmp_path / "data/exports/eval/coco_karpathy/val/en.coco.json").is_file()
     assert not (tmp_path / "data/exports/train").exists()
+
+
+def test_a_collapsed_row_count_blocks_what_is_downstream(tmp_path):
+    raw = tmp_path / "raw"
+    write_coco(raw)
+    select = ["--select", "group:raw or group:english or group:translated"]  # translated: to see it skipped
+    code, out = run_build(tmp_path / "data", *production_args(raw), *select)
+    # the production translator is not loadable offline: only the untranslated layers matter here
+    assert "english/coco_captions" in out and "4 passed" in next(
+        l for l in out.splitlines() if l.startswith("english/coco_captions "))
+
+    path = raw / "coco" / "dataset_coco.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["images"] = data["images"][:5]  # most images gone: the English records collapse
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code, out = run_build(tmp_path / "data", *production_args(raw), *select)
+
+    assert code == 1
+    line = next(l for l in out.splitlines() if l.startswith("english/coco_captions "))
+    assert "blocked by check" in line, out
+    assert "english/coco_captions: check row_count_stable failed" in out
+    translated = next(l for l in out.splitlines() if l.startswith("translated/coco_captions "))
+    assert "skipped: english/coco_captions failed a blocking check" in translated

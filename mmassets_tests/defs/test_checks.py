@@ -1,0 +1,34 @@
+"""The shared asset-check functions on hand-made frames."""
+
+import dagster as dg
+import pandas as pd
+
+from mmassets.defs import checks
+
+
+def test_duplicate_share_is_advisory_and_counts_exact_repeats():
+    frame = pd.DataFrame({"context": ["a", "a", "b"], "label": ["x", "x", "x"], "image_id": ["1.jpg"] * 3})
+    result = checks.duplicates(frame, ["context", "label", "image_id"])
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    assert result.metadata["duplicate records"].value == 1
+    assert checks.duplicates(frame.iloc[1:], ["context", "label", "image_id"]).passed
+    spec = {s.name: s for s in checks.specs(["train", "x"], checks.DUPLICATES, checks.SCHEMA)}
+    assert not spec[checks.DUPLICATES].blocking and spec[checks.SCHEMA].blocking
+
+
+def test_eval_schema_takes_string_or_list_references():
+    good = pd.DataFrame({"context": ["q", "q"], "label": ["", ""], "image_id": ["a.jpg", "b.jpg"],
+                         "text_label": ["yes", ["cat", "dog"]]})
+    assert checks.eval_schema(good).passed
+    bad = good.assign(text_label=["", []])
+    result = checks.eval_schema(bad)
+    assert not result.passed
+    assert result.metadata["problems"].value == {"text_label: not a non-empty string or list of strings": 2}
+
+
+def test_images_check_resolves_every_image_column(tmp_path):
+    (tmp_path / "left.jpg").write_bytes(b"x")
+    frame = pd.DataFrame({"left_image": ["left.jpg"], "right_image": ["right.jpg"]})
+    result = checks.images(frame, lambda image: tmp_path / image, columns=("left_image", "right_image"))
+    assert not result.passed
+    assert result.metadata["missing"].value == 1 and result.metadata["distinct images"].value == 2
