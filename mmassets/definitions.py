@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mmassets.defs import english, eval, raw, train, translated
+from mmassets.defs import automation, english, eval, raw, sources, train, translated
 from mmassets.defs.io import ParquetIOManager
 from mmassets.defs.resources import DataFolders, LanguageMix, NLLBTranslator
 from mmassets.settings import Settings
 
-LAYERS = (raw, english, translated, train, eval)
+LAYERS = (sources, raw, english, translated, train, eval)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     data_dir = str(settings.data_dir)
     return dg.Definitions(
         assets=[a for layer in LAYERS for a in dg.load_assets_from_modules([layer])],
+        jobs=[automation.observe_raw],
+        schedules=[automation.weekly_refresh],
+        sensors=[automation.raw_folder_sensor, automation.automation_sensor],
         resources={
             "folders": DataFolders(profile=settings.profile, raw_dir=str(settings.raw_dir), data_dir=data_dir),
             "translator": NLLBTranslator(model=settings.translator_model, cache_dir=data_dir),

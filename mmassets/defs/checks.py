@@ -20,6 +20,7 @@ LANGUAGE_COUNTS = "language_counts"
 REFERENCES = "coco_references"
 ROW_COUNT = "row_count_stable"
 DUPLICATES = "duplicate_share"
+SPLITS = "splits_present"
 MAX_ROW_DROP = 0.5  # a materialization with less than half the rows of the previous one fails
 MAX_DUPLICATE_SHARE = 0.01
 
@@ -29,6 +30,7 @@ _DESCRIPTIONS = {
     LANGUAGE_COUNTS: "Each language has exactly the records the seeded assignment gives it, each once.",
     REFERENCES: "COCO-format reference files load in pycocotools and accept predictions via loadRes.",
     ROW_COUNT: f"The row count did not drop by more than {MAX_ROW_DROP:.0%} against the previous materialization.",
+    SPLITS: "Every split the dataset publishes has records.",
     DUPLICATES: f"At most {MAX_DUPLICATE_SHARE:.0%} of the records are exact duplicates (advisory).",
 }
 
@@ -54,6 +56,13 @@ def row_count_stable(context: dg.AssetExecutionContext, rows: int) -> dg.AssetCh
     passed = previous is None or rows >= previous * (1 - MAX_ROW_DROP)
     return dg.AssetCheckResult(check_name=ROW_COUNT, passed=passed, metadata={
         "rows": rows, "previous rows": -1 if previous is None else previous, "max drop": MAX_ROW_DROP})
+
+
+def splits_present(counts: dict[str, int]) -> dg.AssetCheckResult:
+    empty = sorted(split for split, n in counts.items() if not n)
+    return dg.AssetCheckResult(check_name=SPLITS, passed=not empty, metadata={
+        "records per split": dg.MetadataValue.json({k: int(v) for k, v in counts.items()}),
+        "empty splits": dg.MetadataValue.json(empty)})
 
 
 def duplicates(frame: pd.DataFrame, fields: Sequence[str]) -> dg.AssetCheckResult:

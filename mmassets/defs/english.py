@@ -6,6 +6,7 @@ import pandas as pd
 from pydantic import Field
 
 from mmassets.defs import checks
+from mmassets.defs.automation import REFRESH
 from mmassets.defs.metadata import counts_metadata, frame_metadata
 from mmassets.defs.resources import DataFolders, LanguageMix
 from mmassets.records import TRAIN_FIELDS
@@ -20,6 +21,7 @@ class CocoCaptionsConfig(dg.Config):
 
 
 @dg.asset(key_prefix="english", group_name="english", kinds={"pandas"}, code_version="1",
+          automation_condition=REFRESH,
           ins={"images": dg.AssetIn(key=["raw", "coco_karpathy"])},
           check_specs=checks.specs(["english", "coco_captions"], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT,
                                    checks.DUPLICATES))

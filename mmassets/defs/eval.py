@@ -11,8 +11,10 @@ import dagster as dg
 import pandas as pd
 
 from mmassets.defs import checks
+from mmassets.defs.automation import REFRESH
 from mmassets.defs.metadata import counts_metadata, frame_metadata
 from mmassets.defs.resources import DataFolders
+from mmassets.defs.sources import source_key
 from mmassets.evalsets.base import EvalBenchmark
 from mmassets.evalsets.coco_reference import reference_problems
 from mmassets.evalsets.registry import BENCHMARKS
@@ -29,7 +31,7 @@ def eval_asset(benchmark: EvalBenchmark) -> dg.AssetsDefinition:
               code_version="1", description=benchmark.description,
               partitions_def=dg.StaticPartitionsDefinition(list(benchmark.languages)),
               backfill_policy=dg.BackfillPolicy.single_run(),
-              deps=[dg.AssetKey(["raw", name]) for name in benchmark.raw_assets],
+              deps=[source_key(name) for name in benchmark.sources], automation_condition=REFRESH,
               check_specs=checks.specs(key, *check_names))
     def _eval(context: dg.AssetExecutionContext, folders: DataFolders):
         parts = benchmark.build(folders.raw, context.partition_keys)

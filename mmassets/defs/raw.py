@@ -4,14 +4,18 @@
 import dagster as dg
 import pandas as pd
 
+from mmassets.defs import checks
+from mmassets.defs.automation import REFRESH
 from mmassets.defs.metadata import counts_metadata, frame_metadata
 from mmassets.defs.resources import DataFolders
+from mmassets.defs.sources import source_key
 from mmassets.files import sha256_file
 from mmassets.sources import coco
 
 
-@dg.asset(key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1")
-def coco_karpathy(context: dg.AssetExecutionContext, folders: DataFolders) -> dg.Output[pd.DataFrame]:
+@dg.asset(key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1", deps=[source_key("coco")],
+          automation_condition=REFRESH, check_specs=checks.specs(["raw", "coco_karpathy"], checks.SPLITS))
+def coco_karpathy(context: dg.AssetExecutionContext, folders: DataFolders):
     """MSCOCO with Karpathy's train/restval/val/test splits (`coco/dataset_coco.json`): one row per
     image with its raw captions. Fails naming the file, record and field when the file is malformed."""
     path = folders.raw / coco.KARPATHY_FILE
@@ -19,10 +23,11 @@ def coco_karpathy(context: dg.AssetExecutionContext, folders: DataFolders) -> dg
     digest = sha256_file(path)
     per_split = images["split"].value_counts().reindex(coco.SPLITS, fill_value=0)
     context.log.info(f"read {len(images):,} images from {path}")
-    return dg.Output(images, data_version=dg.DataVersion(digest), metadata={
+    yield dg.Output(images, data_version=dg.DataVersion(digest), metadata={
         **frame_metadata(images, language_column=None),
         "path": dg.MetadataValue.path(str(path)),
         "sha256": digest,
         "images per split": counts_metadata(per_split.to_dict()),
         "captions": int(images["captions"].map(len).sum()),
     })
+    yield checks.splits_present(per_split.to_dict())

@@ -5,6 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from mmassets.defs import checks
+from mmassets.defs.automation import REFRESH
 from mmassets.defs.metadata import counts_metadata, frame_metadata
 from mmassets.defs.partitions import LANGUAGES
 from mmassets.defs.resources import DataFolders
@@ -14,7 +15,7 @@ from mmassets.files import atomic_write_bytes
 from mmassets.sources import coco
 from mmassets.tasks.instructions import rotate
 
-TRAIN = dict(group_name="train", key_prefix="train", kinds={"pandas", "json"})
+TRAIN = dict(group_name="train", key_prefix="train", kinds={"pandas", "json"}, automation_condition=REFRESH)
 COLUMNS = [*TRAIN_FIELDS, "language"]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from mmassets.defs.automation import REFRESH
 from mmassets.defs.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.partitions import LANGUAGES, language_partitions
 from mmassets.defs.resources import LanguageMix, NLLBTranslator
@@ -24,7 +25,8 @@ from mmassets.tasks.instructions import name_language
 
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 TRANSLATED = dict(group_name="translated", key_prefix="translated", partitions_def=language_partitions,
-                  backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"})
+                  backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"},
+                  automation_condition=REFRESH)
 GATE = "translation_gate"
 MAX_FLAGGED_SHARE = 0.05
 

@@ -38,8 +38,8 @@ class EvalBenchmark:
     """Benchmark-specific keys exported after the eval fields (e.g. pair_id, concept)."""
     captioning: bool = False
     """Whether the benchmark has COCO-format references (checked with pycocotools)."""
-    raw_assets: tuple[str, ...] = ()
-    """Names of the ``raw/`` assets it reads, for lineage in the graph."""
+    sources: tuple[str, ...] = ()
+    """The upstream datasets it reads (``mmassets.sources.catalog``): its inputs in the graph."""
 
 
 def check_languages(languages: Sequence[str], known: Sequence[str], benchmark: str) -> None:

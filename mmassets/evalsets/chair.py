@@ -59,5 +59,5 @@ BENCHMARK = EvalBenchmark(
     languages=LANGUAGES,
     build=build,
     image_path=coco.image_path,
-    raw_assets=("coco_karpathy",),
+    sources=("coco", "pope"),
 )

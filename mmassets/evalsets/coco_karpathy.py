@@ -35,4 +35,6 @@ def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
 BENCHMARK = EvalBenchmark(
     name="coco_karpathy",
     description="COCO Karpathy val and test captioning (English): eval records and COCO-format references.",
-    languages=("en",), build=build, image_path=coco.image_path, captioning=True, raw_assets=("coco_karpathy",))
+    languages=("en",), build=build, image_path=coco.image_path, captioning=True,
+    sources=("coco",),
+)

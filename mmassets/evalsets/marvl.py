@@ -57,4 +57,5 @@ BENCHMARK = EvalBenchmark(
     image_path=iglue.marvl_image_path,
     image_columns=("left_image", "right_image"),
     extra_fields=EXTRA_FIELDS,
+    sources=("marvl",),
 )

@@ -55,4 +55,5 @@ BENCHMARK = EvalBenchmark(
     languages=maxm.LANGUAGES,
     build=build,
     image_path=maxm.image_path,
+    sources=("maxm",),
 )

@@ -55,4 +55,5 @@ BENCHMARK = EvalBenchmark(
     build=build,
     image_path=pope.image_path,
     extra_fields=("question_id",),
+    sources=("pope",),
 )

@@ -59,4 +59,5 @@ BENCHMARK = EvalBenchmark(
     build=build,
     image_path=coco.image_path,
     extra_fields=("question_id",),
+    sources=("vqav2",),
 )

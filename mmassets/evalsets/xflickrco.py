@@ -117,6 +117,7 @@ BENCHMARK = EvalBenchmark(
     build=build_xflickrco,
     image_path=xflickrco_image_path,
     captioning=True,
+    sources=("xflickrco",),
 )
 
 FLICKR30K = EvalBenchmark(
@@ -127,4 +128,5 @@ FLICKR30K = EvalBenchmark(
     build=build_flickr30k,
     image_path=flickr30k_image_path,
     captioning=True,
+    sources=("flickr30k",),
 )

@@ -73,4 +73,5 @@ BENCHMARK = EvalBenchmark(
     build=build,
     image_path=iglue.gqa_image_path,
     extra_fields=EXTRA_FIELDS,
+    sources=("gqa",),
 )

@@ -41,4 +41,5 @@ BENCHMARK = EvalBenchmark(
     build=build_xm3600,
     image_path=image_path,
     captioning=True,
+    sources=("xm3600",),
 )

@@ -71,4 +71,5 @@ BENCHMARK = EvalBenchmark(
     build=build,
     image_path=iglue.flickr30k_image_path,
     extra_fields=EXTRA_FIELDS,
+    sources=("xvnli",),
 )
