@@ -32,3 +32,16 @@ def test_images_check_resolves_every_image_column(tmp_path):
     result = checks.images(frame, lambda image: tmp_path / image, columns=("left_image", "right_image"))
     assert not result.passed
     assert result.metadata["missing"].value == 1 and result.metadata["distinct images"].value == 2
+
+
+def test_images_check_samples_above_the_limit(tmp_path, monkeypatch):
+    for i in range(10):
+        (tmp_path / f"{i}.jpg").write_bytes(b"x")
+    frame = pd.DataFrame({"image_id": [f"{i}.jpg" for i in range(10)] + ["gone.jpg"]})
+    monkeypatch.setenv("MMASSETS_IMAGE_CHECK_LIMIT", "4")
+    sampled = [checks.images(frame, lambda image: tmp_path / image) for _ in range(2)]
+    assert sampled[0].metadata["checked"].value == 4 and sampled[0].metadata["distinct images"].value == 11
+    assert sampled[0].metadata == sampled[1].metadata  # seeded: the same sample every time
+    monkeypatch.setenv("MMASSETS_IMAGE_CHECK_LIMIT", "100")
+    full = checks.images(frame, lambda image: tmp_path / image)
+    assert not full.passed and full.metadata["missing"].value == 1
