@@ -116,6 +116,7 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     reports = {k: AssetReport(k.to_user_string()) for stage in stages for k in stage}
     stopped: dict[dg.AssetKey, str] = {}
     runs = []
+    observe_sources(defs, instance, [k for stage in stages for k in stage], log)
     for stage in stages:
         runnable = []
         for key in stage:
@@ -140,6 +141,19 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
         runs.append(result.run_id)
         _collect(result, {k: reports[k] for k in runnable}, stopped, {k: graph.get(k).parent_keys for k in runnable})
     return BuildReport({r.key: r for r in reports.values()}, runs)
+
+
+def observe_sources(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey],
+                    log: Callable[[str], None]) -> None:
+    """Observe the source assets the selection reads, so that what is built records the data
+    versions of the raw files it came from (and a later refresh sees only real changes)."""
+    graph = defs.resolve_asset_graph()
+    sources = sorted({p for k in keys for p in graph.get(k).parent_keys if graph.get(p).is_observable})
+    if sources:
+        log(f"observing {len(sources)} raw inputs: {', '.join(k.to_user_string() for k in sources)}")
+        defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=sources, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
 
 
 def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, AssetReport],
