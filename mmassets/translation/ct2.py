@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from mmassets.translation.backend import GenerationSettings
-from mmassets.translation.nllb import DEFAULT_MODEL, MAX_SOURCE_TOKENS, local_model_identity
-from mmassets.translation.tiny_model import TINY_MODEL_NAME
+from mmassets.translation.nllb import DEFAULT_MODEL, NLLBTokenizing, local_model_identity, reject_placeholder
 
 MARKER_FILE = "mmassets_ct2.json"
 """Written last into a finished conversion; records what was converted."""
@@ -223,7 +222,7 @@ def _default_intra_threads() -> int:
         return os.cpu_count() or 1
 
 
-class CT2Model:
+class CT2Model(NLLBTokenizing):
     """An NLLB checkpoint converted to CTranslate2, with its Hugging Face tokenizer.
 
     Build one with :meth:`load` (or :func:`load_cached`); the constructor just stores
@@ -276,11 +275,7 @@ class CT2Model:
         from transformers import AutoTokenizer
 
         name = os.fspath(model)
-        if name == TINY_MODEL_NAME:
-            raise ValueError(
-                f"{TINY_MODEL_NAME!r} is a placeholder: build it with "
-                "mmassets.translation.tiny_model.build_tiny_nllb() and load that folder"
-            )
+        reject_placeholder(name)
         kind, index = resolve_device(device)
         resolved_type = resolve_compute_type(compute_type, device)
         identity = source_identity(name, revision)
@@ -309,36 +304,6 @@ class CT2Model:
         """``"ct2:<compute type>:<source identity>"``: keys a translation memory."""
         return f"ct2:{self.compute_type}:{self.source_identity}"
 
-    @property
-    def max_source_tokens(self) -> int:
-        """Longest source (in tokens) fed to the model; longer texts are truncated."""
-        return min(int(self.tokenizer.model_max_length), MAX_SOURCE_TOKENS)
-
-    def lang_token_id(self, code: str) -> int:
-        """The token id of an NLLB language code; ValueError for a code the tokenizer lacks."""
-        token_id = self.tokenizer.convert_tokens_to_ids(code)
-        if token_id is None or token_id == self.tokenizer.unk_token_id:
-            raise ValueError(
-                f"{code!r} is not an NLLB language code known to this tokenizer "
-                f"(model {self.name!r})"
-            )
-        return int(token_id)
-
-    def _encode_ids(self, texts: Sequence[str], src_lang: str) -> list[list[int]]:
-        if isinstance(texts, str):
-            raise TypeError("texts must be a sequence of strings, not a single string")
-        self.lang_token_id(src_lang)
-        with self._tokenizer_lock:
-            self.tokenizer.src_lang = src_lang
-            ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_source_tokens)["input_ids"]
-        return [list(i) for i in ids]
-
-    def token_lengths(self, texts: Sequence[str], src_lang: str) -> list[int]:
-        """Source length in tokens of each text (language and end tokens included, truncated)."""
-        if not texts:
-            return []
-        return [len(i) for i in self._encode_ids(texts, src_lang)]
-
     def translate_batch(
         self, texts: Sequence[str], src_lang: str, tgt_lang: str, settings: GenerationSettings
     ) -> list[str]:
@@ -357,7 +322,7 @@ class CT2Model:
         if not texts:
             return []
         self.lang_token_id(tgt_lang)
-        ids = self._encode_ids(texts, src_lang)
+        ids = self.encode_ids(texts, src_lang)
         sources = [self.tokenizer.convert_ids_to_tokens(i) for i in ids]
         min_new, max_new = settings.new_tokens(max(len(i) for i in ids))
         results = self.translator.translate_batch(

@@ -96,7 +96,59 @@ def _hash_file(path: Path, digest: Any, chunk_size: int = 1 << 20) -> None:
             digest.update(chunk)
 
 
-class NLLBModel:
+class NLLBTokenizing:
+    """What every backend does with the NLLB tokenizer: language-code ids, truncation length and
+    source lengths. Needs ``tokenizer``, ``name`` and ``_tokenizer_lock`` (the tokenizer's source
+    language is mutable state: set and use it under the lock)."""
+
+    tokenizer: Any
+    name: str
+    _tokenizer_lock: threading.Lock
+
+    @property
+    def max_source_tokens(self) -> int:
+        """Longest source (in tokens) fed to the model; longer texts are truncated."""
+        return min(int(self.tokenizer.model_max_length), MAX_SOURCE_TOKENS)
+
+    def lang_token_id(self, code: str) -> int:
+        """The token id of an NLLB language code such as ``"deu_Latn"``.
+
+        Raises ValueError for a code the tokenizer does not know (transformers would
+        silently return the unknown-token id).
+        """
+        token_id = self.tokenizer.convert_tokens_to_ids(code)
+        if token_id is None or token_id == self.tokenizer.unk_token_id:
+            raise ValueError(
+                f"{code!r} is not an NLLB language code known to this tokenizer "
+                f"(model {self.name!r})"
+            )
+        return int(token_id)
+
+    def encode_ids(self, texts: Sequence[str], src_lang: str) -> list[list[int]]:
+        """Token ids of each text as ``src_lang`` (language and end tokens included, truncated)."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be a sequence of strings, not a single string")
+        self.lang_token_id(src_lang)
+        with self._tokenizer_lock:
+            self.tokenizer.src_lang = src_lang
+            ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_source_tokens)["input_ids"]
+        return [list(i) for i in ids]
+
+    def token_lengths(self, texts: Sequence[str], src_lang: str) -> list[int]:
+        """Source length in tokens of each text (language and end tokens included, truncated)."""
+        return [len(i) for i in self.encode_ids(texts, src_lang)] if texts else []
+
+
+def reject_placeholder(name: str) -> None:
+    """The tiny model's sentinel name is not loadable: it names a folder to build first."""
+    if name == TINY_MODEL_NAME:
+        raise ValueError(
+            f"{TINY_MODEL_NAME!r} is a placeholder: build it with "
+            "mmassets.translation.tiny_model.build_tiny_nllb() and load that folder"
+        )
+
+
+class NLLBModel(NLLBTokenizing):
     """An NLLB (M2M100-architecture) tokenizer and model, ready to translate.
 
     Build one with :meth:`load` (or :func:`load_cached`); the constructor just stores
@@ -141,11 +193,7 @@ class NLLBModel:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         name = os.fspath(model)
-        if name == TINY_MODEL_NAME:
-            raise ValueError(
-                f"{TINY_MODEL_NAME!r} is a placeholder: build it with "
-                "mmassets.translation.tiny_model.build_tiny_nllb() and load that folder"
-            )
+        reject_placeholder(name)
         resolved_device = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, resolved_device)
         tokenizer = AutoTokenizer.from_pretrained(name, revision=revision, cache_dir=cache_dir)
@@ -176,25 +224,6 @@ class NLLBModel:
             else:
                 self._identity = f"{self.name}@{self.revision or 'main'}"
         return self._identity
-
-    @property
-    def max_source_tokens(self) -> int:
-        """Longest source (in tokens) fed to the model; longer texts are truncated."""
-        return min(int(self.tokenizer.model_max_length), MAX_SOURCE_TOKENS)
-
-    def lang_token_id(self, code: str) -> int:
-        """The token id of an NLLB language code such as ``"deu_Latn"``.
-
-        Raises ValueError for a code the tokenizer does not know (transformers would
-        silently return the unknown-token id).
-        """
-        token_id = self.tokenizer.convert_tokens_to_ids(code)
-        if token_id is None or token_id == self.tokenizer.unk_token_id:
-            raise ValueError(
-                f"{code!r} is not an NLLB language code known to this tokenizer "
-                f"(model {self.name!r})"
-            )
-        return int(token_id)
 
     def translate(
         self,
@@ -239,13 +268,6 @@ class NLLBModel:
                 max_length=self.max_source_tokens,
             )
         return {key: value.to(self.device) for key, value in batch.items()}
-
-    def token_lengths(self, texts: Sequence[str], src_lang: str) -> list[int]:
-        """Source length in tokens of each text (language and end tokens included, truncated)."""
-        with self._tokenizer_lock:
-            self.tokenizer.src_lang = src_lang
-            ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_source_tokens)["input_ids"]
-        return [len(i) for i in ids]
 
     def translate_batch(
         self, texts: Sequence[str], src_lang: str, tgt_lang: str, settings: GenerationSettings
