@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -41,3 +42,31 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def move_dir_into_place(staging: Path, target: Path, is_complete: Callable[[Path], bool]) -> None:
+    """Atomically rename the finished folder ``staging`` to ``target``, coping with builders racing
+    us: a ``target`` that ``is_complete`` (another builder finished first) is kept, anything else
+    there is moved aside and deleted. The caller removes ``staging`` if it is still there."""
+    for _ in range(5):
+        try:
+            os.rename(staging, target)
+            return
+        except OSError:
+            if not target.exists():
+                raise
+        if is_complete(target):
+            return
+        discard(target)
+    raise RuntimeError(f"could not move {staging} into {target}")
+
+
+def discard(path: Path) -> None:
+    """Move ``path`` out of the way (atomically) and delete it; a vanished path is fine."""
+    trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+    try:
+        os.replace(path, trash / "old")
+    except FileNotFoundError:
+        pass
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)

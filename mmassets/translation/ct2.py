@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mmassets.files import move_dir_into_place
 from mmassets.translation.backend import GenerationSettings
 from mmassets.translation.nllb import DEFAULT_MODEL, NLLBTokenizing, local_model_identity, reject_placeholder
 
@@ -164,7 +165,7 @@ def _convert_into(target: Path, name: str, revision: str | None, quantization: s
         record = {**params, "model": name, "revision": revision, "ctranslate2": ctranslate2.__version__}
         (staging / MARKER_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.chmod(staging, 0o755)  # mkdtemp makes it private; the result is an ordinary folder
-        _move_into_place(staging, target, params)
+        move_dir_into_place(staging, target, lambda folder: _is_complete(folder, params))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -185,32 +186,6 @@ def read_marker(folder: Path) -> dict[str, Any] | None:
 def _is_complete(folder: Path, params: dict[str, Any]) -> bool:
     marker = read_marker(folder)
     return marker is not None and all(marker.get(key) == value for key, value in params.items())
-
-
-def _move_into_place(staging: Path, target: Path, params: dict[str, Any]) -> None:
-    """Atomically rename ``staging`` to ``target``; keep a finished twin, replace anything else."""
-    for _ in range(5):
-        try:
-            os.rename(staging, target)
-            return
-        except OSError:
-            if not target.exists():
-                raise
-        if _is_complete(target, params):
-            return
-        _discard(target)
-    raise RuntimeError(f"could not move the CTranslate2 conversion into {target}")
-
-
-def _discard(path: Path) -> None:
-    """Move ``path`` out of the way (atomically) and delete it; a vanished path is fine."""
-    trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-    try:
-        os.replace(path, trash / "old")
-    except FileNotFoundError:
-        pass
-    finally:
-        shutil.rmtree(trash, ignore_errors=True)
 
 
 def _default_intra_threads() -> int:

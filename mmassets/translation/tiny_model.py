@@ -24,6 +24,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from mmassets.files import move_dir_into_place
+
 TINY_MODEL_NAME = "mmassets-tiny-nllb"
 """Sentinel model name meaning "the locally built tiny model" rather than a hub name."""
 
@@ -148,7 +150,7 @@ def build_tiny_nllb(target_dir: Path, nllb_codes: Sequence[str], *, seed: int = 
         _write_model(staging, codes, seed)
         _write_marker(staging, params)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; the result is an ordinary folder
-        _move_into_place(staging, target, params)
+        move_dir_into_place(staging, target, lambda folder: read_marker(folder) == params)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -244,33 +246,3 @@ def _write_marker(out_dir: Path, params: dict[str, Any]) -> None:
     """Record the build parameters; its presence marks the build as complete."""
     text = json.dumps(params, indent=2, sort_keys=True) + "\n"
     (out_dir / MARKER_FILE).write_text(text, encoding="utf-8")
-
-
-def _move_into_place(staging: Path, target: Path, params: dict[str, Any]) -> None:
-    """Atomically rename ``staging`` to ``target``, coping with builders racing us.
-
-    If another builder finished the same build first, its folder is kept. A folder
-    with different (or no) build parameters is moved aside and deleted.
-    """
-    for _ in range(5):
-        try:
-            os.rename(staging, target)
-            return
-        except OSError:
-            if not target.exists():
-                raise
-        if read_marker(target) == params:
-            return
-        _discard(target)
-    raise RuntimeError(f"could not move the tiny model build into {target}")
-
-
-def _discard(path: Path) -> None:
-    """Move ``path`` out of the way (atomically) and delete it; a vanished path is fine."""
-    trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-    try:
-        os.replace(path, trash / "old")
-    except FileNotFoundError:
-        pass
-    finally:
-        shutil.rmtree(trash, ignore_errors=True)
