@@ -88,6 +88,15 @@ def _partition_keys(graph, key: dg.AssetKey) -> tuple[str, ...] | None:
     return None if pdef is None else tuple(pdef.get_partition_keys())
 
 
+MERGES_PRESENT = "mmassets/merges_present"
+"""Tag of an asset that merges whichever of its upstream assets are materialized (the task mix):
+it runs after them in a run of its own, and is skipped only when all of them failed."""
+
+
+def _merges_present(graph, key: dg.AssetKey) -> bool:
+    return graph.get(key).tags.get(MERGES_PRESENT) == "true"
+
+
 def plan_stages(defs: dg.Definitions, selection: str) -> list[list[dg.AssetKey]]:
     """Selected assets in dependency order, grouped into runs by partitions definition."""
     graph = defs.resolve_asset_graph()
@@ -100,7 +109,8 @@ def plan_stages(defs: dg.Definitions, selection: str) -> list[list[dg.AssetKey]]
         stage: list[dg.AssetKey] = []
         for key in remaining:
             upstream = graph.get(key).parent_keys & selected
-            if _partition_keys(graph, key) == partitions and upstream <= done | set(stage):
+            ready = done if _merges_present(graph, key) else done | set(stage)  # its own run, after its inputs
+            if _partition_keys(graph, key) == partitions and upstream <= ready:
                 stage.append(key)
         stages.append(stage)
         done |= set(stage)
@@ -123,7 +133,10 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
             report = reports[key]
             partitions = _partition_keys(graph, key)
             report.partitions_total = None if partitions is None else len(partitions)
-            bad_parent = next((p for p in sorted(graph.get(key).parent_keys) if p in stopped), None)
+            parents = sorted(graph.get(key).parent_keys)
+            bad_parent = next((p for p in parents if p in stopped), None)
+            if _merges_present(graph, key) and not all(p in stopped for p in parents):
+                bad_parent = None
             if bad_parent is not None:
                 report.skipped_because = f"{bad_parent.to_user_string()} {stopped[bad_parent]}"
                 stopped[key] = "was skipped"

@@ -46,11 +46,13 @@ def specs(asset_key: Sequence[str], *names: str) -> list[dg.AssetCheckSpec]:
                               description=_DESCRIPTIONS[name]) for name in names]
 
 
-def row_count_stable(context: dg.AssetExecutionContext, rows: int) -> dg.AssetCheckResult:
+def row_count_stable(context: dg.AssetExecutionContext, rows: int,
+                     asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
     """Compare with the row count of the asset's previous materialization (none: passes). Call it
-    before yielding the asset's Output, which stores the new materialization."""
+    before yielding the asset's Output, which stores the new materialization. A multi-asset names
+    the ``asset_key``."""
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=context.asset_key), limit=1).records
+        dg.AssetRecordsFilter(asset_key=asset_key or context.asset_key), limit=1).records
     previous = None
     if records:
         value = records[0].asset_materialization.metadata.get("dagster/row_count")

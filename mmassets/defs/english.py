@@ -1,5 +1,9 @@
-"""English task assets: task records built from raw data, before any translation."""
+"""English task assets: task records built from raw data, before any translation. The COCO
+caption records live here; the other datasets' in their family's module (``defs/vqav2.py``, ...)."""
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -9,10 +13,31 @@ from mmassets.defs import checks
 from mmassets.defs.automation import REFRESH
 from mmassets.defs.metadata import counts_metadata, frame_metadata
 from mmassets.defs.resources import DataFolders, LanguageMix
-from mmassets.records import TRAIN_FIELDS
+from mmassets.records import TRAIN_FIELDS, TaskRecords
 from mmassets.sources import coco
 from mmassets.seeding import derive_seed
 from mmassets.tasks.captions import caption_records
+
+ENGLISH = dict(key_prefix="english", group_name="english", kinds={"pandas"}, automation_condition=REFRESH)
+
+
+def english_specs(name: str) -> list[dg.AssetCheckSpec]:
+    return checks.specs(["english", name], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT, checks.DUPLICATES)
+
+
+def publish_english(context: dg.AssetExecutionContext, built: TaskRecords, image_path: Callable[[str], Path],
+                    metadata: dict[str, Any] | None = None) -> Iterator:
+    """Yield an English task's records with their metadata (rows, preview, distinct images, skipped
+    inputs by reason), then its checks."""
+    frame = built.frame
+    row_count = checks.row_count_stable(context, len(frame))  # before this materialization is stored
+    yield dg.Output(frame, metadata={
+        **frame_metadata(frame, language_column=None), "distinct images": int(frame["image_id"].nunique()),
+        "skipped": counts_metadata(built.skipped), **(metadata or {})})
+    yield checks.schema(frame, TRAIN_FIELDS)
+    yield checks.images(frame, image_path)
+    yield row_count
+    yield checks.duplicates(frame, TRAIN_FIELDS)
 
 
 class CocoCaptionsConfig(dg.Config):
@@ -20,27 +45,19 @@ class CocoCaptionsConfig(dg.Config):
                               description=f"Karpathy splits to train on, of {', '.join(coco.SPLITS)}")
 
 
-@dg.asset(key_prefix="english", group_name="english", kinds={"pandas"}, code_version="1",
-          automation_condition=REFRESH,
-          ins={"images": dg.AssetIn(key=["raw", "coco_karpathy"])},
-          check_specs=checks.specs(["english", "coco_captions"], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT,
-                                   checks.DUPLICATES))
+def check_splits(asset: str, splits: list[str]) -> None:
+    unknown = sorted(set(splits) - set(coco.SPLITS))
+    if unknown:
+        raise ValueError(f"{asset} config: unknown splits {unknown}; expected some of {coco.SPLITS}")
+
+
+@dg.asset(code_version="1", ins={"images": dg.AssetIn(key=["raw", "coco_karpathy"])},
+          check_specs=english_specs("coco_captions"), **ENGLISH)
 def coco_captions(context: dg.AssetExecutionContext, config: CocoCaptionsConfig, mix: LanguageMix,
                   folders: DataFolders, images: pd.DataFrame):
     """COCO caption records: one per caption of the training splits; context is a seeded choice of
     English caption instruction, label the caption, image_id the COCO file name."""
-    unknown = sorted(set(config.splits) - set(coco.SPLITS))
-    if unknown:
-        raise ValueError(f"english/coco_captions config: unknown splits {unknown}; expected some of {coco.SPLITS}")
+    check_splits("english/coco_captions", config.splits)
     built = caption_records(images, config.splits, derive_seed(mix.seed, "coco_captions", "context"))
-    row_count = checks.row_count_stable(context, len(built.frame))  # before this materialization is stored
-    yield dg.Output(built.frame, metadata={
-        **frame_metadata(built.frame, language_column=None),
-        "splits": ", ".join(config.splits),
-        "distinct images": int(built.frame["image_id"].nunique()),
-        "skipped": counts_metadata(built.skipped),
-    })
-    yield checks.schema(built.frame, TRAIN_FIELDS)
-    yield checks.images(built.frame, lambda image_id: coco.image_path(folders.raw, image_id))
-    yield row_count
-    yield checks.duplicates(built.frame, TRAIN_FIELDS)
+    yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id),
+                               {"splits": ", ".join(config.splits)})

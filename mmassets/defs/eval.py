@@ -5,7 +5,6 @@ text_label the reference) and, for captioning, ``<lang>.coco.json`` references b
 """
 
 import json
-import warnings
 
 import dagster as dg
 import pandas as pd
@@ -19,8 +18,6 @@ from mmassets.evalsets.base import EvalBenchmark
 from mmassets.evalsets.coco_reference import reference_problems
 from mmassets.evalsets.registry import BENCHMARKS
 from mmassets.records import EVAL_FIELDS, write_json, write_records
-
-warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 
 def eval_asset(benchmark: EvalBenchmark) -> dg.AssetsDefinition:

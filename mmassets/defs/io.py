@@ -14,12 +14,17 @@ import pandas as pd
 from mmassets.files import atomic_path
 
 
+def stored_path(base_dir: str | Path, key: dg.AssetKey, partition: str | None = None) -> Path:
+    """Where the value of asset ``key`` (or one of its partitions) is stored under ``base_dir``."""
+    base = Path(base_dir, "assets", *key.path)
+    return base / f"{partition}.parquet" if partition is not None else base.with_suffix(".parquet")
+
+
 class ParquetIOManager(dg.ConfigurableIOManager):
     base_dir: str
 
     def _path(self, key: dg.AssetKey, partition: str | None = None) -> Path:
-        base = Path(self.base_dir, "assets", *key.path)
-        return base / f"{partition}.parquet" if partition is not None else base.with_suffix(".parquet")
+        return stored_path(self.base_dir, key, partition)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | dict[str, pd.DataFrame]) -> None:
         if obj is None:

@@ -129,3 +129,30 @@ class LanguageMix(dg.ConfigurableResource):
     def assignment(self, n: int, task: str, share_column: str = "mc4_percent") -> list[str]:
         """The language of each of ``n`` records of ``task``; tasks shuffle independently."""
         return assign_languages(n, LANGUAGES.shares(share_column), derive_seed(self.seed, task, "languages"))
+
+
+class CaptionSimilarity(dg.ConfigurableResource):
+    """Which captions are "most similar" when caption matching draws hard negatives: CLIP image–text
+    similarity through open_clip (`pip install open_clip_torch`, with weights the user has), or a
+    TF-IDF nearest-neighbour index over the captions that works offline. ``auto`` picks CLIP when
+    ``clip_pretrained`` is set and open_clip imports, else TF-IDF."""
+
+    kind: str = Field(default="auto", description="auto | tfidf | clip")
+    clip_model: str = "ViT-B-32"
+    clip_pretrained: str | None = Field(default=None, description="open_clip pretrained tag or local checkpoint")
+
+    def index(self, image_path: Callable[[str], Path]) -> Any:
+        from mmassets.tasks.similarity import ClipSimilarity, TfidfSimilarity
+
+        kind = self.kind
+        if kind == "auto":
+            import importlib.util
+
+            kind = "clip" if self.clip_pretrained and importlib.util.find_spec("open_clip") else "tfidf"
+        if kind == "tfidf":
+            return TfidfSimilarity()
+        if kind == "clip":
+            if not self.clip_pretrained:
+                raise ValueError("caption similarity 'clip' needs clip_pretrained (an open_clip tag or checkpoint)")
+            return ClipSimilarity(model_name=self.clip_model, pretrained=self.clip_pretrained, image_path=image_path)
+        raise ValueError(f"unknown caption similarity {self.kind!r}: auto, tfidf or clip")

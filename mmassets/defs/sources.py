@@ -2,15 +2,11 @@
 of its annotation files (``mmassets.sources.catalog``). Observing is cheap and changes nothing;
 a new data version is what makes the assets built from the dataset stale."""
 
-import warnings
 
 import dagster as dg
 
 from mmassets.defs.resources import DataFolders
 from mmassets.sources import catalog
-
-
-warnings.filterwarnings("ignore", message=".*observable_source_asset.*", category=dg.BetaWarning)
 
 
 def source_asset(dataset: str):

@@ -6,7 +6,6 @@ the model loads once for all of them. Every output passes the translation engine
 outputs that fail it are None (dropped downstream) and their reason is kept in ``<field>_flag``.
 """
 
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +22,6 @@ from mmassets.progress import Progress
 from mmassets.tasks.captions import CAPTION_INSTRUCTIONS, CAPTION_INSTRUCTIONS_NAMING_LANGUAGE
 from mmassets.tasks.instructions import name_language
 
-warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 TRANSLATED = dict(group_name="translated", key_prefix="translated", partitions_def=language_partitions,
                   backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"},
                   automation_condition=REFRESH)

@@ -9,15 +9,18 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.sample.coco import write_coco
+from mmassets.sample.imagenet import write_imagenet
 from mmassets.sample.iglue import write_iglue
+from mmassets.sample.llava import write_llava
 from mmassets.sample.maxm import write_maxm
 from mmassets.sample.pope import write_pope
 from mmassets.sample.vqav2 import write_vqav2
 from mmassets.sample.xflickrco import write_xflickrco
 from mmassets.sample.xm3600 import write_xm3600
 
-SAMPLE_VERSION = 2
+SAMPLE_VERSION = 3
 MARKER_NAME = ".mmassets-sample.json"
 
 #: One ``(raw_dir, seed) -> None`` writer per dataset, run in order.
@@ -29,6 +32,9 @@ GENERATORS: list[Callable[[Path, int], None]] = [
     write_maxm,
     write_pope,
     write_vqav2,
+    write_aokvqa,
+    write_llava,
+    write_imagenet,
 ]
 
 __all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "ensure_sample_raw"]

@@ -1,9 +1,12 @@
-"""Sample VQAv2 val: ``vqav2/v2_OpenEnded_mscoco_val2014_questions.json`` and
-``vqav2/v2_mscoco_val2014_annotations.json`` in the official format, plus their COCO val2014 JPEGs.
+"""Sample VQAv2 val2014 and train2014: ``vqav2/v2_OpenEnded_mscoco_<subset>_questions.json`` and
+``vqav2/v2_mscoco_<subset>_annotations.json`` in the official format, plus their COCO JPEGs.
 
-The images are this generator's own, with COCO ids in ``ID_RANGE`` (the POPE sample uses ids below
-50000, the COCO sample ids from 100000 up), written under ``coco/val2014/``. Question ids follow
-VQAv2's ``image_id * 1000 + n``; each question has ten answers.
+The images are this generator's own, written under ``coco/<subset>/``: val ids lie in ``ID_RANGE``
+(the POPE sample uses ids below 50000, the COCO sample ids from 100000 to 600000), train ids in
+``TRAIN_ID_RANGE``. Question ids follow VQAv2's ``image_id * 1000 + n``; each question has ten answers.
+The train annotations are written in a shuffled order (upstream files promise no alignment with the
+questions), and one train question repeating an earlier image's question keeps its best answer in
+another case and with a trailing space ("Umbrella " beside "umbrella"), as raw answer text varies.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from mmassets.sample.images import write_jpeg
 
 ID_RANGE = range(50000, 100000)
 IMAGES = 4
+TRAIN_ID_RANGE = range(600000, 650000)
+TRAIN_IMAGES = 6
 QUESTIONS_PER_IMAGE = 3
 IMAGE_SIZE = (48, 36)
 
@@ -48,11 +53,25 @@ def _answers(candidates: tuple[tuple[str, int], ...], rng: random.Random) -> lis
 
 
 def write_vqav2(raw_dir: Path, seed: int = 0) -> None:
-    """Write the VQAv2 val2014 question and annotation files and the JPEGs of their images."""
-    rng = random.Random(f"vqav2-{seed}")
+    """Write the VQAv2 val2014 and train2014 question and annotation files and the JPEGs of their images."""
     raw_dir = Path(raw_dir)
+    rng = random.Random(f"vqav2-{seed}")
+    questions, annotations = _questions_and_annotations(raw_dir, "val2014", rng, ID_RANGE, IMAGES, seed)
+    _dump_subset(raw_dir, "val2014", questions, annotations)
+    train_rng = random.Random(f"vqav2-train-{seed}")
+    questions, annotations = _questions_and_annotations(raw_dir, "train2014", train_rng, TRAIN_ID_RANGE,
+                                                        TRAIN_IMAGES, seed)
+    _vary_one_answer(questions, annotations)
+    train_rng.shuffle(annotations)
+    _dump_subset(raw_dir, "train2014", questions, annotations)
+
+
+def _questions_and_annotations(raw_dir: Path, subset: str, rng: random.Random, ids: range, images: int,
+                               seed: int) -> tuple[list[dict], list[dict]]:
+    """``images`` images of ``subset`` with their JPEGs, each with ``QUESTIONS_PER_IMAGE`` questions;
+    annotations aligned with the questions."""
     questions, annotations = [], []
-    for image_id in sorted(rng.sample(ID_RANGE, IMAGES)):
+    for image_id in sorted(rng.sample(ids, images)):
         for n, (question, question_type, answer_type, candidates) in enumerate(
                 rng.sample(_QUESTIONS, QUESTIONS_PER_IMAGE)):
             question_id = image_id * 1000 + n
@@ -62,15 +81,30 @@ def write_vqav2(raw_dir: Path, seed: int = 0) -> None:
             annotations.append({"question_type": question_type, "multiple_choice_answer": best.strip(),
                                 "answers": answers, "image_id": image_id, "answer_type": answer_type,
                                 "question_id": question_id})
-        write_jpeg(raw_dir / "coco" / "val2014" / f"COCO_val2014_{image_id:012d}.jpg", seed * 1_000_003 + image_id,
+        write_jpeg(raw_dir / "coco" / subset / f"COCO_{subset}_{image_id:012d}.jpg", seed * 1_000_003 + image_id,
                    size=IMAGE_SIZE)
+    return questions, annotations
+
+
+def _vary_one_answer(questions: list[dict], annotations: list[dict]) -> None:
+    """Capitalise and pad the best answer of the first question asked again on a later image (one
+    always is: there are more questions than question texts)."""
+    asked = set()
+    for question, annotation in zip(questions, annotations):
+        if question["question"] in asked:
+            annotation["multiple_choice_answer"] = annotation["multiple_choice_answer"].capitalize() + " "
+            return
+        asked.add(question["question"])
+
+
+def _dump_subset(raw_dir: Path, subset: str, questions: list[dict], annotations: list[dict]) -> None:
     folder = raw_dir / "vqav2"
     folder.mkdir(parents=True, exist_ok=True)
-    _dump(folder / "v2_OpenEnded_mscoco_val2014_questions.json",
+    _dump(folder / f"v2_OpenEnded_mscoco_{subset}_questions.json",
           {"info": _INFO, "task_type": "Open-Ended", "data_type": "mscoco", "license": _LICENSE,
-           "data_subtype": "val2014", "questions": questions})
-    _dump(folder / "v2_mscoco_val2014_annotations.json",
-          {"info": _INFO, "license": _LICENSE, "data_subtype": "val2014", "annotations": annotations,
+           "data_subtype": subset, "questions": questions})
+    _dump(folder / f"v2_mscoco_{subset}_annotations.json",
+          {"info": _INFO, "license": _LICENSE, "data_subtype": subset, "annotations": annotations,
            "data_type": "mscoco"})
 
 

@@ -23,6 +23,10 @@ DATASET_FILES: dict[str, tuple[str, ...]] = {
     "maxm": ("maxm/*.json",),
     "pope": ("pope/*.json",),
     "vqav2": ("vqav2/*.json",),
+    "aokvqa": ("aokvqa/*.json",),
+    "llava": ("llava/*.json",),
+    "imagenet": ("imagenet/imagenet_class_index.json",),
+    "babel_imagenet": ("babel_imagenet/*.json",),
 }
 """Dataset → glob patterns of its annotation files under the raw root."""
 

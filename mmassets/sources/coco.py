@@ -50,3 +50,22 @@ def image_path(raw_dir: str | Path, image_id: str) -> Path:
     parts = image_id.split("_")
     folder = parts[1] if len(parts) >= 3 and parts[0] == "COCO" else ""
     return Path(raw_dir) / IMAGE_DIR / folder / image_id
+
+
+IMAGE_FOLDERS = ("train2014", "val2014")
+
+
+def image_file_name(cocoid: int, folder: str = "train2014") -> str:
+    """COCO 2014's file name of an image: ``COCO_<folder>_%012d.jpg``."""
+    return f"COCO_{folder}_{int(cocoid):012d}.jpg"
+
+
+def find_image(raw_dir: str | Path, cocoid: int) -> str | None:
+    """The 2014 file name of COCO image ``cocoid`` that exists under the raw root, train2014 first
+    (datasets built on COCO 2017, such as A-OKVQA and LLaVA, name images by id only, and 2017's
+    train split draws on both 2014 folders); None when neither file is there."""
+    for folder in IMAGE_FOLDERS:
+        name = image_file_name(cocoid, folder)
+        if (Path(raw_dir) / IMAGE_DIR / folder / name).is_file():
+            return name
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Sequence
 
@@ -51,3 +52,14 @@ def caption_records(images: pd.DataFrame, splits: Sequence[str], seed: int,
     frame = pd.DataFrame(rows, columns=["label", "image_id"], dtype=object)
     frame.insert(0, "context", choose(instructions, len(frame), seed) if len(frame) else [])
     return TaskRecords(frame, {"blank caption": blank})
+
+
+def sample_captions(images: pd.DataFrame, splits: Sequence[str], per_image: int, seed: int) -> pd.DataFrame:
+    """Up to ``per_image`` non-blank captions of each image in ``splits``, a seeded choice kept in
+    caption order: columns image_id (the file name), caption."""
+    rng, rows = random.Random(seed), []
+    chosen = images[images["split"].isin(list(splits))]
+    for filename, captions in zip(chosen["filename"], chosen["captions"]):
+        cleaned = [c for c in map(clean_caption, captions) if c]
+        rows += [(filename, cleaned[i]) for i in sorted(rng.sample(range(len(cleaned)), min(per_image, len(cleaned))))]
+    return pd.DataFrame(rows, columns=["image_id", "caption"], dtype=object)

@@ -2,7 +2,9 @@
 
 import json
 
+from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.sample.coco import write_coco
+from mmassets.sample.imagenet import write_imagenet
 
 from test_build_sample import run_build
 
@@ -52,7 +54,7 @@ def test_missing_raw_file_says_where_to_get_it(tmp_path):
 
 
 def test_selection_builds_only_what_is_selected(tmp_path):
-    code, out = run_build(tmp_path / "data", "--select", 'group:raw or key:"eval/coco_karpathy"')
+    code, out = run_build(tmp_path / "data", "--select", 'key:"raw/coco_karpathy" or key:"eval/coco_karpathy"')
     assert code == 0, out
     assert "2/2 assets materialized in 2 runs" in out  # raw, then the eval partitions
     assert (tmp_path / "data/exports/eval/coco_karpathy/val/en.coco.json").is_file()
@@ -81,3 +83,32 @@ def test_a_collapsed_row_count_blocks_what_is_downstream(tmp_path):
     assert "english/coco_captions: check row_count_stable failed" in out
     translated = next(l for l in out.splitlines() if l.startswith("translated/coco_captions "))
     assert "skipped: english/coco_captions failed a blocking check" in translated
+
+
+def test_task_mix_merges_the_tasks_present_when_other_datasets_are_missing(tmp_path):
+    """A raw root with only A-OKVQA and ImageNet: every other dataset fails with its path, and the
+    mix still merges the four tasks that could be built, in task order, naming the absent ones."""
+    import dagster as dg
+
+    from mmassets.defs.task_mix import TRAIN_TASKS
+
+    raw = tmp_path / "raw"
+    write_aokvqa(raw)
+    write_imagenet(raw)
+    code, out = run_build(tmp_path / "data", *production_args(raw))
+
+    assert code == 1  # the missing datasets fail
+    assert f"raw/vqav2_train: RawFileMissing: raw file not found: {raw}/vqav2/" in out
+    line = next(l for l in out.splitlines() if l.startswith("train/task_mix "))
+    assert line.endswith(" ok"), line
+    present = ["aokvqa_explain", "aokvqa_cot", "imagenet_classify", "imagenet_decide"]
+    exports = tmp_path / "data" / "exports" / "train"
+    tasks = [json.loads((exports / f"{name}.json").read_text(encoding="utf-8")) for name in present]
+    assert all(tasks)
+    mix = json.loads((exports / "task_mix.json").read_text(encoding="utf-8"))
+    assert mix == [record for task in tasks for record in task]
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "data" / "dagster_home"))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["train", "task_mix"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["absent tasks"].value == [name for name in TRAIN_TASKS if name not in present]
+    assert [row["task"] for row in metadata["per task"].value] == present

@@ -11,12 +11,14 @@ import pytest
 from pycocotools.coco import COCO
 
 from mmassets.cli import main
+from mmassets.defs.task_mix import TRAIN_TASKS
 from mmassets.runner import instance_config
 from mmassets.languages import LanguageTable, largest_remainder_counts
 from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS
 from mmassets.sources.coco import image_path
 
-EXPORTS = ["train/coco_captions.json", "train/task_mix.json", "train/task_mix.llava.json",
+TRAIN_EXPORTS = [f"train/{task}.json" for task in TRAIN_TASKS]
+EXPORTS = [*TRAIN_EXPORTS, "train/task_mix.json", "train/task_mix.llava.json",
            "eval/coco_karpathy/val/en.json", "eval/coco_karpathy/val/en.coco.json",
            "eval/coco_karpathy/test/en.json", "eval/coco_karpathy/test/en.coco.json"]
 ENV_KEYS = ["DAGSTER_HOME", "MMASSETS_PROFILE", "MMASSETS_DATA_DIR", "MMASSETS_RAW_DIR",
@@ -76,8 +78,9 @@ def test_train_export_is_the_mblip_format_with_every_language_slice(built):
 def test_task_mix_merges_the_tasks_and_has_a_llava_view(built):
     _, _, data_dir = built
     mix = json.loads((data_dir / "exports/train/task_mix.json").read_text(encoding="utf-8"))
-    captions = json.loads((data_dir / "exports/train/coco_captions.json").read_text(encoding="utf-8"))
-    assert mix == captions  # one task so far
+    tasks = [json.loads((data_dir / "exports" / rel).read_text(encoding="utf-8")) for rel in TRAIN_EXPORTS]
+    assert all(tasks), "every train task has records on the sample"
+    assert mix == [record for task in tasks for record in task]  # default: every task once, in task order
     llava = json.loads((data_dir / "exports/train/task_mix.llava.json").read_text(encoding="utf-8"))
     assert len(llava) == len(mix)
     first = llava[0]

@@ -76,10 +76,13 @@ def test_only_what_a_changed_file_feeds_is_recomputed(refreshable):
     coco.write_text(json.dumps(data), encoding="utf-8")
     observe(defs, instance)
     requested, cursor = refresh(defs, instance, data_dir, cursor)
-    assert set(requested) == {"raw/coco_karpathy", "english/coco_captions", "translated/coco_captions",
-                              "train/coco_captions", "train/task_mix", "eval/coco_karpathy", "eval/chair"}
+    coco_tasks = {f"{layer}/{task}" for layer in ("english", "translated", "train")
+                  for task in ("coco_captions", "caption_matching")}
+    assert set(requested) == {"raw/coco_karpathy", *coco_tasks, "train/task_mix", "eval/coco_karpathy",
+                              "eval/chair"}
     assert requested["translated/coco_captions"] == set(LANGUAGES.codes)  # a new English file: every slice
-    # translated/caption_instructions and the other benchmarks were not requested: their inputs did not change
+    # translated/caption_instructions, the other datasets' tasks and benchmarks were not requested: their inputs
+    # did not change
 
 
 def test_schedule_and_sensors_are_defined_and_running(refreshable):

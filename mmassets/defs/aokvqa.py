@@ -1,0 +1,63 @@
+"""A-OKVQA reasoning data, raw to train (English only): each rationale of a training question
+becomes an explanation record and a chain-of-thought record → `exports/train/aokvqa_explain.json`
+and `aokvqa_cot.json`. Questions whose COCO image is absent from the raw root are skipped and counted."""
+
+import dagster as dg
+import pandas as pd
+
+from mmassets.defs.automation import REFRESH
+from mmassets.defs.english import ENGLISH, english_specs, publish_english
+from mmassets.defs.metadata import frame_metadata
+from mmassets.defs.resources import DataFolders, LanguageMix
+from mmassets.defs.sources import source_key
+from mmassets.defs.train import TRAIN, publish, train_specs
+from mmassets.files import sha256_file
+from mmassets.seeding import derive_seed
+from mmassets.sources import aokvqa, coco
+from mmassets.tasks.reasoning import cot_records, explain_records
+
+
+@dg.asset(name="aokvqa", key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
+          deps=[source_key("aokvqa")], automation_condition=REFRESH)
+def raw_aokvqa(context: dg.AssetExecutionContext, folders: DataFolders):
+    """A-OKVQA train questions (`aokvqa/aokvqa_v1p0_train.json`): question, choices, the correct
+    choice, direct answers and rationales, with its COCO image id."""
+    path = folders.raw / aokvqa.TRAIN_FILE
+    questions = aokvqa.read_aokvqa(path)
+    digest = sha256_file(path)
+    yield dg.Output(questions, data_version=dg.DataVersion(digest), metadata={
+        **frame_metadata(questions, language_column=None), "path": dg.MetadataValue.path(str(path)),
+        "sha256": digest, "rationales": int(questions["rationales"].map(len).sum())})
+
+
+def _english(name: str, build, doc: str):
+    @dg.asset(name=name, code_version="1", ins={"questions": dg.AssetIn(key=["raw", "aokvqa"])},
+              check_specs=english_specs(name), description=doc, **ENGLISH)
+    def _asset(context: dg.AssetExecutionContext, mix: LanguageMix, folders: DataFolders, questions: pd.DataFrame):
+        built = build(questions, lambda cocoid: coco.find_image(folders.raw, cocoid),
+                      derive_seed(mix.seed, name, "context"))
+        yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id))
+
+    return _asset
+
+
+english_explain = _english("aokvqa_explain", explain_records, (
+    "A-OKVQA explanation records, one per rationale: context = the question, its correct answer and a "
+    "request to explain; label = the rationale."))
+english_cot = _english("aokvqa_cot", cot_records, (
+    "A-OKVQA chain-of-thought records, one per rationale: context = an instruction to reason about the "
+    "question; label = the rationale followed by the answer, in one of several phrasings."))
+
+
+def _train(name: str):
+    @dg.asset(name=name, code_version="1", ins={"english": dg.AssetIn(key=["english", name])},
+              check_specs=train_specs(name, translated=False),
+              description=f"`english/{name}` as a training file (English only): `exports/train/{name}.json`.",
+              **TRAIN)
+    def _asset(context: dg.AssetExecutionContext, folders: DataFolders, english: pd.DataFrame):
+        yield from publish(context, folders, name, english, lambda image_id: coco.image_path(folders.raw, image_id))
+
+    return _asset
+
+
+train_explain, train_cot = _train("aokvqa_explain"), _train("aokvqa_cot")

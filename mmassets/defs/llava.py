@@ -1,0 +1,96 @@
+"""LLaVA-Instruct data, raw to train: conversations split into single question–answer turns (long
+answers dropped and counted) and detailed descriptions kept whole → both sides translated per
+language → `exports/train/llava_conversation.json` and `llava_detail.json`."""
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from mmassets.defs.automation import REFRESH
+from mmassets.defs.english import ENGLISH, english_specs, publish_english
+from mmassets.defs.metadata import counts_metadata, frame_metadata
+from mmassets.defs.resources import DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs.sources import source_key
+from mmassets.defs.train import TRAIN, publish, train_specs, usable_translations
+from mmassets.defs.translated import TRANSLATED, gate_spec, translate_task
+from mmassets.files import sha256_file
+from mmassets.sources import coco, llava
+from mmassets.tasks.conversations import conversation_records, detail_records
+
+FILES = {"llava_conversation": llava.CONVERSATION_FILE, "llava_detail": llava.DETAIL_FILE}
+
+
+def _raw(name: str):
+    @dg.asset(name=name, key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
+              deps=[source_key("llava")], automation_condition=REFRESH,
+              description=f"LLaVA-Instruct-150K `{FILES[name]}`: one row per dialogue (id, image, turns).")
+    def _asset(context: dg.AssetExecutionContext, folders: DataFolders):
+        path = folders.raw / FILES[name]
+        dialogues = llava.read_llava(path)
+        digest = sha256_file(path)
+        yield dg.Output(dialogues, data_version=dg.DataVersion(digest), metadata={
+            **frame_metadata(dialogues, language_column=None), "path": dg.MetadataValue.path(str(path)),
+            "sha256": digest, "turns": int(dialogues["speakers"].map(len).sum())})
+
+    return _asset
+
+
+raw_conversation, raw_detail = _raw("llava_conversation"), _raw("llava_detail")
+
+
+class ConversationConfig(dg.Config):
+    max_sentences: int = Field(default=3, ge=1, description="answers with more sentences are dropped and counted")
+
+
+@dg.asset(name="llava_conversation", code_version="1",
+          ins={"dialogues": dg.AssetIn(key=["raw", "llava_conversation"])},
+          check_specs=english_specs("llava_conversation"), **ENGLISH)
+def english_conversation(context: dg.AssetExecutionContext, config: ConversationConfig, folders: DataFolders,
+                         dialogues: pd.DataFrame):
+    """LLaVA conversation turns: each human turn (`<image>` and newlines removed) is a context, the
+    following gpt turn its label; answers longer than `max_sentences` sentences are dropped and counted."""
+    built = conversation_records(dialogues, lambda cocoid: coco.find_image(folders.raw, cocoid),
+                                 max_sentences=config.max_sentences)
+    yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id),
+                               {"max sentences": config.max_sentences})
+
+
+@dg.asset(name="llava_detail", code_version="1", ins={"dialogues": dg.AssetIn(key=["raw", "llava_detail"])},
+          check_specs=english_specs("llava_detail"), **ENGLISH)
+def english_detail(context: dg.AssetExecutionContext, folders: DataFolders, dialogues: pd.DataFrame):
+    """LLaVA detailed descriptions: the request as context, the whole description as label."""
+    built = detail_records(dialogues, lambda cocoid: coco.find_image(folders.raw, cocoid))
+    yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id))
+
+
+def _translated(name: str):
+    @dg.asset(name=name, code_version="1", ins={"english": dg.AssetIn(key=["english", name])},
+              check_specs=[gate_spec(name)],
+              description=f"`english/{name}` records of each language: context and label translated.", **TRANSLATED)
+    def _asset(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
+               english: pd.DataFrame):
+        yield from translate_task(context, translator, mix, english, name, ["context", "label"])
+
+    return _asset
+
+
+translated_conversation, translated_detail = _translated("llava_conversation"), _translated("llava_detail")
+
+
+def _train(name: str):
+    @dg.asset(name=name, code_version="1", check_specs=train_specs(name),
+              ins={"translated": dg.AssetIn(key=["translated", name]), "english": dg.AssetIn(key=["english", name])},
+              description=(f"The multilingual `{name}` training file, `exports/train/{name}.json`; records "
+                           "whose context or label translation was dropped by the gate are left out and counted."),
+              **TRAIN)
+    def _asset(context: dg.AssetExecutionContext, folders: DataFolders, translated: pd.DataFrame,
+               english: pd.DataFrame):
+        frame, dropped = usable_translations(translated, ["context", "label"])
+        yield from publish(context, folders, name, frame, lambda image_id: coco.image_path(folders.raw, image_id),
+                           translated=translated, n_english=len(english),
+                           metadata={"dropped translations": counts_metadata(dropped)})
+
+    return _asset
+
+
+train_conversation, train_detail = _train("llava_conversation"), _train("llava_detail")

@@ -1,0 +1,70 @@
+"""Caption matching, raw to train: COCO captions become yes/no questions ("does this caption
+describe the image?"), half positives and half negatives, the negatives a mix of random captions
+and hard ones (most similar under the caption-similarity resource) → the caption translated per
+language → `exports/train/caption_matching.json`."""
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from mmassets.defs.english import ENGLISH, check_splits, english_specs, publish_english
+from mmassets.defs.metadata import counts_metadata
+from mmassets.defs.resources import CaptionSimilarity, DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs.train import TRAIN, publish, train_specs, usable_translations
+from mmassets.defs.translated import TRANSLATED, gate_spec, translate_task
+from mmassets.seeding import derive_seed
+from mmassets.sources import coco
+from mmassets.tasks.captions import sample_captions
+from mmassets.tasks.matching import matching_records, render_matching
+
+NAME = "caption_matching"
+
+
+class MatchingConfig(dg.Config):
+    splits: list[str] = Field(default=["train", "restval"], description="Karpathy splits whose captions are used")
+    captions_per_image: int = Field(default=1, ge=1, description="captions per image (seeded choice) that become records")
+    hard_share: float = Field(default=0.5, ge=0.0, le=1.0, description="share of negatives that are hard ones")
+
+
+@dg.asset(name=NAME, code_version="1", ins={"images": dg.AssetIn(key=["raw", "coco_karpathy"])},
+          check_specs=english_specs(NAME), **ENGLISH)
+def english_matching(context: dg.AssetExecutionContext, config: MatchingConfig, mix: LanguageMix,
+                     folders: DataFolders, similarity: CaptionSimilarity, images: pd.DataFrame):
+    """Caption-matching records from COCO captions: one per chosen caption, exactly half positives
+    (the image's own caption, a yes answer) and half negatives (another image's caption, a no
+    answer), negatives random or hard (most similar under the similarity resource); the question
+    wraps the caption in one of many yes/no forms."""
+    check_splits(f"english/{NAME}", config.splits)
+    captions = sample_captions(images, config.splits, config.captions_per_image, derive_seed(mix.seed, NAME, "pick"))
+    index = similarity.index(lambda image_id: coco.image_path(folders.raw, image_id))
+    context.log.info(f"{len(captions):,} captions; hard negatives by {index.name}")
+    built = matching_records(captions, index, derive_seed(mix.seed, NAME), hard_share=config.hard_share)
+    frame = built.frame
+    yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id), {
+        "similarity": index.name, "matches": counts_metadata(frame["match"].map({True: "yes", False: "no"}).value_counts().to_dict()),
+        "negatives": counts_metadata(frame["negative"].fillna("none (positive)").value_counts().to_dict())})
+
+
+@dg.asset(name=NAME, code_version="1", ins={"english": dg.AssetIn(key=["english", NAME])},
+          check_specs=[gate_spec(NAME)], **TRANSLATED)
+def translated_matching(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
+                        english: pd.DataFrame):
+    """`english/caption_matching` records of each language: the caption translated."""
+    yield from translate_task(context, translator, mix, english, NAME, ["caption"])
+
+
+@dg.asset(name=NAME, code_version="1", check_specs=train_specs(NAME),
+          ins={"translated": dg.AssetIn(key=["translated", NAME]), "english": dg.AssetIn(key=["english", NAME])},
+          **TRAIN)
+def train_matching(context: dg.AssetExecutionContext, folders: DataFolders, translated: pd.DataFrame,
+                   english: pd.DataFrame):
+    """The multilingual caption-matching file, `exports/train/caption_matching.json`: each question
+    re-rendered around the translated caption (answers unchanged); records whose caption translation
+    was dropped are left out and counted."""
+    frame, dropped = usable_translations(translated, ["caption"])
+    frame["context"] = render_matching(frame)
+    yield from publish(context, folders, NAME, frame, lambda image_id: coco.image_path(folders.raw, image_id),
+                       translated=translated, n_english=len(english),
+                       metadata={"dropped translations": counts_metadata(dropped),
+                                 "matches": counts_metadata(frame["match"].map({True: "yes", False: "no"})
+                                                            .value_counts().to_dict())})

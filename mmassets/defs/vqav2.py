@@ -1,0 +1,117 @@
+"""VQAv2 training data, raw to train: questions joined with annotations on ``question_id`` →
+English VQA and question-generation (VQG) records → questions and short answers translated per
+language → `exports/train/vqav2_vqa.json` and `vqav2_vqg.json`."""
+
+import hashlib
+from collections import Counter
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from mmassets.defs.automation import REFRESH
+from mmassets.defs.english import ENGLISH, english_specs, publish_english
+from mmassets.defs.metadata import counts_metadata, frame_metadata
+from mmassets.defs.partitions import LANGUAGES
+from mmassets.defs.resources import DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs.sources import source_key
+from mmassets.defs.train import TRAIN, publish, train_specs
+from mmassets.defs.translated import TRANSLATED, gate_spec, translate_task
+from mmassets.files import sha256_file
+from mmassets.languages import SOURCE_LANGUAGE
+from mmassets.seeding import derive_seed
+from mmassets.sources import coco, vqav2
+from mmassets.tasks.vqa import localize_vqa, vqa_records, vqg_records
+
+SUBSET = "train2014"
+
+
+@dg.asset(name="vqav2_train", key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
+          deps=[source_key("vqav2")], automation_condition=REFRESH)
+def raw_vqav2_train(context: dg.AssetExecutionContext, folders: DataFolders):
+    """VQAv2 train2014: each question joined with its annotation on `question_id` (never by list
+    position); questions or annotations without a partner, and pairs whose image differs, are left
+    out and counted."""
+    questions_path, annotations_path = (folders.raw / vqav2.questions_file(SUBSET),
+                                        folders.raw / vqav2.annotations_file(SUBSET))
+    questions, annotations = vqav2.read_questions(questions_path), vqav2.read_annotations(annotations_path)
+    joined, unmatched = vqav2.join_questions_annotations(questions, annotations)
+    if sum(unmatched.values()):
+        context.log.warning(f"VQAv2 {SUBSET}: left out {unmatched}")
+    digest = hashlib.sha256(f"{sha256_file(questions_path)}:{sha256_file(annotations_path)}".encode()).hexdigest()
+    yield dg.Output(joined, data_version=dg.DataVersion(digest), metadata={
+        **frame_metadata(joined, language_column=None), "questions": len(questions),
+        "annotations": len(annotations), "unmatched": counts_metadata(unmatched),
+        "answer types": counts_metadata(joined["answer_type"].fillna("(none)").value_counts().to_dict())})
+
+
+def _english(name: str, build, doc: str):
+    @dg.asset(name=name, code_version="1", ins={"joined": dg.AssetIn(key=["raw", "vqav2_train"])},
+              check_specs=english_specs(name), description=doc, **ENGLISH)
+    def _asset(context: dg.AssetExecutionContext, mix: LanguageMix, folders: DataFolders, joined: pd.DataFrame):
+        built = build(joined, derive_seed(mix.seed, name, "context"), SUBSET)
+        yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id))
+
+    return _asset
+
+
+english_vqa = _english("vqav2_vqa", vqa_records, (
+    "VQAv2 VQA records: context = the question in a seeded short-answer instruction naming the answer "
+    "language, label = the `multiple_choice_answer`, image_id = `COCO_train2014_%012d.jpg`."))
+english_vqg = _english("vqav2_vqg", vqg_records, (
+    "VQAv2 question-generation records: context = an instruction to write a question whose answer is "
+    "the given answer, label = the question."))
+
+
+def _translated(name: str):
+    @dg.asset(name=name, code_version="1", ins={"english": dg.AssetIn(key=["english", name])},
+              check_specs=[gate_spec(name)], description=(
+                  f"`english/{name}` records of each language (an assignment independent of the other "
+                  "VQAv2 task): the question and the short answer translated (each distinct answer "
+                  "once per language, through the translation memory)."), **TRANSLATED)
+    def _asset(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
+               english: pd.DataFrame):
+        yield from translate_task(context, translator, mix, english, name, ["question", "answer"])
+
+    return _asset
+
+
+translated_vqa, translated_vqg = _translated("vqav2_vqa"), _translated("vqav2_vqg")
+
+
+class LocalizeConfig(dg.Config):
+    translated_answer_probability: float = Field(default=0.5, ge=0.0, le=1.0, description=(
+        "share of translated records that ask for and use the translated answer; the others ask for "
+        "an English answer and keep the English one"))
+
+
+def _train(name: str, task: str):
+    @dg.asset(name=name, code_version="1", check_specs=train_specs(name), description=(
+                  f"The multilingual VQAv2 {task.upper()} training file, `exports/train/{name}.json`: each "
+                  "translated record asks for the translated answer with the configured probability, "
+                  "else for an English answer (answers whose translation equals the source stay English); "
+                  "records whose question translation was dropped are left out and counted."),
+              ins={"translated": dg.AssetIn(key=["translated", name]), "english": dg.AssetIn(key=["english", name])},
+              **TRAIN)
+    def _asset(context: dg.AssetExecutionContext, config: LocalizeConfig, folders: DataFolders, mix: LanguageMix,
+               translated: pd.DataFrame, english: pd.DataFrame):
+        ordered = translated.sort_values("source_index", kind="stable").reset_index(drop=True)
+        parts, counts = [], Counter()
+        for language, part in ordered.groupby("language", sort=False):
+            if language == SOURCE_LANGUAGE:
+                parts.append(part)
+                continue
+            localized, n = localize_vqa(part, LANGUAGES[language].display_name, config.translated_answer_probability,
+                                        derive_seed(mix.seed, name, "answers", language), task=task)
+            parts.append(localized)
+            counts.update(n)
+        frame = pd.concat(parts).sort_values("source_index", kind="stable").reset_index(drop=True)
+        yield from publish(context, folders, name, frame, lambda image_id: coco.image_path(folders.raw, image_id),
+                           translated=translated, n_english=len(english),
+                           metadata={"answers": counts_metadata(counts),
+                                     "translated answer probability": config.translated_answer_probability})
+
+    return _asset
+
+
+train_vqa, train_vqg = _train("vqav2_vqa", "vqa"), _train("vqav2_vqg", "vqg")
