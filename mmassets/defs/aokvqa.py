@@ -6,13 +6,12 @@ import dagster as dg
 import pandas as pd
 
 from mmassets.defs.automation import REFRESH
-from mmassets.defs.english import ENGLISH, english_specs, publish_english
+from mmassets.defs.english import english_asset
 from mmassets.defs.metadata import frame_metadata
-from mmassets.defs.resources import DataFolders, LanguageMix
+from mmassets.defs.resources import DataFolders
 from mmassets.defs.sources import source_key
 from mmassets.defs.train import TRAIN, publish, train_specs
 from mmassets.files import sha256_file
-from mmassets.seeding import derive_seed
 from mmassets.sources import aokvqa, coco
 from mmassets.tasks.reasoning import cot_records, explain_records
 
@@ -30,21 +29,15 @@ def raw_aokvqa(context: dg.AssetExecutionContext, folders: DataFolders):
         "sha256": digest, "rationales": int(questions["rationales"].map(len).sum())})
 
 
-def _english(name: str, build, doc: str):
-    @dg.asset(name=name, code_version="1", ins={"questions": dg.AssetIn(key=["raw", "aokvqa"])},
-              check_specs=english_specs(name), description=doc, **ENGLISH)
-    def _asset(context: dg.AssetExecutionContext, mix: LanguageMix, folders: DataFolders, questions: pd.DataFrame):
-        built = build(questions, lambda cocoid: coco.find_image(folders.raw, cocoid),
-                      derive_seed(mix.seed, name, "context"))
-        yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id))
-
-    return _asset
+def _coco_images(build):
+    """``build(questions, image_name, seed)`` with image names found under the raw root."""
+    return lambda questions, folders, seed: build(questions, lambda cocoid: coco.find_image(folders.raw, cocoid), seed)
 
 
-english_explain = _english("aokvqa_explain", explain_records, (
+english_explain = english_asset("aokvqa_explain", ["raw", "aokvqa"], _coco_images(explain_records), (
     "A-OKVQA explanation records, one per rationale: context = the question, its correct answer and a "
     "request to explain; label = the rationale."))
-english_cot = _english("aokvqa_cot", cot_records, (
+english_cot = english_asset("aokvqa_cot", ["raw", "aokvqa"], _coco_images(cot_records), (
     "A-OKVQA chain-of-thought records, one per rationale: context = an instruction to reason about the "
     "question; label = the rationale followed by the answer, in one of several phrasings."))
 

@@ -40,6 +40,20 @@ def publish_english(context: dg.AssetExecutionContext, built: TaskRecords, image
     yield checks.duplicates(frame, TRAIN_FIELDS)
 
 
+def english_asset(name: str, upstream: list[str], build: Callable[[pd.DataFrame, DataFolders, int], TaskRecords],
+                  description: str):
+    """``english/<name>``: ``build(upstream frame, folders, seed)`` records of COCO images, with the
+    English checks; the seed is derived from the global one and the task."""
+
+    @dg.asset(name=name, code_version="1", ins={"upstream": dg.AssetIn(key=upstream)},
+              check_specs=english_specs(name), description=description, **ENGLISH)
+    def _asset(context: dg.AssetExecutionContext, mix: LanguageMix, folders: DataFolders, upstream: pd.DataFrame):
+        built = build(upstream, folders, derive_seed(mix.seed, name, "context"))
+        yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id))
+
+    return _asset
+
+
 class CocoCaptionsConfig(dg.Config):
     splits: list[str] = Field(default=["train", "restval"],
                               description=f"Karpathy splits to train on, of {', '.join(coco.SPLITS)}")

@@ -4,17 +4,18 @@ round and each language (in order of the mT5 shares), one image per class the la
 never reusing an image while unused ones remain → `exports/train/imagenet_classify.json` and
 `imagenet_decide.json` (yes/no: "does the image show a {class}?")."""
 
+from functools import partial
+
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from mmassets.defs import checks
 from mmassets.defs.automation import REFRESH
 from mmassets.defs.metadata import counts_metadata, frame_metadata
 from mmassets.defs.partitions import LANGUAGES
 from mmassets.defs.resources import DataFolders, LanguageMix
 from mmassets.defs.sources import source_key
-from mmassets.defs.train import TRAIN, publish
+from mmassets.defs.train import TRAIN, publish, train_specs
 from mmassets.files import sha256_file
 from mmassets.seeding import derive_seed
 from mmassets.sources import imagenet
@@ -55,26 +56,25 @@ class ImageNetConfig(dg.Config):
     rounds: int = Field(default=8, ge=1, description="passes over the languages; each takes one image per named class")
 
 
-def _image_path(folders: DataFolders):
-    return lambda image_id: imagenet.image_path(folders.raw, image_id)
+TASKS = {
+    "imagenet_classify": "ImageNet classification records: a short-answer \"what is the main object\" instruction "
+                         "naming the language, label the class name in that language; "
+                         "`exports/train/imagenet_classify.json`.",
+    "imagenet_decide": "ImageNet yes/no records: \"does the image show a {class}?\" in one of several forms, label "
+                       "a yes or no sentence (the negative class is never the true one), on images classification "
+                       "did not use; `exports/train/imagenet_decide.json`.",
+}
 
 
 @dg.multi_asset(
-    outs={name: dg.AssetOut(key=["train", name], **{k: TRAIN[k] for k in ("group_name", "kinds",
-                                                                          "automation_condition")},
-                            code_version="1", description=doc) for name, doc in {
-        "imagenet_classify": "ImageNet classification records: a short-answer \"what is the main object\" "
-                             "instruction naming the language, label the class name in that language; "
-                             "`exports/train/imagenet_classify.json`.",
-        "imagenet_decide": "ImageNet yes/no records: \"does the image show a {class}?\" in one of several forms, "
-                           "label a yes or no sentence (the negative class is never the true one), on images "
-                           "classification did not use; `exports/train/imagenet_decide.json`."}.items()},
+    outs={name: dg.AssetOut(key=["train", name], group_name=TRAIN["group_name"], kinds=TRAIN["kinds"],
+                            automation_condition=TRAIN["automation_condition"], code_version="1", description=doc)
+          for name, doc in TASKS.items()},
     ins={"classes": dg.AssetIn(key=["raw", "imagenet"]), "babel": dg.AssetIn(key=["raw", "babel_imagenet"])},
-    check_specs=[spec for name in ("imagenet_classify", "imagenet_decide") for spec in checks.specs(
-        ["train", name], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT, checks.DUPLICATES)],
-    can_subset=False)
+    check_specs=[spec for name in TASKS for spec in train_specs(name, translated=False)], can_subset=False)
 def imagenet_tasks(context: dg.AssetExecutionContext, config: ImageNetConfig, folders: DataFolders,
                    mix: LanguageMix, classes: pd.DataFrame, babel: pd.DataFrame):
+    """Both ImageNet tasks from one image plan, so that yes/no records get the images classification left."""
     english = dict(zip(classes["class_index"].tolist(), classes["name"].tolist()))
     names = {code: dict(zip(part["class_index"].tolist(), part["name"].tolist()))
              for code, part in babel.groupby("language", sort=False)}
@@ -89,9 +89,10 @@ def imagenet_tasks(context: dg.AssetExecutionContext, config: ImageNetConfig, fo
     plan, decide_counts, _ = plan_images(languages, images, config.rounds, derive_seed(mix.seed, "imagenet", "plan"),
                                          state=state)
     decide = decide_records(plan, languages, derive_seed(mix.seed, "imagenet_decide"))
+    image_path = partial(imagenet.image_path, folders.raw)
     shared = {"rounds": config.rounds, "languages without names": dg.MetadataValue.json(unnamed)}
-    for name, built, counts in (("imagenet_classify", classify, plan_counts), ("imagenet_decide", decide,
-                                                                               decide_counts)):
+    for name, built, counts in (("imagenet_classify", classify, plan_counts),
+                                ("imagenet_decide", decide, decide_counts)):
         context.log.info(f"{name}: {len(built.frame):,} records over {built.frame['language'].nunique()} languages")
-        yield from publish(context, folders, name, built.frame, _image_path(folders), multi_asset=True, metadata={
+        yield from publish(context, folders, name, built.frame, image_path, multi_asset=True, metadata={
             **shared, "images": counts_metadata(counts), "skipped": counts_metadata(built.skipped)})

@@ -7,12 +7,12 @@ import pandas as pd
 from pydantic import Field
 
 from mmassets.defs.automation import REFRESH
-from mmassets.defs.english import ENGLISH, english_specs, publish_english
+from mmassets.defs.english import ENGLISH, english_asset, english_specs, publish_english
 from mmassets.defs.metadata import counts_metadata, frame_metadata
-from mmassets.defs.resources import DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs.resources import DataFolders
 from mmassets.defs.sources import source_key
 from mmassets.defs.train import TRAIN, publish, train_specs, usable_translations
-from mmassets.defs.translated import TRANSLATED, gate_spec, translate_task
+from mmassets.defs.translated import translated_asset
 from mmassets.files import sha256_file
 from mmassets.sources import coco, llava
 from mmassets.tasks.conversations import conversation_records, detail_records
@@ -55,26 +55,13 @@ def english_conversation(context: dg.AssetExecutionContext, config: Conversation
                                {"max sentences": config.max_sentences})
 
 
-@dg.asset(name="llava_detail", code_version="1", ins={"dialogues": dg.AssetIn(key=["raw", "llava_detail"])},
-          check_specs=english_specs("llava_detail"), **ENGLISH)
-def english_detail(context: dg.AssetExecutionContext, folders: DataFolders, dialogues: pd.DataFrame):
-    """LLaVA detailed descriptions: the request as context, the whole description as label."""
-    built = detail_records(dialogues, lambda cocoid: coco.find_image(folders.raw, cocoid))
-    yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id))
-
-
-def _translated(name: str):
-    @dg.asset(name=name, code_version="1", ins={"english": dg.AssetIn(key=["english", name])},
-              check_specs=[gate_spec(name)],
-              description=f"`english/{name}` records of each language: context and label translated.", **TRANSLATED)
-    def _asset(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
-               english: pd.DataFrame):
-        yield from translate_task(context, translator, mix, english, name, ["context", "label"])
-
-    return _asset
-
-
-translated_conversation, translated_detail = _translated("llava_conversation"), _translated("llava_detail")
+english_detail = english_asset(
+    "llava_detail", ["raw", "llava_detail"],
+    lambda dialogues, folders, _: detail_records(dialogues, lambda cocoid: coco.find_image(folders.raw, cocoid)),
+    "LLaVA detailed descriptions: the request as context, the whole description as label.")
+translated_conversation, translated_detail = (
+    translated_asset(name, ["context", "label"], f"`english/{name}` records of each language: context and label "
+                     "translated.") for name in ("llava_conversation", "llava_detail"))
 
 
 def _train(name: str):

@@ -9,9 +9,10 @@ from pydantic import Field
 
 from mmassets.defs.english import ENGLISH, check_splits, english_specs, publish_english
 from mmassets.defs.metadata import counts_metadata
-from mmassets.defs.resources import CaptionSimilarity, DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs.resources import CaptionSimilarity, DataFolders, LanguageMix
 from mmassets.defs.train import TRAIN, publish, train_specs, usable_translations
-from mmassets.defs.translated import TRANSLATED, gate_spec, translate_task
+from mmassets.defs.translated import translated_asset
+from mmassets.progress import Progress
 from mmassets.seeding import derive_seed
 from mmassets.sources import coco
 from mmassets.tasks.captions import sample_captions
@@ -22,8 +23,13 @@ NAME = "caption_matching"
 
 class MatchingConfig(dg.Config):
     splits: list[str] = Field(default=["train", "restval"], description="Karpathy splits whose captions are used")
-    captions_per_image: int = Field(default=1, ge=1, description="captions per image (seeded choice) that become records")
+    captions_per_image: int = Field(default=1, ge=1,
+                                    description="captions per image (a seeded choice) that become records")
     hard_share: float = Field(default=0.5, ge=0.0, le=1.0, description="share of negatives that are hard ones")
+
+
+def _matches(frame: pd.DataFrame) -> dg.MetadataValue:
+    return counts_metadata(frame["match"].map({True: "yes", False: "no"}).value_counts().to_dict())
 
 
 @dg.asset(name=NAME, code_version="1", ins={"images": dg.AssetIn(key=["raw", "coco_karpathy"])},
@@ -38,19 +44,23 @@ def english_matching(context: dg.AssetExecutionContext, config: MatchingConfig, 
     captions = sample_captions(images, config.splits, config.captions_per_image, derive_seed(mix.seed, NAME, "pick"))
     index = similarity.index(lambda image_id: coco.image_path(folders.raw, image_id))
     context.log.info(f"{len(captions):,} captions; hard negatives by {index.name}")
-    built = matching_records(captions, index, derive_seed(mix.seed, NAME), hard_share=config.hard_share)
+    lines: Progress | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal lines
+        lines = lines or Progress(total, context.log.info, f"hard negatives by {index.name}", unit="captions")
+        lines.update(done)
+
+    built = matching_records(captions, index, derive_seed(mix.seed, NAME), hard_share=config.hard_share,
+                             progress=progress)
     frame = built.frame
     yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id), {
-        "similarity": index.name, "matches": counts_metadata(frame["match"].map({True: "yes", False: "no"}).value_counts().to_dict()),
+        "similarity": index.name, "matches": _matches(frame),
         "negatives": counts_metadata(frame["negative"].fillna("none (positive)").value_counts().to_dict())})
 
 
-@dg.asset(name=NAME, code_version="1", ins={"english": dg.AssetIn(key=["english", NAME])},
-          check_specs=[gate_spec(NAME)], **TRANSLATED)
-def translated_matching(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
-                        english: pd.DataFrame):
-    """`english/caption_matching` records of each language: the caption translated."""
-    yield from translate_task(context, translator, mix, english, NAME, ["caption"])
+translated_matching = translated_asset(NAME, ["caption"], "`english/caption_matching` records of each language: "
+                                       "the caption translated.")
 
 
 @dg.asset(name=NAME, code_version="1", check_specs=train_specs(NAME),
@@ -66,5 +76,4 @@ def train_matching(context: dg.AssetExecutionContext, folders: DataFolders, tran
     yield from publish(context, folders, NAME, frame, lambda image_id: coco.image_path(folders.raw, image_id),
                        translated=translated, n_english=len(english),
                        metadata={"dropped translations": counts_metadata(dropped),
-                                 "matches": counts_metadata(frame["match"].map({True: "yes", False: "no"})
-                                                            .value_counts().to_dict())})
+                                 "matches": _matches(frame)})

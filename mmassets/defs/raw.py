@@ -2,7 +2,6 @@
 
 
 import dagster as dg
-import pandas as pd
 
 from mmassets.defs import checks
 from mmassets.defs.automation import REFRESH

@@ -107,12 +107,21 @@ def translate_task(context: dg.AssetExecutionContext, translator: NLLBTranslator
     yield run.gate_result()
 
 
-@dg.asset(name="coco_captions", ins={"english": dg.AssetIn(key=["english", "coco_captions"])}, code_version="2",
-          check_specs=[gate_spec("coco_captions")], **TRANSLATED)
-def translated_coco_captions(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
-                             english: pd.DataFrame):
-    """COCO caption records of each language: the captions (labels) translated from English."""
-    yield from translate_task(context, translator, mix, english, "coco_captions", ["label"])
+def translated_asset(name: str, fields: Sequence[str], description: str, code_version: str = "1"):
+    """``translated/<name>``: the language partitions of ``english/<name>`` with ``fields`` translated."""
+
+    @dg.asset(name=name, ins={"english": dg.AssetIn(key=["english", name])}, code_version=code_version,
+              check_specs=[gate_spec(name)], description=description, **TRANSLATED)
+    def _asset(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
+               english: pd.DataFrame):
+        yield from translate_task(context, translator, mix, english, name, fields)
+
+    return _asset
+
+
+translated_coco_captions = translated_asset(
+    "coco_captions", ["label"], "COCO caption records of each language: the captions (labels) translated from English.",
+    code_version="2")
 
 
 @dg.asset(code_version="2", check_specs=[gate_spec("caption_instructions")], **TRANSLATED)

@@ -10,13 +10,13 @@ import pandas as pd
 from pydantic import Field
 
 from mmassets.defs.automation import REFRESH
-from mmassets.defs.english import ENGLISH, english_specs, publish_english
+from mmassets.defs.english import english_asset
 from mmassets.defs.metadata import counts_metadata, frame_metadata
 from mmassets.defs.partitions import LANGUAGES
-from mmassets.defs.resources import DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs.resources import DataFolders, LanguageMix
 from mmassets.defs.sources import source_key
 from mmassets.defs.train import TRAIN, publish, train_specs
-from mmassets.defs.translated import TRANSLATED, gate_spec, translate_task
+from mmassets.defs.translated import translated_asset
 from mmassets.files import sha256_file
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.seeding import derive_seed
@@ -45,38 +45,16 @@ def raw_vqav2_train(context: dg.AssetExecutionContext, folders: DataFolders):
         "answer types": counts_metadata(joined["answer_type"].fillna("(none)").value_counts().to_dict())})
 
 
-def _english(name: str, build, doc: str):
-    @dg.asset(name=name, code_version="1", ins={"joined": dg.AssetIn(key=["raw", "vqav2_train"])},
-              check_specs=english_specs(name), description=doc, **ENGLISH)
-    def _asset(context: dg.AssetExecutionContext, mix: LanguageMix, folders: DataFolders, joined: pd.DataFrame):
-        built = build(joined, derive_seed(mix.seed, name, "context"), SUBSET)
-        yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id))
-
-    return _asset
-
-
-english_vqa = _english("vqav2_vqa", vqa_records, (
+english_vqa = english_asset("vqav2_vqa", ["raw", "vqav2_train"], lambda joined, _, seed: vqa_records(joined, seed), (
     "VQAv2 VQA records: context = the question in a seeded short-answer instruction naming the answer "
     "language, label = the `multiple_choice_answer`, image_id = `COCO_train2014_%012d.jpg`."))
-english_vqg = _english("vqav2_vqg", vqg_records, (
+english_vqg = english_asset("vqav2_vqg", ["raw", "vqav2_train"], lambda joined, _, seed: vqg_records(joined, seed), (
     "VQAv2 question-generation records: context = an instruction to write a question whose answer is "
     "the given answer, label = the question."))
-
-
-def _translated(name: str):
-    @dg.asset(name=name, code_version="1", ins={"english": dg.AssetIn(key=["english", name])},
-              check_specs=[gate_spec(name)], description=(
-                  f"`english/{name}` records of each language (an assignment independent of the other "
-                  "VQAv2 task): the question and the short answer translated (each distinct answer "
-                  "once per language, through the translation memory)."), **TRANSLATED)
-    def _asset(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
-               english: pd.DataFrame):
-        yield from translate_task(context, translator, mix, english, name, ["question", "answer"])
-
-    return _asset
-
-
-translated_vqa, translated_vqg = _translated("vqav2_vqa"), _translated("vqav2_vqg")
+translated_vqa, translated_vqg = (translated_asset(name, ["question", "answer"], (
+    f"`english/{name}` records of each language (an assignment independent of the other VQAv2 task): the "
+    "question and the short answer translated (each distinct answer once per language, through the "
+    "translation memory).")) for name in ("vqav2_vqa", "vqav2_vqg"))
 
 
 class LocalizeConfig(dg.Config):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -36,7 +36,8 @@ COLUMNS = ("context", "label", "image_id", "caption", "template", "match", "nega
 
 def matching_records(captions: pd.DataFrame, similarity: CaptionSimilarity, seed: int, *,
                      hard_share: float = 0.5, k: int = 10,
-                     templates: Sequence[tuple[str, str, str]] = MATCH_TEMPLATES) -> TaskRecords:
+                     templates: Sequence[tuple[str, str, str]] = MATCH_TEMPLATES,
+                     progress: Callable[[int, int], None] | None = None) -> TaskRecords:
     """One record per non-blank caption row (columns ``image_id``, ``caption``), in input order.
 
     A seeded shuffle orders the rows; the first ``n // 2`` that can be negatives become negatives,
@@ -46,7 +47,8 @@ def matching_records(captions: pd.DataFrame, similarity: CaptionSimilarity, seed
     there is no balanced set and this raises ValueError. A negative row shows, with probability
     ``hard_share``, a seeded choice among its ``k`` nearest captions under ``similarity`` (queried for
     those rows only); otherwise, or when the resource finds none, a uniformly random such caption.
-    Columns: ``COLUMNS``; blank captions are dropped and counted.
+    Columns: ``COLUMNS``; blank captions are dropped and counted. ``progress(done, total)`` follows
+    the similarity queries (the long part on a large corpus).
     """
     texts, images, blank = _kept_captions(captions)
     keys = [text_key(t) for t in texts]
@@ -55,7 +57,8 @@ def matching_records(captions: pd.DataFrame, similarity: CaptionSimilarity, seed
         image_keys[image].add(key)
     negatives = _negative_rows(images, keys, image_keys, seed)
     hard = _hard_rows(negatives, hard_share, seed)
-    neighbours = dict(zip(hard, similarity.nearest(texts, images, k, rows=hard))) if hard else {}
+    report = (lambda done: progress(done, len(hard))) if progress else None
+    neighbours = dict(zip(hard, similarity.nearest(texts, images, k, rows=hard, progress=report))) if hard else {}
     shown, kinds = _shown_rows(negatives, {i: top[:k] for i, top in neighbours.items()},
                                [image_keys[image] for image in images], keys, seed)
     template_rng = random.Random(derive_seed(seed, "templates"))

@@ -14,6 +14,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+Progress = Callable[[int], None]
+
 import numpy as np
 import pandas as pd
 
@@ -33,10 +35,11 @@ class CaptionSimilarity(Protocol):
     name: str
 
     def nearest(self, captions: Sequence[str], image_ids: Sequence[str], k: int, *,
-                rows: Sequence[int] | None = None) -> list[list[int]]:
+                rows: Sequence[int] | None = None, progress: Progress | None = None) -> list[list[int]]:
         """For each queried row ``i`` (``rows``, or every row when None), up to ``k`` indices of other
         rows, most similar first, ties to the lower index; never a row of image ``image_ids[i]``, nor
-        one whose text (``text_key``) is that of any caption of that image, so never a caption of it."""
+        one whose text (``text_key``) is that of any caption of that image, so never a caption of it.
+        ``progress(done)`` is called with the number of queried rows answered so far."""
         ...
 
 
@@ -70,7 +73,7 @@ class TfidfSimilarity:
     name: ClassVar[str] = "tfidf"
 
     def nearest(self, captions: Sequence[str], image_ids: Sequence[str], k: int, *,
-                rows: Sequence[int] | None = None) -> list[list[int]]:
+                rows: Sequence[int] | None = None, progress: Progress | None = None) -> list[list[int]]:
         """See ``CaptionSimilarity.nearest``; only captions sharing a term with caption ``i`` rank, so
         a row may get fewer than ``k`` (none when nothing overlaps)."""
         queries = _query_rows(len(captions), rows)
@@ -88,6 +91,8 @@ class TfidfSimilarity:
                 scores = product.data[product.indptr[r]:product.indptr[r + 1]]
                 allowed = blocked.allowed(i, cols)
                 found.append(_top_k(cols[allowed], scores[allowed], k))
+            if progress:
+                progress(len(found))
         return found
 
     def _vectors(self, captions: Sequence[str]) -> csr_matrix | None:
@@ -127,7 +132,7 @@ class ClipSimilarity:
         return f"clip:{self.model_name}:{Path(self.pretrained).name}"
 
     def nearest(self, captions: Sequence[str], image_ids: Sequence[str], k: int, *,
-                rows: Sequence[int] | None = None) -> list[list[int]]:
+                rows: Sequence[int] | None = None, progress: Progress | None = None) -> list[list[int]]:
         """See ``CaptionSimilarity.nearest``; every other allowed caption ranks, so rows get ``k``
         when that many exist."""
         queries = _query_rows(len(captions), rows)
@@ -146,6 +151,8 @@ class ClipSimilarity:
                 for i in by_image[image]:
                     cols = np.flatnonzero(blocked.allowed(i, everyone))
                     found[i] = _top_k(cols, row_scores[cols], k)
+            if progress:
+                progress(len(found))
         return [found[i] for i in queries]
 
     def _embed(self, captions: Sequence[str], image_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:

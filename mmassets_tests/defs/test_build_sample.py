@@ -157,3 +157,90 @@ def test_rebuilding_in_the_same_folder_costs_no_model_time(built):
         stats = latest_metadata(instance, ["translated", "caption_instructions"], language)["translation"].value
         assert stats["model-translated strings"] == 0 and stats["memory hits"] == 6, (language, stats)
     assert (data_dir / "translation_memory.sqlite").is_file()
+
+
+def test_every_train_task_exports_mblip_records(built):
+    _, _, data_dir = built
+    for rel in TRAIN_EXPORTS:
+        records = json.loads((data_dir / "exports" / rel).read_text(encoding="utf-8"))
+        assert records, rel
+        assert all(list(r) == ["context", "label", "image_id"] for r in records), rel
+        assert all(isinstance(v, str) and v.strip() for r in records for v in r.values()), rel
+
+
+def _latest(data_dir: Path, key: list[str]) -> dict:
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    return instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata
+
+
+def test_vqa_records_name_the_language_of_the_answer_they_use(built):
+    import pandas as pd
+
+    _, _, data_dir = built
+    names = {lang.code: lang.display_name for lang in LanguageTable.load().languages}
+    for task in ("vqav2_vqa", "vqav2_vqg"):
+        frame = pd.read_parquet(data_dir / f"assets/train/{task}.parquet")
+        assert len(frame) == 18 and frame["language"].nunique() > 1  # the sample's 6 images x 3 questions
+        for language, context in zip(frame["language"], frame["context"]):
+            assert "English" in context or names[language] in context, (language, context)
+        answers = _latest(data_dir, ["train", task])["answers"].value
+        assert sum(answers.values()) == int((frame["language"] != "en").sum())
+    joined = _latest(data_dir, ["raw", "vqav2_train"])
+    assert joined["unmatched"].value == {"question without annotation": 0, "annotation without question": 0,
+                                         "image_id differs": 0}
+
+
+def test_imagenet_tasks_use_babel_names_and_never_reuse_an_image(built):
+    import pandas as pd
+
+    from mmassets.sample.imagenet import BABEL_NAMES
+
+    _, _, data_dir = built
+    classify = pd.read_parquet(data_dir / "assets/train/imagenet_classify.parquet")
+    decide = pd.read_parquet(data_dir / "assets/train/imagenet_decide.parquet")
+    # the sample's Babel languages in the table's codes (HE is our iw, TL our fil), and English
+    assert set(classify["language"]) == {"en", "fr", "de", "es", "ru", "zh", "ja", "iw", "fil"}
+    assert set(classify.loc[classify["language"] == "iw", "label"]) == set(BABEL_NAMES["HE"].values())
+    images = [*classify["image_id"], *decide["image_id"]]
+    assert len(images) == len(set(images))  # the sample has images enough: none is used twice
+
+
+def test_caption_matching_is_balanced_and_llava_long_answers_are_counted(built):
+    import pandas as pd
+
+    _, _, data_dir = built
+    english = pd.read_parquet(data_dir / "assets/english/caption_matching.parquet")
+    n = len(english)
+    assert int(english["match"].sum()) == n - n // 2
+    assert set(english.loc[english["negative"].notna(), "negative"]) == {"hard", "random"}
+    skipped = _latest(data_dir, ["english", "llava_conversation"])["skipped"].value
+    assert skipped["answer too long"] == 2  # the sample's two answers of more than 3 sentences
+
+
+def test_task_mix_takes_weights_and_budgets_from_run_config(built, tmp_path):
+    import shutil
+
+    import dagster as dg
+
+    from mmassets.definitions import build_definitions
+    from mmassets.settings import Settings
+
+    _, _, data_dir = built
+    shutil.copytree(data_dir / "assets" / "train", tmp_path / "assets" / "train")
+    settings = Settings.from_env({}, data_dir=str(tmp_path), raw_dir=str(data_dir / "sample" / "raw"))
+    defs = build_definitions(settings)
+    config = {"weights": {"coco_captions": 0.5, "vqav2_vqa": 2}, "budgets": {"llava_detail": 7}}
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), asset_selection=[dg.AssetKey(["train", "task_mix"])],
+        run_config={"ops": {"train__task_mix": {"config": config}}})
+    assert result.success
+    import pandas as pd
+
+    mix = pd.read_parquet(tmp_path / "assets/train/task_mix.parquet")
+    full = {task: len(pd.read_parquet(data_dir / f"assets/train/{task}.parquet")) for task in TRAIN_TASKS}
+    expected = {**full, "coco_captions": round(full["coco_captions"] / 2), "vqav2_vqa": 2 * full["vqav2_vqa"],
+                "llava_detail": 7}
+    assert mix["task"].value_counts().to_dict() == expected
+    assert len(json.loads((tmp_path / "exports/train/task_mix.json").read_text(encoding="utf-8"))) == len(mix)

@@ -12,7 +12,9 @@ import pytest
 from mmassets.evalsets import marvl
 from mmassets.sample.iglue import write_iglue
 from mmassets.sources import iglue
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
+
+from raw_files import raw_error, write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -24,22 +26,6 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _write(path: Path, records: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def _fails(path: Path, *parts: str) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        iglue.read_marvl(path)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
 
 
 # --- reader -----------------------------------------------------------------------------------
@@ -59,7 +45,7 @@ def test_reads_the_sample(sample_raw: Path, language: str) -> None:
 def test_label_may_be_a_string(sample_raw: Path, tmp_path: Path) -> None:
     records = _lines(sample_raw / iglue.marvl_file("id"))
     records[0]["label"], records[1]["label"] = "True", "false"
-    frame = iglue.read_marvl(_write(tmp_path / "marvl-id.jsonl", records))
+    frame = iglue.read_marvl(write_jsonl(tmp_path / "marvl-id.jsonl", records))
     assert frame["label"].tolist()[:2] == [True, False]
 
 
@@ -67,7 +53,7 @@ def test_truncated_line(sample_raw: Path, tmp_path: Path) -> None:
     lines = (sample_raw / iglue.marvl_file("sw")).read_text(encoding="utf-8").splitlines(keepends=True)
     path = tmp_path / "marvl-sw.jsonl"
     path.write_text(lines[0] + lines[1][:40], encoding="utf-8")
-    _fails(path, "line 2", "not valid JSON", "truncated")
+    raw_error(iglue.read_marvl, path, "line 2", "not valid JSON", "truncated")
 
 
 def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
@@ -82,7 +68,8 @@ def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
 def test_record_missing_a_field(sample_raw: Path, tmp_path: Path, field: str) -> None:
     records = _lines(sample_raw / iglue.marvl_file("tr"))
     del records[3][field]
-    error = _fails(_write(tmp_path / "marvl-tr.jsonl", records), "record 3", f"field {field!r}", "field missing")
+    error = raw_error(iglue.read_marvl, write_jsonl(tmp_path / "marvl-tr.jsonl", records), "record 3",
+                      f"field {field!r}", "field missing")
     assert (error.record, error.field) == ("record 3", field)
 
 
@@ -99,7 +86,7 @@ def test_record_missing_a_field(sample_raw: Path, tmp_path: Path, field: str) ->
 def test_broken_record(sample_raw: Path, tmp_path: Path, change, parts: list) -> None:
     records = _lines(sample_raw / iglue.marvl_file("tr"))
     change(records[1])
-    _fails(_write(tmp_path / "marvl-tr.jsonl", records), "record 1", *parts)
+    raw_error(iglue.read_marvl, write_jsonl(tmp_path / "marvl-tr.jsonl", records), "record 1", *parts)
 
 
 # --- builder ----------------------------------------------------------------------------------
@@ -112,11 +99,11 @@ def _record(concept: str, caption: str, left: str, right: str, label: bool, lang
 
 def test_build_exact_output(tmp_path: Path) -> None:
     cay = unicodedata.normalize("NFC", "53-Çay")
-    _write(tmp_path / iglue.marvl_file("tr"), [
+    write_jsonl(tmp_path / iglue.marvl_file("tr"), [
         _record(cay, "Her iki resimde de çay var.", "53-3.jpg", "53-9.jpg", True),
         _record("42-Keman", "Soldaki resimde bir erkek keman çalıyor.", "42-9.jpg", "42-5.jpg", False),
     ])
-    _write(tmp_path / iglue.marvl_file("zh"), [
+    write_jsonl(tmp_path / iglue.marvl_file("zh"), [
         _record("82-铅笔", "左图有好几支铅笔。", "82-6.jpg", "82-1.jpg", False, "zh"),
     ])
     parts = marvl.build(tmp_path, ["zh", "tr"])

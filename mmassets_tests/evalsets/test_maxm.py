@@ -15,6 +15,8 @@ from mmassets.sample.maxm import KEY_PREFIX, write_maxm
 from mmassets.sources.maxm import COLUMNS, LANGUAGES, image_path, maxm_file, read_maxm
 from mmassets.sources.validation import RawFileMissing, RawFormatError
 
+from raw_files import raw_error, write_json
+
 
 @pytest.fixture(scope="module")
 def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -28,10 +30,7 @@ def _load(raw: Path, lang: str) -> dict:
 
 
 def _write(raw: Path, lang: str, data: object) -> Path:
-    path = raw / maxm_file(lang)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return path
+    return write_json(raw / maxm_file(lang), data)
 
 
 def _all_files(root: Path) -> dict[str, bytes]:
@@ -59,9 +58,7 @@ def test_truncated_json(sample_raw: Path, tmp_path: Path) -> None:
     text = (sample_raw / maxm_file("fr")).read_text(encoding="utf-8")
     path = tmp_path / "maxm_v1_fr.json"
     path.write_text(text[: len(text) // 2], encoding="utf-8")
-    with pytest.raises(RawFormatError, match="not valid JSON") as info:
-        read_maxm(path)
-    assert str(path) in str(info.value) and "truncated" in str(info.value)
+    raw_error(read_maxm, path, "not valid JSON", "truncated")
 
 
 def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
@@ -97,12 +94,8 @@ def test_broken_record_names_file_record_and_field(sample_raw: Path, tmp_path: P
                                                    record: str, field: str, problem: str) -> None:
     data = _load(sample_raw, "hi")
     change(data)
-    path = _write(tmp_path, "hi", data)
-    with pytest.raises(RawFormatError) as info:
-        read_maxm(path)
-    message = str(info.value)
-    assert str(path) in message and record in message and f"field {field!r}" in message and problem in message
-    assert info.value.record == record and info.value.field == field
+    error = raw_error(read_maxm, _write(tmp_path, "hi", data), record, f"field {field!r}", problem)
+    assert error.record == record and error.field == field
 
 
 def test_top_level_list(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ from mmassets.sample.pope import write_pope
 from mmassets.sources.pope import QUESTION_COLUMNS, SPLITS, image_path, pope_file, read_questions
 from mmassets.sources.validation import RawFileMissing, RawFormatError
 
+from raw_files import raw_error, write_jsonl
+
 
 @pytest.fixture(scope="module")
 def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -27,12 +29,6 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _write_lines(path: Path, records: list[object]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 def _all_files(root: Path) -> dict[str, bytes]:
@@ -61,9 +57,7 @@ def test_truncated_line(sample_raw: Path, tmp_path: Path) -> None:
     lines = text.splitlines(keepends=True)
     path = tmp_path / "coco_pope_random.json"
     path.write_text("".join(lines[:4]) + lines[4][:30], encoding="utf-8")
-    with pytest.raises(RawFormatError, match="not valid JSON") as info:
-        read_questions(path)
-    assert str(path) in str(info.value) and info.value.record == "line 5"
+    assert raw_error(read_questions, path, "not valid JSON").record == "line 5"
 
 
 def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
@@ -80,10 +74,7 @@ def test_missing_field_names_file_line_and_field(sample_raw: Path, tmp_path: Pat
     path = tmp_path / "coco_pope_adversarial.json"
     path.write_text("".join(json.dumps(r) + "\n" for r in lines[:2]) + "\n"  # a blank line still counts
                     + "".join(json.dumps(r) + "\n" for r in lines[2:]), encoding="utf-8")
-    with pytest.raises(RawFormatError) as info:
-        read_questions(path)
-    message = str(info.value)
-    assert str(path) in message and "line 4" in message and f"field {field!r}" in message and "field missing" in message
+    raw_error(read_questions, path, "line 4", f"field {field!r}", "field missing")
 
 
 @pytest.mark.parametrize("field, value, problem", [
@@ -96,14 +87,14 @@ def test_missing_field_names_file_line_and_field(sample_raw: Path, tmp_path: Pat
 def test_bad_value_names_file_line_and_field(tmp_path: Path, field: str, value: object, problem: str) -> None:
     records = [_q(0, "COCO_val2014_000000000001.jpg", "Is there a dog in the image?", "yes")]
     records[0][field] = value
-    path = _write_lines(tmp_path / "coco_pope_random.json", records)
+    path = write_jsonl(tmp_path / "coco_pope_random.json", records)
     with pytest.raises(RawFormatError) as info:
         read_questions(path)
     assert "line 1" in str(info.value) and f"field {field!r}" in str(info.value) and problem in str(info.value)
 
 
 def test_not_an_object(tmp_path: Path) -> None:
-    path = _write_lines(tmp_path / "coco_pope_random.json", [["COCO_val2014_000000000001.jpg"]])
+    path = write_jsonl(tmp_path / "coco_pope_random.json", [["COCO_val2014_000000000001.jpg"]])
     with pytest.raises(RawFormatError, match="expected an object"):
         read_questions(path)
 
@@ -126,14 +117,14 @@ def test_label_handling() -> None:
 
 def test_build_exact_records(tmp_path: Path) -> None:
     img1, img2 = "COCO_val2014_000000000042.jpg", "COCO_val2014_000000000073.jpg"
-    _write_lines(tmp_path / pope_file("random"), [
+    write_jsonl(tmp_path / pope_file("random"), [
         _q(0, img1, "Is there a dog in the image?", "yes"),
         _q(1, img1, "Is there an apple in the image?", "no"),
         _q(2, img2, "Is there a car in the image?", "unknown"),
     ])
-    _write_lines(tmp_path / pope_file("popular"), [_q(0, img2, "Is there a person in the image?", "no")])
-    _write_lines(tmp_path / pope_file("adversarial"), [_q(5, img2, "Is there a fork in the image?", "yes"),
-                                                      _q(6, img1, "Is there a cup in the image?", "")])
+    write_jsonl(tmp_path / pope_file("popular"), [_q(0, img2, "Is there a person in the image?", "no")])
+    write_jsonl(tmp_path / pope_file("adversarial"), [_q(5, img2, "Is there a fork in the image?", "yes"),
+                                                     _q(6, img1, "Is there a cup in the image?", "")])
     parts = build(tmp_path, ["en"])
     assert list(parts) == ["en"]
     expected = pd.DataFrame({
@@ -153,7 +144,7 @@ def test_build_exact_records(tmp_path: Path) -> None:
 
 
 def test_build_fails_on_a_missing_split(tmp_path: Path) -> None:
-    _write_lines(tmp_path / pope_file("random"), [_q(0, "COCO_val2014_000000000042.jpg", "Is there?", "yes")])
+    write_jsonl(tmp_path / pope_file("random"), [_q(0, "COCO_val2014_000000000042.jpg", "Is there?", "yes")])
     with pytest.raises(RawFileMissing, match="coco_pope_popular.json"):
         build(tmp_path, ["en"])
 

@@ -19,6 +19,8 @@ from mmassets.sources.vqav2 import (ANNOTATION_COLUMNS, JOINED_COLUMNS, QUESTION
                                     image_file_name, join_questions_annotations, questions_file, read_annotations,
                                     read_questions)
 
+from raw_files import raw_error, write_json
+
 QUESTIONS = questions_file("val2014")
 ANNOTATIONS = annotations_file("val2014")
 
@@ -32,13 +34,6 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _load(raw: Path, name: str) -> dict:
     return json.loads((raw / name).read_text(encoding="utf-8"))
-
-
-def _write(raw: Path, name: str, data: object) -> Path:
-    path = raw / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
 
 
 def _all_files(root: Path) -> dict[str, bytes]:
@@ -77,9 +72,7 @@ def test_truncated_json(sample_raw: Path, tmp_path: Path, name: str, reader: Cal
     text = (sample_raw / name).read_text(encoding="utf-8")
     path = tmp_path / Path(name).name
     path.write_text(text[: len(text) // 2], encoding="utf-8")
-    with pytest.raises(RawFormatError, match="not valid JSON") as info:
-        reader(path)
-    assert str(path) in str(info.value) and "truncated" in str(info.value)
+    raw_error(reader, path, "not valid JSON", "truncated")
 
 
 @pytest.mark.parametrize("name, reader", [(QUESTIONS, read_questions), (ANNOTATIONS, read_annotations)])
@@ -95,11 +88,7 @@ def test_question_missing_field(sample_raw: Path, tmp_path: Path, field: str) ->
     data = _load(sample_raw, QUESTIONS)
     record = "top level" if field == "questions" else "questions[4]"
     (data if field == "questions" else data["questions"][4]).pop(field)
-    path = _write(tmp_path, QUESTIONS, data)
-    with pytest.raises(RawFormatError) as info:
-        read_questions(path)
-    message = str(info.value)
-    assert str(path) in message and record in message and f"field {field!r}" in message and "field missing" in message
+    raw_error(read_questions, write_json(tmp_path / QUESTIONS, data), record, f"field {field!r}", "field missing")
 
 
 @pytest.mark.parametrize("field, record", [
@@ -111,11 +100,7 @@ def test_annotation_missing_field(sample_raw: Path, tmp_path: Path, field: str, 
     data = _load(sample_raw, ANNOTATIONS)
     target = {"annotations": data, "answer": data["annotations"][7]["answers"][3]}.get(field, data["annotations"][7])
     target.pop(field)
-    path = _write(tmp_path, ANNOTATIONS, data)
-    with pytest.raises(RawFormatError) as info:
-        read_annotations(path)
-    message = str(info.value)
-    assert str(path) in message and record in message and f"field {field!r}" in message and "field missing" in message
+    raw_error(read_annotations, write_json(tmp_path / ANNOTATIONS, data), record, f"field {field!r}", "field missing")
 
 
 @pytest.mark.parametrize("change, field, problem", [
@@ -127,14 +112,14 @@ def test_annotation_bad_value(sample_raw: Path, tmp_path: Path, change: Callable
     data = _load(sample_raw, ANNOTATIONS)
     change(data["annotations"][2])
     with pytest.raises(RawFormatError) as info:
-        read_annotations(_write(tmp_path, ANNOTATIONS, data))
+        read_annotations(write_json(tmp_path / ANNOTATIONS, data))
     assert "annotations[2]" in str(info.value) and f"field {field!r}" in str(info.value) and problem in str(info.value)
 
 
 def test_optional_types_may_be_absent(tmp_path: Path) -> None:
     record = _annotation(1, 2, ["a"])
     del record["answer_type"], record["question_type"]
-    frame = read_annotations(_write(tmp_path, ANNOTATIONS, {"annotations": [record]}))
+    frame = read_annotations(write_json(tmp_path / ANNOTATIONS, {"annotations": [record]}))
     assert frame["answer_type"].tolist() == [None] and frame["question_type"].tolist() == [None]
 
 
@@ -145,13 +130,13 @@ def test_duplicate_question_id_names_both(sample_raw: Path, tmp_path: Path, name
     data = _load(sample_raw, name)
     data[key][5]["question_id"] = data[key][1]["question_id"]
     with pytest.raises(RawFormatError, match=rf"{key}\[1\]") as info:
-        reader(_write(tmp_path, name, data))
+        reader(write_json(tmp_path / name, data))
     assert info.value.record == f"{key}[5]" and info.value.field == "question_id"
 
 
 def test_top_level_list(tmp_path: Path) -> None:
     with pytest.raises(RawFormatError, match="expected a JSON object"):
-        read_questions(_write(tmp_path, QUESTIONS, [_question(1, 2, "Why?")]))
+        read_questions(write_json(tmp_path / QUESTIONS, [_question(1, 2, "Why?")]))
 
 
 # --- join ---------------------------------------------------------------------------------------
@@ -195,13 +180,13 @@ def test_join_of_aligned_files_matches_everything(sample_raw: Path) -> None:
 def test_build_exact_records(tmp_path: Path) -> None:
     answers_a = ["red", "red", "dark red", "red", "red", "maroon", "red", "red", "red", "red"]
     answers_b = ["2", "2", "two", "2", "3", "2", "2", "2", "2", "2"]
-    _write(tmp_path, QUESTIONS, {"task_type": "Open-Ended", "data_subtype": "val2014", "questions": [
+    write_json(tmp_path / QUESTIONS, {"task_type": "Open-Ended", "data_subtype": "val2014", "questions": [
         _question(42000, 42, "What color is the bus?"),
         _question(73001, 73, "How many dogs?"),
         _question(42001, 42, "Is this unanswered?"),
         _question(80000, 80, "Empty?"),
     ]})
-    _write(tmp_path, ANNOTATIONS, {"data_subtype": "val2014", "annotations": [
+    write_json(tmp_path / ANNOTATIONS, {"data_subtype": "val2014", "annotations": [
         _annotation(80000, 80, []),
         _annotation(73001, 73, answers_b),
         _annotation(11000, 11, ["orphan"]),

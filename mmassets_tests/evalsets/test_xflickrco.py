@@ -36,9 +36,11 @@ from mmassets.sources.flickr import (
     read_xflickrco,
     xflickrco_file,
 )
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
 from mmassets.tasks.captions import CAPTION_INSTRUCTIONS
 from mmassets.tasks.instructions import choose
+
+from raw_files import raw_error, write_jsonl
 
 XFLICKRCO_IMAGES = XFLICKRCO_FLICKR_IMAGES + XFLICKRCO_COCO_IMAGES
 
@@ -52,22 +54,6 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _write_lines(path: Path, records: list) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def _fails(read, path: Path, *parts: str) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        read(path)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
 
 
 def _quiet(fn, *args):  # pycocotools prints progress
@@ -103,15 +89,15 @@ def test_truncated_file(sample_raw: Path, tmp_path: Path) -> None:
     text = (sample_raw / xflickrco_file("zh")).read_text(encoding="utf-8")
     path = tmp_path / "test.jsonl"
     path.write_text(text[: len(text) - 20], encoding="utf-8")
-    _fails(read_xflickrco, path, "not valid JSON", "truncated", f"line {XFLICKRCO_IMAGES}")
+    raw_error(read_xflickrco, path, "not valid JSON", "truncated", f"line {XFLICKRCO_IMAGES}")
 
 
 @pytest.mark.parametrize("field", ["img_path", "sentences"])
 def test_record_missing_a_field(sample_raw: Path, tmp_path: Path, field: str) -> None:
     records = _lines(sample_raw / FLICKR30K_FILES["train"])
     del records[2][field]
-    path = _write_lines(tmp_path / "train_ann.jsonl", records)
-    error = _fails(read_flickr30k, path, "line 3", f"field {field!r}", "field missing")
+    path = write_jsonl(tmp_path / "train_ann.jsonl", records)
+    error = raw_error(read_flickr30k, path, "line 3", f"field {field!r}", "field missing")
     assert (error.record, error.field) == ("line 3", field)
 
 
@@ -121,7 +107,7 @@ def test_line_number_counts_blank_lines(sample_raw: Path, tmp_path: Path) -> Non
     path = tmp_path / "test.jsonl"
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     path.write_text(lines[0] + "\n\n" + "\n".join(lines[1:]) + "\n", encoding="utf-8")
-    _fails(read_xflickrco, path, "line 3", "field 'sentences'")
+    raw_error(read_xflickrco, path, "line 3", "field 'sentences'")
 
 
 @pytest.mark.parametrize("change, parts", [
@@ -134,12 +120,12 @@ def test_line_number_counts_blank_lines(sample_raw: Path, tmp_path: Path) -> Non
 def test_bad_values(sample_raw: Path, tmp_path: Path, change, parts: list[str]) -> None:
     records = _lines(sample_raw / xflickrco_file("de"))
     change(records[0])
-    _fails(read_xflickrco, _write_lines(tmp_path / "test.jsonl", records), "line 1", *parts)
+    raw_error(read_xflickrco, write_jsonl(tmp_path / "test.jsonl", records), "line 1", *parts)
 
 
 def test_record_not_an_object(tmp_path: Path) -> None:
-    path = _write_lines(tmp_path / "test.jsonl", [{"sentences": ["x"], "img_path": "1.jpg"}, ["1.jpg"]])
-    _fails(read_xflickrco, path, "line 2", "expected an object")
+    path = write_jsonl(tmp_path / "test.jsonl", [{"sentences": ["x"], "img_path": "1.jpg"}, ["1.jpg"]])
+    raw_error(read_xflickrco, path, "line 2", "expected an object")
 
 
 def test_missing_files_say_where_to_get_them(tmp_path: Path) -> None:
@@ -161,13 +147,13 @@ def test_builder_raises_for_a_missing_language_file(tmp_path: Path) -> None:
 
 @pytest.fixture
 def hand_made(tmp_path: Path) -> Path:
-    _write_lines(tmp_path / xflickrco_file("de"), [
+    write_jsonl(tmp_path / xflickrco_file("de"), [
         {"sentences": ["Ein Hund  rennt.\n"], "id": "101", "img_path": "101.jpg"},
         {"sentences": ["  "], "id": "102", "img_path": "102.jpg"},
         {"sentences": ["Zwei Kinder spielen."], "id": 42, "img_path": "COCO_val2014_000000000042.jpg"},
         {"sentences": ["Ein Hund spielt."], "id": "101", "img_path": "101.jpg"},
     ])
-    _write_lines(tmp_path / xflickrco_file("zh"), [
+    write_jsonl(tmp_path / xflickrco_file("zh"), [
         {"sentences": ["一只狗在草地上奔跑"], "id": "101", "img_path": "101.jpg"},
     ])
     return tmp_path
@@ -208,7 +194,7 @@ def test_only_requested_languages_are_read(hand_made: Path) -> None:
 
 
 def test_flickr30k_val_exact_output(tmp_path: Path) -> None:
-    _write_lines(tmp_path / FLICKR30K_FILES["val"], [
+    write_jsonl(tmp_path / FLICKR30K_FILES["val"], [
         {"sentences": ["Two dogs play.", "Dogs  in grass ", ""], "id": "11", "img_path": "11.jpg"},
         {"sentences": ["A man sleeps."], "id": "12", "img_path": "12.jpg"},
     ])
@@ -225,7 +211,7 @@ def test_flickr30k_val_exact_output(tmp_path: Path) -> None:
 
 
 def test_flickr30k_train_records_exact_output(tmp_path: Path) -> None:
-    _write_lines(tmp_path / FLICKR30K_FILES["train"], [
+    write_jsonl(tmp_path / FLICKR30K_FILES["train"], [
         {"sentences": ["Two dogs play. ", "  "], "id": "11", "img_path": "11.jpg"},
         {"sentences": ["A man\nsleeps."], "id": "12", "img_path": "12.jpg"},
     ])

@@ -12,7 +12,9 @@ from PIL import Image
 from mmassets.evalsets import xgqa
 from mmassets.sample.iglue import IMAGE_SIZE, write_iglue
 from mmassets.sources import iglue
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
+
+from raw_files import raw_error, write_json
 
 DEV_EN = iglue.xgqa_file("en", "dev")
 
@@ -26,22 +28,6 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _load(path: Path) -> object:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _write(path: Path, data: object) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
-def _fails(read, path: Path, *parts: str) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        read(path)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -85,7 +71,7 @@ def test_truncated_json(sample_raw: Path, tmp_path: Path, relative: str) -> None
     path = tmp_path / Path(relative).name
     path.write_text(text[: len(text) // 2], encoding="utf-8")
     read = iglue.read_gqa_train if relative == iglue.GQA_TRAIN_FILE else iglue.read_xgqa
-    _fails(read, path, "not valid JSON", "truncated")
+    raw_error(read, path, "not valid JSON", "truncated")
 
 
 @pytest.mark.parametrize("read, relative, words", [
@@ -105,8 +91,8 @@ def test_missing_file_says_where_to_get_it(tmp_path: Path, read, relative: str, 
 def test_gqa_record_missing_a_field(sample_raw: Path, tmp_path: Path, field: str) -> None:
     data = _load(sample_raw / iglue.GQA_TRAIN_FILE)
     del data[2][field]
-    error = _fails(iglue.read_gqa_train, _write(tmp_path / "train.json", data), "record 2", f"field {field!r}",
-                   "field missing")
+    error = raw_error(iglue.read_gqa_train, write_json(tmp_path / "train.json", data), "record 2", f"field {field!r}",
+                      "field missing")
     assert (error.record, error.field) == ("record 2", field)
 
 
@@ -122,15 +108,15 @@ def test_gqa_record_missing_a_field(sample_raw: Path, tmp_path: Path, field: str
 def test_gqa_broken_record(sample_raw: Path, tmp_path: Path, change, parts: list) -> None:
     data = _load(sample_raw / iglue.GQA_TRAIN_FILE)
     change(data[1])
-    _fails(iglue.read_gqa_train, _write(tmp_path / "train.json", data), "record 1", *parts)
+    raw_error(iglue.read_gqa_train, write_json(tmp_path / "train.json", data), "record 1", *parts)
 
 
 def test_gqa_top_level_must_be_a_list(tmp_path: Path) -> None:
-    _fails(iglue.read_gqa_train, _write(tmp_path / "train.json", {"questions": []}), "expected a JSON list")
+    raw_error(iglue.read_gqa_train, write_json(tmp_path / "train.json", {"questions": []}), "expected a JSON list")
 
 
 def test_gqa_integer_ids_and_no_question_id(tmp_path: Path) -> None:
-    path = _write(tmp_path / "train.json", [{"img_id": 2354786, "sent": "Is the sky dark?", "label": {"yes": 1}}])
+    path = write_json(tmp_path / "train.json", [{"img_id": 2354786, "sent": "Is the sky dark?", "label": {"yes": 1}}])
     frame = iglue.read_gqa_train(path)
     assert frame.iloc[0].tolist() == ["", "2354786", "Is the sky dark?", {"yes": 1}]
 
@@ -140,8 +126,8 @@ def test_xgqa_record_missing_a_field(sample_raw: Path, tmp_path: Path, field: st
     data = _load(sample_raw / DEV_EN)
     question_id = list(data)[1]
     del data[question_id][field]
-    error = _fails(iglue.read_xgqa, _write(tmp_path / "dev.json", data), f"question {question_id!r}",
-                   f"field {field!r}", "field missing")
+    error = raw_error(iglue.read_xgqa, write_json(tmp_path / "dev.json", data), f"question {question_id!r}",
+                      f"field {field!r}", "field missing")
     assert error.field == field
 
 
@@ -153,13 +139,13 @@ def test_xgqa_broken_record(sample_raw: Path, tmp_path: Path, change, parts: lis
     data = _load(sample_raw / DEV_EN)
     question_id = list(data)[0]
     change(data[question_id])
-    _fails(iglue.read_xgqa, _write(tmp_path / "dev.json", data), f"question {question_id!r}", *parts)
+    raw_error(iglue.read_xgqa, write_json(tmp_path / "dev.json", data), f"question {question_id!r}", *parts)
 
 
 def test_xgqa_top_level_must_be_an_object(tmp_path: Path) -> None:
-    _fails(iglue.read_xgqa, _write(tmp_path / "dev.json", [{"imageId": "n1"}]), "keyed by question id")
+    raw_error(iglue.read_xgqa, write_json(tmp_path / "dev.json", [{"imageId": "n1"}]), "keyed by question id")
     data = {"201640614": "Who is wearing the dress?"}
-    _fails(iglue.read_xgqa, _write(tmp_path / "dev.json", data), "question '201640614'", "expected an object")
+    raw_error(iglue.read_xgqa, write_json(tmp_path / "dev.json", data), "question '201640614'", "expected an object")
 
 
 # --- builder ----------------------------------------------------------------------------------
@@ -170,21 +156,22 @@ def _question(image_id: str, question: str, answer: str) -> dict:
 
 
 def _hand_made(raw: Path) -> None:
-    _write(raw / iglue.GQA_TRAIN_FILE, [
+    write_json(raw / iglue.GQA_TRAIN_FILE, [
         {"img_id": "2354786", "label": {"yes": 1.0}, "question_id": "02930152", "sent": "Is the sky dark?"},
         {"img_id": "2375429", "label": {}, "question_id": "07333408", "sent": "What is on the white wall?"},
         {"img_id": "2368326", "label": {"left": 0.6, "right": 0.9, "center": 0.9}, "question_id": "07333407",
          "sent": "Which side is the clock on?"},
         {"img_id": "2331963", "label": {}, "question_id": "15736264", "sent": "Who is wearing a shirt?"},
     ])
-    _write(raw / iglue.xgqa_file("en", "dev"), {
+    write_json(raw / iglue.xgqa_file("en", "dev"), {
         "201640614": _question("n235859", "Who is wearing the dress?", "women"),
         "2062325": _question("n179136", "Is the surfer that looks wet wearing a wetsuit?", "yes"),
     })
-    _write(raw / iglue.xgqa_file("en", "test"),
-           {"20120533": _question("n117888", "Is the fence made of cement?", "no")})
-    _write(raw / iglue.xgqa_file("de", "dev"), {"201640614": _question("n235859", "Wer trägt das Kleid?", "women")})
-    _write(raw / iglue.xgqa_file("de", "test"), {
+    write_json(raw / iglue.xgqa_file("en", "test"),
+               {"20120533": _question("n117888", "Is the fence made of cement?", "no")})
+    write_json(raw / iglue.xgqa_file("de", "dev"),
+               {"201640614": _question("n235859", "Wer trägt das Kleid?", "women")})
+    write_json(raw / iglue.xgqa_file("de", "test"), {
         "20120533": _question("n117888", "Ist der Zaun aus Zement?", "no"),
         "2059565": _question("n130638", "Welche Farbe hat die Erde?", "red"),
     })

@@ -17,8 +17,10 @@ from mmassets.evalsets.xflickrco import language_name
 from mmassets.evalsets.xm3600 import BENCHMARK, build_xm3600
 from mmassets.records import EVAL_FIELDS, schema_problems, write_json
 from mmassets.sample.xm3600 import DECOMPOSED, SCENES, write_xm3600
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
 from mmassets.sources.xm3600 import CAPTIONS_FILE, LANGUAGES, image_path, read_xm3600
+
+from raw_files import raw_error, write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +36,7 @@ def good(sample_raw: Path) -> list[dict]:
 
 
 def _write(tmp_path: Path, records: list) -> Path:
-    path = tmp_path / CAPTIONS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def _fails(path: Path, *parts: str, languages=LANGUAGES) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        read_xm3600(path, languages)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
+    return write_jsonl(tmp_path / CAPTIONS_FILE, records)
 
 
 def _quiet(fn, *args):  # pycocotools prints progress
@@ -87,19 +76,19 @@ def test_truncated_file(sample_raw: Path, tmp_path: Path) -> None:
     text = (sample_raw / CAPTIONS_FILE).read_text(encoding="utf-8")
     path = tmp_path / "captions.jsonl"
     path.write_text(text[: len(text) // 2], encoding="utf-8")
-    _fails(path, "not valid JSON", "truncated", "line ")
+    raw_error(read_xm3600, path, "not valid JSON", "truncated", "line ")
 
 
 @pytest.mark.parametrize("field", ["image/key", "image/locale", "de", "quz"])
 def test_record_missing_a_field(tmp_path: Path, good: list[dict], field: str) -> None:
     del good[1][field]
-    error = _fails(_write(tmp_path, good), "line 2", f"field {field!r}", "field missing")
+    error = raw_error(read_xm3600, _write(tmp_path, good), "line 2", f"field {field!r}", "field missing")
     assert (error.record, error.field) == ("line 2", field)
 
 
 def test_language_without_caption(tmp_path: Path, good: list[dict]) -> None:
     del good[2]["zh"]["caption"]
-    error = _fails(_write(tmp_path, good), "line 3", "field 'zh.caption'", "field missing")
+    error = raw_error(read_xm3600, _write(tmp_path, good), "line 3", "field 'zh.caption'", "field missing")
     assert error.field == "zh.caption"
 
 
@@ -118,12 +107,12 @@ def test_a_language_not_requested_may_be_absent(tmp_path: Path, good: list[dict]
 ])
 def test_bad_values(tmp_path: Path, good: list[dict], change, parts: list[str]) -> None:
     change(good[0])
-    _fails(_write(tmp_path, good), "line 1", *parts)
+    raw_error(read_xm3600, _write(tmp_path, good), "line 1", *parts)
 
 
 def test_record_not_an_object(tmp_path: Path, good: list[dict]) -> None:
     good[1] = "f728b4fa42485e3a"
-    _fails(_write(tmp_path, good), "line 2", "expected an object")
+    raw_error(read_xm3600, _write(tmp_path, good), "line 2", "expected an object")
 
 
 def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:

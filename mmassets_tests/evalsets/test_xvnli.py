@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,9 @@ import pytest
 from mmassets.evalsets import xvnli
 from mmassets.sample.iglue import write_iglue
 from mmassets.sources import iglue
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
+
+from raw_files import raw_error, write_jsonl
 
 SOURCES = {"test": "gold_label", "dev": "annotator_labels", "train": "gold_label"}
 
@@ -30,22 +33,6 @@ def _sample_file(split: str, language: str = "en") -> str:
 
 def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _write(path: Path, records: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def _fails(path: Path, source: str, *parts: str) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        iglue.read_xvnli(path, source)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
 
 
 # --- reader -----------------------------------------------------------------------------------
@@ -79,7 +66,7 @@ def test_truncated_line(sample_raw: Path, tmp_path: Path) -> None:
     lines = text.splitlines(keepends=True)
     path = tmp_path / "test.jsonl"
     path.write_text("".join(lines[:3]) + lines[3][: len(lines[3]) // 2], encoding="utf-8")
-    _fails(path, "gold_label", "line 4", "not valid JSON", "truncated")
+    raw_error(partial(iglue.read_xvnli, label_source="gold_label"), path, "line 4", "not valid JSON", "truncated")
 
 
 def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
@@ -99,8 +86,8 @@ def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
 def test_record_missing_a_field(sample_raw: Path, tmp_path: Path, split: str, field: str) -> None:
     records = _lines(sample_raw / _sample_file(split))
     del records[2][field]
-    error = _fails(_write(tmp_path / "x.jsonl", records), SOURCES[split], "record 2", f"field {field!r}",
-                   "field missing")
+    error = raw_error(partial(iglue.read_xvnli, label_source=SOURCES[split]),
+                      write_jsonl(tmp_path / "x.jsonl", records), "record 2", f"field {field!r}", "field missing")
     assert (error.record, error.field) == ("record 2", field)
 
 
@@ -115,12 +102,13 @@ def test_record_missing_a_field(sample_raw: Path, tmp_path: Path, split: str, fi
 def test_broken_record(sample_raw: Path, tmp_path: Path, source: str, change, parts: list) -> None:
     records = _lines(sample_raw / _sample_file("dev"))
     change(records[1])
-    _fails(_write(tmp_path / "dev.jsonl", records), source, "record 1", *parts)
+    raw_error(partial(iglue.read_xvnli, label_source=source), write_jsonl(tmp_path / "dev.jsonl", records), "record 1",
+              *parts)
 
 
 def test_record_not_an_object(tmp_path: Path) -> None:
-    _fails(_write(tmp_path / "test.jsonl", [["759822302", "He is reading."]]), "gold_label", "record 0",
-           "expected an object")
+    raw_error(partial(iglue.read_xvnli, label_source="gold_label"),
+              write_jsonl(tmp_path / "test.jsonl", [["759822302", "He is reading."]]), "record 0", "expected an object")
 
 
 # --- builder ----------------------------------------------------------------------------------
@@ -134,13 +122,13 @@ def _pair(image: str, pair_id: str, hypothesis: str, gold: str, annotators: list
 
 
 def _hand_made(raw: Path) -> None:
-    _write(raw / iglue.xvnli_test_file("en"), [
+    write_jsonl(raw / iglue.xvnli_test_file("en"), [
         _pair("759822302", "759822302.jpg#2r1c", "He is wearing the newspaper on his head.", "contradiction"),
         _pair("759822302", "759822302.jpg#2r1n", "He is jewish.", "neutral"),
         _pair("2424111022", "2424111022.jpg#4r1c", "There is a boy headed to the woods.", "-"),
         _pair("2424111022", "2424111022.jpg#4r1e", "There is a boy in the woods.", "entailment"),
     ])
-    _write(raw / iglue.xvnli_test_file("ar"), [
+    write_jsonl(raw / iglue.xvnli_test_file("ar"), [
         _pair("759822302", "759822302.jpg#2r1e", "يقرأ الصحيفة.", "entailment"),
         _pair("2424111022", "2424111022.jpg#4r1c", "هناك صبي توجه إلى الغابة.", "-"),
         _pair("2424111022", "2424111022.jpg#4r1n", "هناك صبي صغير في الغابة.", "Neutral"),
@@ -151,12 +139,12 @@ def _hand_made(raw: Path) -> None:
         _pair("3416050480.jpg", "3416050480.jpg#0r1c", "The dog is asleep.", "contradiction", ["contradiction"]),
         _pair("3416050480.jpg", "3416050480.jpg#0r1e", "An animal runs.", "entailment", ["-", "entailment"]),
     ]
-    _write(raw / iglue.xvnli_dev_file("en"), dev)
-    _write(raw / iglue.xvnli_dev_file("ar"), [
+    write_jsonl(raw / iglue.xvnli_dev_file("en"), dev)
+    write_jsonl(raw / iglue.xvnli_dev_file("ar"), [
         {**dev[0], "sentence2": "الكلب يطارد قطة."}, {**dev[1], "sentence2": "الكلب نائم."},
         {**dev[2], "sentence2": "حيوان يركض."},
     ])
-    _write(raw / iglue.XVNLI_TRAIN_FILE, [
+    write_jsonl(raw / iglue.XVNLI_TRAIN_FILE, [
         _pair("2677109430.jpg", "2677109430.jpg#1r1e", "A boy rides a bike.", "entailment", ["entailment"]),
         _pair("2677109430.jpg", "2677109430.jpg#1r1n", "The boy is late.", "neutral", ["contradiction"]),
     ])

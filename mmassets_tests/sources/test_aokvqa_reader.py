@@ -11,7 +11,9 @@ import pytest
 from mmassets.sample.aokvqa import DIRECT_ANSWERS, ID_RANGE, TRAIN_QUESTIONS, VAL_QUESTIONS, write_aokvqa
 from mmassets.sources.aokvqa import COLUMNS, TRAIN_FILE, VAL_FILE, read_aokvqa
 from mmassets.sources.coco import find_image
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
+
+from raw_files import raw_error, write_json
 
 UPSTREAM_FIELDS = ["split", "image_id", "question_id", "question", "choices", "correct_choice_idx", "direct_answers",
                    "difficult_direct_answer", "rationales"]
@@ -30,20 +32,7 @@ def good(sample_raw: Path) -> list[dict]:
 
 
 def _write(tmp_path: Path, data: object) -> Path:
-    path = tmp_path / "aokvqa" / "aokvqa_v1p0_train.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
-
-
-def _fails(path: Path, *parts: str) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        read_aokvqa(path)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
+    return write_json(tmp_path / "aokvqa" / "aokvqa_v1p0_train.json", data)
 
 
 def test_reads_the_sample(sample_raw: Path, good: list[dict]) -> None:
@@ -97,7 +86,7 @@ def test_truncated_json(sample_raw: Path, tmp_path: Path) -> None:
     text = (sample_raw / TRAIN_FILE).read_text(encoding="utf-8")
     path = tmp_path / "aokvqa_v1p0_train.json"
     path.write_text(text[: len(text) // 2], encoding="utf-8")
-    _fails(path, "not valid JSON", "truncated")
+    raw_error(read_aokvqa, path, "not valid JSON", "truncated")
 
 
 def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
@@ -109,7 +98,7 @@ def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
 
 
 def test_top_level_object(tmp_path: Path, good: list[dict]) -> None:
-    _fails(_write(tmp_path, {"questions": good}), "expected a JSON list", "dict")
+    raw_error(read_aokvqa, _write(tmp_path, {"questions": good}), "expected a JSON list", "dict")
 
 
 def _drop(field: str) -> Callable[[dict], None]:
@@ -143,18 +132,18 @@ def _set(field: str, value: object) -> Callable[[dict], None]:
 def test_broken_record_names_file_record_and_field(tmp_path: Path, good: list[dict], change: Callable,
                                                    parts: list) -> None:
     change(good[2])
-    error = _fails(_write(tmp_path, good), "[2]", *parts)
+    error = raw_error(read_aokvqa, _write(tmp_path, good), "[2]", *parts)
     assert error.record == "[2]"
 
 
 def test_record_not_an_object(tmp_path: Path, good: list[dict]) -> None:
     good[1] = "What is the man awaiting?"
-    _fails(_write(tmp_path, good), "[1]", "expected an object")
+    raw_error(read_aokvqa, _write(tmp_path, good), "[1]", "expected an object")
 
 
 def test_duplicate_question_id_names_both_records(tmp_path: Path, good: list[dict]) -> None:
     good[4]["question_id"] = good[1]["question_id"]
-    error = _fails(_write(tmp_path, good), "[4]", "field 'question_id'", "also in [1]")
+    error = raw_error(read_aokvqa, _write(tmp_path, good), "[4]", "field 'question_id'", "also in [1]")
     assert error.record == "[4]" and error.field == "question_id"
 
 

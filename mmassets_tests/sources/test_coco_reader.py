@@ -11,7 +11,9 @@ import pytest
 
 from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS, write_coco
 from mmassets.sources.coco import COLUMNS, KARPATHY_FILE, image_path, read_karpathy
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
+
+from raw_files import raw_error, write_json
 
 
 @pytest.fixture(scope="module")
@@ -27,20 +29,7 @@ def good(sample_raw: Path) -> dict:
 
 
 def _write(tmp_path: Path, data: object) -> Path:
-    path = tmp_path / "coco" / "dataset_coco.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
-
-
-def _fails(path: Path, *parts: str) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        read_karpathy(path)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
+    return write_json(tmp_path / "coco" / "dataset_coco.json", data)
 
 
 def test_reads_the_sample(sample_raw: Path, good: dict) -> None:
@@ -59,13 +48,13 @@ def test_truncated_json(sample_raw: Path, tmp_path: Path) -> None:
     text = (sample_raw / KARPATHY_FILE).read_text(encoding="utf-8")
     path = tmp_path / "dataset_coco.json"
     path.write_text(text[: len(text) // 2], encoding="utf-8")
-    _fails(path, "not valid JSON", "truncated")
+    raw_error(read_karpathy, path, "not valid JSON", "truncated")
 
 
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "dataset_coco.json"
     path.write_bytes(b'{"images": [{"filename": "\xff\xfe"}]}')
-    _fails(path, "not UTF-8")
+    raw_error(read_karpathy, path, "not UTF-8")
 
 
 def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
@@ -77,11 +66,11 @@ def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
 
 
 def test_top_level_list(tmp_path: Path, good: dict) -> None:
-    _fails(_write(tmp_path, good["images"]), "list")
+    raw_error(read_karpathy, _write(tmp_path, good["images"]), "list")
 
 
 def test_images_missing(tmp_path: Path) -> None:
-    _fails(_write(tmp_path, {"dataset": "coco"}), "top level", "'images'", "field missing")
+    raw_error(read_karpathy, _write(tmp_path, {"dataset": "coco"}), "top level", "'images'", "field missing")
 
 
 def _drop(field: str) -> Callable[[dict], None]:
@@ -114,17 +103,17 @@ def _set(field: str, value: object) -> Callable[[dict], None]:
 ])
 def test_broken_record_names_file_record_and_field(tmp_path: Path, good: dict, change: Callable, parts: list) -> None:
     change(good["images"][3])
-    _fails(_write(tmp_path, good), "images[3]", *parts)
+    raw_error(read_karpathy, _write(tmp_path, good), "images[3]", *parts)
 
 
 def test_record_not_an_object(tmp_path: Path, good: dict) -> None:
     good["images"][5] = "COCO_val2014_000000000042.jpg"
-    _fails(_write(tmp_path, good), "images[5]", "expected an object")
+    raw_error(read_karpathy, _write(tmp_path, good), "images[5]", "expected an object")
 
 
 def test_duplicate_cocoid_names_both_records(tmp_path: Path, good: dict) -> None:
     good["images"][7]["cocoid"] = good["images"][2]["cocoid"]
-    error = _fails(_write(tmp_path, good), "images[7]", "field 'cocoid'", "images[2]")
+    error = raw_error(read_karpathy, _write(tmp_path, good), "images[7]", "field 'cocoid'", "images[2]")
     assert error.record == "images[7]" and error.field == "cocoid"
 
 

@@ -22,7 +22,9 @@ from mmassets.sources.imagenet import (
     read_babel,
     read_class_index,
 )
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
+
+from raw_files import raw_error, write_json
 
 GOOD_INDEX = {"0": ["n01440764", "tench"], "1": ["n01443537", "goldfish"], "2": ["n01484850", "great_white_shark"]}
 GOOD_BABEL = {"DE": [[0, 2], ["Schleie", "Weißer Hai"]], "HE": [[1], ["דג זהב"]]}
@@ -35,20 +37,8 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return raw
 
 
-def _write(tmp_path: Path, data: object, name: str = "file.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
-def _fails(reader, path: Path, *parts: str) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        reader(path)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
+def _write(tmp_path: Path, data: object) -> Path:
+    return write_json(tmp_path / "file.json", data)
 
 
 # --- class index -------------------------------------------------------------------------------
@@ -72,7 +62,7 @@ def test_class_names_lose_underscores_only(tmp_path: Path) -> None:
 def test_class_index_truncated(tmp_path: Path) -> None:
     path = tmp_path / "imagenet_class_index.json"
     path.write_text(json.dumps(GOOD_INDEX)[:40], encoding="utf-8")
-    _fails(read_class_index, path, "not valid JSON", "truncated")
+    raw_error(read_class_index, path, "not valid JSON", "truncated")
 
 
 def test_class_index_missing_says_where_to_get_it(tmp_path: Path) -> None:
@@ -88,7 +78,7 @@ def test_class_index_missing_says_where_to_get_it(tmp_path: Path) -> None:
     ({}, ["no classes"]),
 ])
 def test_class_index_top_level(tmp_path: Path, data: object, parts: list[str]) -> None:
-    _fails(read_class_index, _write(tmp_path, data), *parts)
+    raw_error(read_class_index, _write(tmp_path, data), *parts)
 
 
 @pytest.mark.parametrize("key, parts", [
@@ -99,7 +89,7 @@ def test_class_index_top_level(tmp_path: Path, data: object, parts: list[str]) -
 ])
 def test_class_index_bad_key(tmp_path: Path, key: str, parts: list[str]) -> None:
     data = {"0": GOOD_INDEX["0"], key: GOOD_INDEX["1"], "2": GOOD_INDEX["2"]}
-    _fails(read_class_index, _write(tmp_path, data), *parts)
+    raw_error(read_class_index, _write(tmp_path, data), *parts)
 
 
 @pytest.mark.parametrize("value, parts", [
@@ -114,12 +104,12 @@ def test_class_index_bad_key(tmp_path: Path, key: str, parts: list[str]) -> None
     (["", "goldfish"], ["key '1'", "not a plain folder name"]),
 ])
 def test_class_index_bad_value(tmp_path: Path, value: object, parts: list[str]) -> None:
-    _fails(read_class_index, _write(tmp_path, {**GOOD_INDEX, "1": value}), *parts)
+    raw_error(read_class_index, _write(tmp_path, {**GOOD_INDEX, "1": value}), *parts)
 
 
 def test_class_index_duplicate_wnid_names_both_keys(tmp_path: Path) -> None:
     data = {**GOOD_INDEX, "2": ["n01440764", "great_white_shark"]}
-    error = _fails(read_class_index, _write(tmp_path, data), "key '2'", "n01440764", "key '0'")
+    error = raw_error(read_class_index, _write(tmp_path, data), "key '2'", "n01440764", "key '0'")
     assert error.record == "key '2'"
 
 
@@ -144,11 +134,11 @@ def test_babel_missing_says_where_to_get_it(tmp_path: Path) -> None:
 def test_babel_truncated(tmp_path: Path) -> None:
     path = tmp_path / "babel.json"
     path.write_text(json.dumps(GOOD_BABEL)[:25], encoding="utf-8")
-    _fails(read_babel, path, "not valid JSON")
+    raw_error(read_babel, path, "not valid JSON")
 
 
 def test_babel_top_level_list(tmp_path: Path) -> None:
-    _fails(read_babel, _write(tmp_path, [GOOD_BABEL]), "expected a JSON object of languages")
+    raw_error(read_babel, _write(tmp_path, [GOOD_BABEL]), "expected a JSON object of languages")
 
 
 @pytest.mark.parametrize("value, parts", [
@@ -166,12 +156,12 @@ def test_babel_top_level_list(tmp_path: Path) -> None:
     ([[2, 0, 2], ["Weißer Hai", "Schleie", "Hai"]], ["class index 2 listed twice (#0 and #2)"]),
 ])
 def test_babel_bad_language(tmp_path: Path, value: object, parts: list[str]) -> None:
-    error = _fails(read_babel, _write(tmp_path, {**GOOD_BABEL, "DE": value}), "language 'DE'", *parts)
+    error = raw_error(read_babel, _write(tmp_path, {**GOOD_BABEL, "DE": value}), "language 'DE'", *parts)
     assert error.record == "language 'DE'"
 
 
 def test_babel_codes_differing_in_case(tmp_path: Path) -> None:
-    _fails(read_babel, _write(tmp_path, {**GOOD_BABEL, "de": [[1], ["Goldfisch"]]}), "language 'de'", "twice")
+    raw_error(read_babel, _write(tmp_path, {**GOOD_BABEL, "de": [[1], ["Goldfisch"]]}), "language 'de'", "twice")
 
 
 # --- language codes ------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ import pytest
 from mmassets.sample.llava import ID_RANGE, write_llava
 from mmassets.sources.coco import find_image
 from mmassets.sources.llava import COLUMNS, CONVERSATION_FILE, DETAIL_FILE, cocoid_of, read_llava
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing
+
+from raw_files import raw_error, write_json
 
 
 @pytest.fixture(scope="module")
@@ -27,20 +29,7 @@ def good(sample_raw: Path) -> list[dict]:
 
 
 def _write(tmp_path: Path, data: object) -> Path:
-    path = tmp_path / "llava" / "conversation_58k.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
-
-
-def _fails(path: Path, *parts: str) -> RawFormatError:
-    with pytest.raises(RawFormatError) as info:
-        read_llava(path)
-    message = str(info.value)
-    assert str(path) in message
-    for part in parts:
-        assert part in message, (part, message)
-    return info.value
+    return write_json(tmp_path / "llava" / "conversation_58k.json", data)
 
 
 def test_reads_the_sample(sample_raw: Path, good: list[dict]) -> None:
@@ -103,7 +92,7 @@ def test_truncated_json(sample_raw: Path, tmp_path: Path) -> None:
     text = (sample_raw / CONVERSATION_FILE).read_text(encoding="utf-8")
     path = tmp_path / "conversation_58k.json"
     path.write_text(text[: len(text) // 2], encoding="utf-8")
-    _fails(path, "not valid JSON", "truncated")
+    raw_error(read_llava, path, "not valid JSON", "truncated")
 
 
 def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
@@ -115,7 +104,7 @@ def test_missing_file_says_where_to_get_it(tmp_path: Path) -> None:
 
 
 def test_top_level_object(tmp_path: Path, good: list[dict]) -> None:
-    _fails(_write(tmp_path, {"data": good}), "expected a JSON list", "dict")
+    raw_error(read_llava, _write(tmp_path, {"data": good}), "expected a JSON list", "dict")
 
 
 def _drop(field: str) -> Callable[[dict], None]:
@@ -153,13 +142,13 @@ def _drop_turn(j: int, field: str) -> Callable[[dict], None]:
 def test_broken_record_names_file_record_and_field(tmp_path: Path, good: list[dict], change: Callable, record: str,
                                                    parts: list) -> None:
     change(good[3])
-    error = _fails(_write(tmp_path, good), record, *parts)
+    error = raw_error(read_llava, _write(tmp_path, good), record, *parts)
     assert error.record == record
 
 
 def test_record_not_an_object(tmp_path: Path, good: list[dict]) -> None:
     good[2] = ["000000442786.jpg"]
-    _fails(_write(tmp_path, good), "[2]", "expected an object")
+    raw_error(read_llava, _write(tmp_path, good), "[2]", "expected an object")
 
 
 def test_values_are_kept_untouched(tmp_path: Path) -> None:

@@ -11,9 +11,10 @@ import pytest
 from PIL import Image
 
 from mmassets.sample.vqav2 import QUESTIONS_PER_IMAGE, TRAIN_ID_RANGE, TRAIN_IMAGES, write_vqav2
-from mmassets.sources.validation import RawFormatError
 from mmassets.sources.vqav2 import (ANNOTATION_COLUMNS, QUESTION_COLUMNS, annotations_file, image_file_name,
                                     questions_file, read_annotations, read_questions)
+
+from raw_files import raw_error, write_json
 
 QUESTIONS = questions_file("train2014")
 ANNOTATIONS = annotations_file("train2014")
@@ -28,21 +29,6 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _load(raw: Path, name: str) -> dict:
     return json.loads((raw / name).read_text(encoding="utf-8"))
-
-
-def _write(root: Path, name: str, data: object) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
-
-
-def _fails(reader: Callable, path: Path, *parts: str) -> None:
-    with pytest.raises(RawFormatError) as info:
-        reader(path)
-    message = str(info.value)
-    for part in (str(path), *parts):
-        assert part in message, (part, message)
 
 
 # --- readers on the train sample ------------------------------------------------------------------
@@ -65,23 +51,24 @@ def test_malformed_json(sample_raw: Path, tmp_path: Path) -> None:
     text = (sample_raw / ANNOTATIONS).read_text(encoding="utf-8")
     path = tmp_path / Path(ANNOTATIONS).name
     path.write_text(text[:-40], encoding="utf-8")
-    _fails(read_annotations, path, "not valid JSON", "truncated")
+    raw_error(read_annotations, path, "not valid JSON", "truncated")
     path.write_text(text.replace('"answers": [', '"answers": [,', 1), encoding="utf-8")
-    _fails(read_annotations, path, "not valid JSON", "line 1")
+    raw_error(read_annotations, path, "not valid JSON", "line 1")
 
 
 @pytest.mark.parametrize("field", ["multiple_choice_answer", "question_id", "image_id", "answers"])
 def test_annotation_missing_field(sample_raw: Path, tmp_path: Path, field: str) -> None:
     data = _load(sample_raw, ANNOTATIONS)
     data["annotations"][11].pop(field)
-    _fails(read_annotations, _write(tmp_path, ANNOTATIONS, data), "annotations[11]", f"field {field!r}",
-           "field missing")
+    raw_error(read_annotations, write_json(tmp_path / ANNOTATIONS, data), "annotations[11]", f"field {field!r}",
+              "field missing")
 
 
 def test_question_missing_field(sample_raw: Path, tmp_path: Path) -> None:
     data = _load(sample_raw, QUESTIONS)
     data["questions"][17].pop("question")
-    _fails(read_questions, _write(tmp_path, QUESTIONS, data), "questions[17]", "field 'question'", "field missing")
+    raw_error(read_questions, write_json(tmp_path / QUESTIONS, data), "questions[17]", "field 'question'",
+              "field missing")
 
 
 @pytest.mark.parametrize("reader, name, key, field, value, problem", [
@@ -96,14 +83,14 @@ def test_wrong_type(sample_raw: Path, tmp_path: Path, reader: Callable, name: st
                     value: object, problem: str) -> None:
     data = _load(sample_raw, name)
     data[key][6][field] = value
-    _fails(reader, _write(tmp_path, name, data), f"{key}[6]", f"field {field!r}", problem)
+    raw_error(reader, write_json(tmp_path / name, data), f"{key}[6]", f"field {field!r}", problem)
 
 
 def test_answer_of_wrong_type(sample_raw: Path, tmp_path: Path) -> None:
     data = _load(sample_raw, ANNOTATIONS)
     data["annotations"][0]["answers"][9]["answer"] = 2
-    _fails(read_annotations, _write(tmp_path, ANNOTATIONS, data), "annotations[0].answers[9]", "field 'answer'",
-           "expected str, got int")
+    raw_error(read_annotations, write_json(tmp_path / ANNOTATIONS, data), "annotations[0].answers[9]",
+              "field 'answer'", "expected str, got int")
 
 
 # --- the train part of the sample -----------------------------------------------------------------

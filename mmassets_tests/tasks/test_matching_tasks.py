@@ -22,7 +22,7 @@ class StubSimilarity:
         self.calls: list[list[int]] = []
 
     def nearest(self, captions: Sequence[str], image_ids: Sequence[str], k: int, *,
-                rows: Sequence[int] | None = None) -> list[list[int]]:
+                rows: Sequence[int] | None = None, progress=None) -> list[list[int]]:
         self.calls.append(list(rows))
         return [self.table.get(i, [])[:k] for i in rows]
 
@@ -103,6 +103,16 @@ def test_hard_negatives_are_among_the_top_k_and_never_the_same_image_or_text() -
         assert shown in {texts[j] for j in top[i]}
         own = {text_key(t) for t, image in zip(texts, images) if image == images[i]}
         assert text_key(shown) not in own | {text_key(texts[i])}
+
+
+def test_progress_follows_the_hard_negative_queries() -> None:
+    calls = []
+    frame = matching_records(corpus(30), TfidfSimilarity(batch_size=4), seed=1, hard_share=1.0,
+                             progress=lambda done, total: calls.append((done, total))).frame
+    hard = int((frame["negative"] == "hard").sum())
+    done, total = calls[-1]
+    assert done == total >= hard > 0  # every queried row answered (some may have had no neighbour)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
 def test_random_negatives_are_of_another_image_and_text() -> None:

@@ -144,3 +144,11 @@ def test_clip_ranks_captions_against_the_image(monkeypatch: pytest.MonkeyPatch, 
     assert sorted(opened) == [(255, 0, 0), (255, 0, 255)]  # each queried image encoded once
     named = ClipSimilarity(image_path=Path, pretrained="/models/clip/epoch_32.pt")
     assert named.name == "clip:ViT-B-32:epoch_32.pt"
+
+
+def test_progress_counts_the_queried_rows_batch_by_batch():
+    captions = [f"a dog number {i} runs on the beach" for i in range(10)]
+    seen = []
+    TfidfSimilarity(batch_size=4).nearest(captions, [str(i) for i in range(10)], k=2, rows=range(9),
+                                          progress=seen.append)
+    assert seen == [4, 8, 9]
