@@ -46,20 +46,37 @@ def specs(asset_key: Sequence[str], *names: str) -> list[dg.AssetCheckSpec]:
                               description=_DESCRIPTIONS[name]) for name in names]
 
 
+def run_config(context: dg.AssetExecutionContext) -> dict:
+    """The asset's effective run configuration (defaults included); empty for assets without one."""
+    return dict(context.op_config or {})
+
+
+def config_metadata(context: dg.AssetExecutionContext) -> dict:
+    """``{"config": ...}`` for an asset with a run configuration, to store with its materialization."""
+    config = run_config(context)
+    return {"config": dg.MetadataValue.json(config)} if config else {}
+
+
 def row_count_stable(context: dg.AssetExecutionContext, rows: int,
                      asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
-    """Compare with the row count of the asset's previous materialization (none: passes). Call it
-    before yielding the asset's Output, which stores the new materialization. A multi-asset names
-    the ``asset_key``."""
+    """Compare with the row count of the asset's previous materialization (none: passes). A changed
+    run configuration (stored as ``config`` metadata, see ``config_metadata``) is a deliberate change
+    and is not compared. Call it before yielding the asset's Output, which stores the new
+    materialization; a multi-asset names the ``asset_key``."""
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=asset_key or context.asset_key), limit=1).records
-    previous = None
+    previous, same_config = None, True
     if records:
-        value = records[0].asset_materialization.metadata.get("dagster/row_count")
+        metadata = records[0].asset_materialization.metadata
+        value = metadata.get("dagster/row_count")
         previous = None if value is None else int(value.value)
-    passed = previous is None or rows >= previous * (1 - MAX_ROW_DROP)
+        stored = metadata.get("config")
+        same_config = (stored.value if stored is not None else {}) == run_config(context)
+    passed = previous is None or not same_config or rows >= previous * (1 - MAX_ROW_DROP)
     return dg.AssetCheckResult(check_name=ROW_COUNT, passed=passed, metadata={
-        "rows": rows, "previous rows": -1 if previous is None else previous, "max drop": MAX_ROW_DROP})
+        "rows": rows, "previous rows": -1 if previous is None else previous, "max drop": MAX_ROW_DROP,
+        "compared": previous is not None and same_config,
+        **({} if same_config else {"not compared": "the run configuration changed"})})
 
 
 def splits_present(counts: dict[str, int]) -> dg.AssetCheckResult:

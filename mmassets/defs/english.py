@@ -33,7 +33,7 @@ def publish_english(context: dg.AssetExecutionContext, built: TaskRecords, image
     row_count = checks.row_count_stable(context, len(frame))  # before this materialization is stored
     yield dg.Output(frame, metadata={
         **frame_metadata(frame, language_column=None), "distinct images": int(frame["image_id"].nunique()),
-        "skipped": counts_metadata(built.skipped), **(metadata or {})})
+        "skipped": counts_metadata(built.skipped), **checks.config_metadata(context), **(metadata or {})})
     yield checks.schema(frame, TRAIN_FIELDS)
     yield checks.images(frame, image_path)
     yield row_count

@@ -62,7 +62,7 @@ def task_mix(context: dg.AssetExecutionContext, config: TaskMixConfig, folders: 
                                                            "rows per language"])),
         "per task": dg.MetadataValue.json(stats),
         "absent tasks": dg.MetadataValue.json(absent),
-        "distinct images": int(frame["image_id"].nunique())})
+        "distinct images": int(frame["image_id"].nunique()), **checks.config_metadata(context)})
     yield checks.schema(frame, TRAIN_FIELDS)
     yield row_count
     yield checks.duplicates(frame, TRAIN_FIELDS)

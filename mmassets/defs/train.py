@@ -59,7 +59,8 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, name: str, 
     row_count = checks.row_count_stable(context, len(frame), key)  # before this materialization is stored
     yield dg.Output(frame[COLUMNS].reset_index(drop=True), output_name=name if multi_asset else "result",
                     metadata={**frame_metadata(frame, export=export),
-                              "distinct images": int(frame["image_id"].nunique()), **(metadata or {})})
+                              "distinct images": int(frame["image_id"].nunique()),
+                              **checks.config_metadata(context), **(metadata or {})})
     results = [checks.schema(frame, TRAIN_FIELDS), checks.images(frame, image_path)]
     if translated is not None:
         expected = largest_remainder_counts(n_english, LANGUAGES.shares())

@@ -45,3 +45,38 @@ def test_images_check_samples_above_the_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("MMASSETS_IMAGE_CHECK_LIMIT", "100")
     full = checks.images(frame, lambda image: tmp_path / image)
     assert not full.passed and full.metadata["missing"].value == 1
+
+
+def test_row_count_check_compares_runs_of_the_same_configuration_only():
+    """A collapse fails the check; the same collapse after a deliberate configuration change does not."""
+    import dagster as dg
+
+    from mmassets.defs import checks
+
+    class Setting(dg.Config):
+        splits: str = "train"
+
+    rows = []
+
+    @dg.asset(check_specs=checks.specs(["toy"], checks.ROW_COUNT))
+    def toy(context: dg.AssetExecutionContext, config: Setting):
+        result = checks.row_count_stable(context, rows[-1])
+        yield dg.Output(rows[-1], metadata={"dagster/row_count": rows[-1], **checks.config_metadata(context)})
+        yield result
+
+    instance = dg.DagsterInstance.ephemeral()
+
+    def run(n: int, splits: str | None = None) -> dict:
+        rows.append(n)
+        config = {"ops": {"toy": {"config": {"splits": splits}}}} if splits else None
+        result = dg.materialize([toy], instance=instance, run_config=config, raise_on_error=False)
+        evaluation = result.get_asset_check_evaluations()[0]
+        return {"passed": evaluation.passed, **{k: v.value for k, v in evaluation.metadata.items()}}
+
+    assert run(10)["passed"]  # nothing to compare with
+    collapsed = run(2)
+    assert collapsed["compared"] and not collapsed["passed"]  # 10 → 2 under the same configuration
+    changed = run(1, splits="val")
+    assert changed["passed"] and not changed["compared"]
+    assert changed["not compared"] == "the run configuration changed"
+    assert run(1, splits="val")["compared"]
