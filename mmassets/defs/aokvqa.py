@@ -7,11 +7,10 @@ import pandas as pd
 
 from mmassets.defs.automation import REFRESH
 from mmassets.defs.english import english_asset
-from mmassets.defs.metadata import frame_metadata
+from mmassets.defs.raw import raw_output
 from mmassets.defs.resources import DataFolders
 from mmassets.defs.sources import source_key
 from mmassets.defs.train import TRAIN, publish, train_specs
-from mmassets.files import sha256_file
 from mmassets.sources import aokvqa, coco
 from mmassets.tasks.reasoning import cot_records, explain_records
 
@@ -23,10 +22,7 @@ def raw_aokvqa(context: dg.AssetExecutionContext, folders: DataFolders):
     choice, direct answers and rationales, with its COCO image id."""
     path = folders.raw / aokvqa.TRAIN_FILE
     questions = aokvqa.read_aokvqa(path)
-    digest = sha256_file(path)
-    yield dg.Output(questions, data_version=dg.DataVersion(digest), metadata={
-        **frame_metadata(questions, language_column=None), "path": dg.MetadataValue.path(str(path)),
-        "sha256": digest, "rationales": int(questions["rationales"].map(len).sum())})
+    yield raw_output(questions, path, rationales=int(questions["rationales"].map(len).sum()))
 
 
 def _coco_images(build):

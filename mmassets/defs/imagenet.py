@@ -11,12 +11,12 @@ import pandas as pd
 from pydantic import Field
 
 from mmassets.defs.automation import REFRESH
-from mmassets.defs.metadata import counts_metadata, frame_metadata
+from mmassets.defs.metadata import counts_metadata
 from mmassets.defs.partitions import LANGUAGES
+from mmassets.defs.raw import raw_output
 from mmassets.defs.resources import DataFolders, LanguageMix
 from mmassets.defs.sources import source_key
 from mmassets.defs.train import TRAIN, publish, train_specs
-from mmassets.files import sha256_file
 from mmassets.seeding import derive_seed
 from mmassets.sources import imagenet
 from mmassets.tasks.classification import classify_records, decide_records, imagenet_languages, plan_images
@@ -35,9 +35,8 @@ def raw_imagenet(context: dg.AssetExecutionContext, folders: DataFolders):
     empty = classes.loc[classes["images"].map(len) == 0, "wnid"].tolist()
     if empty:
         context.log.warning(f"{len(empty)} ImageNet classes have no images under {folders.raw / imagenet.TRAIN_DIR}")
-    yield dg.Output(classes, data_version=dg.DataVersion(sha256_file(path)), metadata={
-        **frame_metadata(classes.drop(columns="images"), language_column=None),
-        "images": int(classes["images"].map(len).sum()), "classes without images": len(empty)})
+    yield raw_output(classes, path, **{"images": int(classes["images"].map(len).sum()),
+                                       "classes without images": len(empty)})
 
 
 @dg.asset(name="babel_imagenet", deps=[source_key("babel_imagenet")], **RAW)
@@ -48,8 +47,7 @@ def raw_babel_imagenet(context: dg.AssetExecutionContext, folders: DataFolders):
     babel = imagenet.read_babel(path)
     names = pd.DataFrame([(code, index, name) for code, table in babel.items() for index, name in table.items()],
                          columns=["language", "class_index", "name"])
-    yield dg.Output(names, data_version=dg.DataVersion(sha256_file(path)), metadata={
-        **frame_metadata(names, language_column=None), "languages": len(babel)})
+    yield raw_output(names, path, languages=len(babel))
 
 
 class ImageNetConfig(dg.Config):
@@ -84,10 +82,10 @@ def imagenet_tasks(context: dg.AssetExecutionContext, config: ImageNetConfig, fo
         context.log.warning(f"no Babel-ImageNet names for {', '.join(unnamed)}: left out")
     images = {int(i): list(files) for i, files in zip(classes["class_index"], classes["images"])}
     language_names = {lang.code: lang.display_name for lang in LANGUAGES.languages}
-    plan, plan_counts, state = plan_images(languages, images, config.rounds, derive_seed(mix.seed, "imagenet", "plan"))
+    plan_seed = derive_seed(mix.seed, "imagenet", "plan")
+    plan, plan_counts, state = plan_images(languages, images, config.rounds, plan_seed)
     classify = classify_records(plan, languages, language_names, derive_seed(mix.seed, "imagenet_classify"))
-    plan, decide_counts, _ = plan_images(languages, images, config.rounds, derive_seed(mix.seed, "imagenet", "plan"),
-                                         state=state)
+    plan, decide_counts, _ = plan_images(languages, images, config.rounds, plan_seed, state=state)
     decide = decide_records(plan, languages, derive_seed(mix.seed, "imagenet_decide"))
     image_path = partial(imagenet.image_path, folders.raw)
     shared = {"rounds": config.rounds, "languages without names": dg.MetadataValue.json(unnamed)}

@@ -8,12 +8,12 @@ from pydantic import Field
 
 from mmassets.defs.automation import REFRESH
 from mmassets.defs.english import ENGLISH, english_asset, english_specs, publish_english
-from mmassets.defs.metadata import counts_metadata, frame_metadata
+from mmassets.defs.metadata import counts_metadata
+from mmassets.defs.raw import raw_output
 from mmassets.defs.resources import DataFolders
 from mmassets.defs.sources import source_key
 from mmassets.defs.train import TRAIN, publish, train_specs, usable_translations
 from mmassets.defs.translated import translated_asset
-from mmassets.files import sha256_file
 from mmassets.sources import coco, llava
 from mmassets.tasks.conversations import conversation_records, detail_records
 
@@ -27,10 +27,7 @@ def _raw(name: str):
     def _asset(context: dg.AssetExecutionContext, folders: DataFolders):
         path = folders.raw / FILES[name]
         dialogues = llava.read_llava(path)
-        digest = sha256_file(path)
-        yield dg.Output(dialogues, data_version=dg.DataVersion(digest), metadata={
-            **frame_metadata(dialogues, language_column=None), "path": dg.MetadataValue.path(str(path)),
-            "sha256": digest, "turns": int(dialogues["speakers"].map(len).sum())})
+        yield raw_output(dialogues, path, turns=int(dialogues["speakers"].map(len).sum()))
 
     return _asset
 

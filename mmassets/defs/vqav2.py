@@ -2,7 +2,6 @@
 English VQA and question-generation (VQG) records → questions and short answers translated per
 language → `exports/train/vqav2_vqa.json` and `vqav2_vqg.json`."""
 
-import hashlib
 from collections import Counter
 
 import dagster as dg
@@ -11,13 +10,13 @@ from pydantic import Field
 
 from mmassets.defs.automation import REFRESH
 from mmassets.defs.english import english_asset
-from mmassets.defs.metadata import counts_metadata, frame_metadata
+from mmassets.defs.metadata import counts_metadata
 from mmassets.defs.partitions import LANGUAGES
+from mmassets.defs.raw import raw_output
 from mmassets.defs.resources import DataFolders, LanguageMix
 from mmassets.defs.sources import source_key
 from mmassets.defs.train import TRAIN, publish, train_specs
 from mmassets.defs.translated import translated_asset
-from mmassets.files import sha256_file
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.seeding import derive_seed
 from mmassets.sources import coco, vqav2
@@ -38,10 +37,8 @@ def raw_vqav2_train(context: dg.AssetExecutionContext, folders: DataFolders):
     joined, unmatched = vqav2.join_questions_annotations(questions, annotations)
     if sum(unmatched.values()):
         context.log.warning(f"VQAv2 {SUBSET}: left out {unmatched}")
-    digest = hashlib.sha256(f"{sha256_file(questions_path)}:{sha256_file(annotations_path)}".encode()).hexdigest()
-    yield dg.Output(joined, data_version=dg.DataVersion(digest), metadata={
-        **frame_metadata(joined, language_column=None), "questions": len(questions),
-        "annotations": len(annotations), "unmatched": counts_metadata(unmatched),
+    yield raw_output(joined, questions_path, annotations_path, **{
+        "questions": len(questions), "annotations": len(annotations), "unmatched": counts_metadata(unmatched),
         "answer types": counts_metadata(joined["answer_type"].fillna("(none)").value_counts().to_dict())})
 
 
