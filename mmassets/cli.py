@@ -36,15 +36,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.update(settings.as_env())
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
+    if settings.profile == "sample":
+        from mmassets.sample import SampleFolderRefused, check_sample_target
+
+        try:
+            check_sample_target(settings.raw_dir)
+        except SampleFolderRefused as exc:
+            print(f"mmassets {args.command}: {exc}", file=sys.stderr)
+            return 2
     if args.command == "ui":
         return ui(args)
 
-    from mmassets.definitions import build_definitions
+    from mmassets.run_guard import BuildInterrupted
     from mmassets.runner import build, instance_for
 
+    try:
+        from mmassets.definitions import build_definitions
+
+        defs = build_definitions(settings)
+    except (ValueError, OSError) as exc:  # e.g. a malformed languages table: one line, no traceback
+        print(f"mmassets build: cannot load the definitions: {exc}", file=sys.stderr)
+        return 2
     instance = instance_for(settings.data_dir)
     print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}")
-    report = build(build_definitions(settings), instance, args.select)
+    try:
+        report = build(defs, instance, args.select)
+    except BuildInterrupted as stop:
+        print()
+        print(stop.args[0].summary())
+        print("\ninterrupted: the build stopped after the interrupted run and started nothing more; its runs "
+              "are marked failed and their pool slots freed. Run the same command again to go on "
+              "(translations done so far are kept in the translation memory).")
+        return 130
     print()
     print(report.summary())
     print(f"\nexports: {settings.data_dir / 'exports'}")

@@ -5,10 +5,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+"""What a name that becomes part of a path (language code, partition key, benchmark or recipe
+name) may be: letters, digits, ``_``, ``-`` and ``.``, not starting with a dot or dash."""
+
+
+def safe_name(name: object, what: str) -> str:
+    """``name`` if it is a plain name, safe as one path component; else a ValueError naming ``what``."""
+    if not isinstance(name, str) or not PLAIN_NAME.fullmatch(name) or ".." in name:
+        raise ValueError(f"{what} {name!r} is not a plain name (letters, digits, '_', '-', '.'; "
+                         "no '/', '..' or leading dot): it would become a path")
+    return name
 
 
 @contextlib.contextmanager

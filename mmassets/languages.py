@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from mmassets.files import safe_name
+
 DEFAULT_TABLE = Path(__file__).parent / "reference" / "languages.json"
 SHARE_COLUMNS = ("mc4_percent", "mt5_percent")
 SOURCE_LANGUAGE = "en"
@@ -43,7 +45,7 @@ class LanguageTable:
     """An ordered, validated set of languages loaded from a JSON table."""
 
     def __init__(self, languages: Sequence[Language], source: str = "<memory>"):
-        codes = [lang.code for lang in languages]
+        codes = [safe_name(lang.code, f"{source}: language code") for lang in languages]
         if len(set(codes)) != len(codes):
             dupes = sorted({c for c in codes if codes.count(c) > 1})
             raise ValueError(f"{source}: duplicate language codes {dupes}")

@@ -1,9 +1,23 @@
-"""Progress of long steps as log lines: count, rate and ETA, at most every few seconds."""
+"""Progress of long steps as log lines: count, rate and ETA, at most every few seconds.
+
+Progress is also where a long step notices that the user asked to stop: once ``STOP`` is set (by
+``mmassets build`` on SIGINT/SIGTERM), the next ``update`` raises KeyboardInterrupt, so a step
+stops within one batch instead of running to its end.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+
+STOP = threading.Event()
+"""Set when the build was asked to stop; every Progress of a running step then raises."""
+
+
+def stop_if_requested() -> None:
+    if STOP.is_set():
+        raise KeyboardInterrupt("the build was interrupted (SIGINT/SIGTERM)")
 
 
 class Progress:
@@ -14,8 +28,10 @@ class Progress:
                  every_s: float = 5.0, clock: Callable[[], float] = time.monotonic):
         self.total, self.log, self.label, self.unit, self.every_s, self.clock = total, log, label, unit, every_s, clock
         self.start = self.last = clock()
+        stop_if_requested()
 
     def update(self, done: int, tokens: int | None = None) -> None:
+        stop_if_requested()
         now = self.clock()
         if now - self.last < self.every_s and (done < self.total or self.last == self.start):
             return  # quiet between lines, and at the end of work too short to have logged

@@ -16,6 +16,9 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from mmassets import run_guard
+from mmassets.progress import STOP
+
 
 def instance_config() -> str:
     """dagster.yaml of mmassets' own instance: translation steps (pool "gpu") hold a model each,
@@ -120,40 +123,65 @@ def plan_stages(defs: dg.Definitions, selection: str) -> list[list[dg.AssetKey]]
 
 def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "*",
           log: Callable[[str], None] = print, log_level: str = "INFO") -> BuildReport:
+    """Run ``selection`` stage by stage. Runs left in flight by a dead process are failed first; SIGINT
+    or SIGTERM stops the build after the interrupted run (``BuildInterrupted``, with the report)."""
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     stages = plan_stages(defs, selection)
     reports = {k: AssetReport(k.to_user_string()) for stage in stages for k in stage}
     stopped: dict[dg.AssetKey, str] = {}
-    runs = []
-    observe_sources(defs, instance, [k for stage in stages for k in stage], log)
-    for stage in stages:
-        runnable = []
-        for key in stage:
-            report = reports[key]
-            partitions = _partition_keys(graph, key)
-            report.partitions_total = None if partitions is None else len(partitions)
-            parents = sorted(graph.get(key).parent_keys)
-            bad_parent = next((p for p in parents if p in stopped), None)
-            if _merges_present(graph, key) and not all(p in stopped for p in parents):
-                bad_parent = None
-            if bad_parent is not None:
-                report.skipped_because = f"{bad_parent.to_user_string()} {stopped[bad_parent]}"
-                stopped[key] = "was skipped"
-            else:
-                runnable.append(key)
-        if not runnable:
-            continue
-        partitions = _partition_keys(graph, runnable[0])
-        tags = {} if partitions is None else {ASSET_PARTITION_RANGE_START_TAG: partitions[0],
-                                              ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
-        names = ", ".join(k.to_user_string() for k in runnable)
-        log(f"run {len(runs) + 1}: {names}" + (f" over {len(partitions)} partitions" if partitions else ""))
-        result = job.execute_in_process(instance=instance, asset_selection=runnable, tags=tags, raise_on_error=False,
-                                        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
-        runs.append(result.run_id)
-        _collect(result, {k: reports[k] for k in runnable}, stopped, {k: graph.get(k).parent_keys for k in runnable})
+    runs: list[str] = []
+    with run_guard.interrupts_stop_the_build():
+        run_guard.recover_stale_runs(instance, log)
+        try:
+            observe_sources(defs, instance, [k for stage in stages for k in stage], log)
+            for stage in stages:
+                runnable = _runnable(graph, stage, reports, stopped)
+                if not runnable:
+                    continue
+                partitions = _partition_keys(graph, runnable[0])
+                tags = {} if partitions is None else {ASSET_PARTITION_RANGE_START_TAG: partitions[0],
+                                                      ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
+                names = ", ".join(k.to_user_string() for k in runnable)
+                log(f"run {len(runs) + 1}: {names}" + (f" over {len(partitions)} partitions" if partitions else ""))
+                pools = sorted({pool for k in runnable for pool in (graph.get(k).pools or ())})
+                with run_guard.watch_pools(instance, pools, log):
+                    result = job.execute_in_process(
+                        instance=instance, asset_selection=runnable, tags={**tags, **run_guard.process_tags()},
+                        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+                runs.append(result.run_id)
+                _collect(result, {k: reports[k] for k in runnable}, stopped, {k: graph.get(k).parent_keys for k in runnable})
+                if run_guard.interrupted(result) or STOP.is_set():
+                    instance.event_log_storage.free_concurrency_slots_for_run(result.run_id)
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            for report in reports.values():
+                if not (report.partitions or report.error or report.skipped_because):
+                    report.skipped_because = "the build was interrupted"
+            raise run_guard.BuildInterrupted(BuildReport({r.key: r for r in reports.values()}, runs)) from None
+        finally:
+            run_guard.end_own_runs(instance, "mmassets build was interrupted")
     return BuildReport({r.key: r for r in reports.values()}, runs)
+
+
+def _runnable(graph, stage: list[dg.AssetKey], reports: dict[dg.AssetKey, AssetReport],
+              stopped: dict[dg.AssetKey, str]) -> list[dg.AssetKey]:
+    """The assets of ``stage`` whose inputs did not fail; the others are reported skipped."""
+    runnable = []
+    for key in stage:
+        report = reports[key]
+        partitions = _partition_keys(graph, key)
+        report.partitions_total = None if partitions is None else len(partitions)
+        parents = sorted(graph.get(key).parent_keys)
+        bad_parent = next((p for p in parents if p in stopped), None)
+        if _merges_present(graph, key) and not all(p in stopped for p in parents):
+            bad_parent = None
+        if bad_parent is not None:
+            report.skipped_because = f"{bad_parent.to_user_string()} {stopped[bad_parent]}"
+            stopped[key] = "was skipped"
+        else:
+            runnable.append(key)
+    return runnable
 
 
 def observe_sources(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey],
@@ -165,7 +193,7 @@ def observe_sources(defs: dg.Definitions, instance: dg.DagsterInstance, keys: li
     if sources:
         log(f"observing {len(sources)} raw inputs: {', '.join(k.to_user_string() for k in sources)}")
         defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, asset_selection=sources, raise_on_error=False,
+            instance=instance, asset_selection=sources, raise_on_error=False, tags=run_guard.process_tags(),
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
 
 

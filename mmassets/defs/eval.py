@@ -5,6 +5,7 @@ text_label the reference) and, for captioning, ``<lang>.coco.json`` references b
 """
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -17,6 +18,7 @@ from mmassets.defs.sources import source_key
 from mmassets.evalsets.base import EvalBenchmark
 from mmassets.evalsets.coco_reference import reference_problems
 from mmassets.evalsets.registry import BENCHMARKS
+from mmassets.files import safe_name
 from mmassets.records import EVAL_FIELDS, write_json, write_records
 
 
@@ -32,16 +34,25 @@ def eval_asset(benchmark: EvalBenchmark) -> dg.AssetsDefinition:
               check_specs=checks.specs(key, *check_names))
     def _eval(context: dg.AssetExecutionContext, folders: DataFolders):
         parts = benchmark.build(folders.raw, context.partition_keys)
+        empty = [language for language in context.partition_keys if parts[language].records.empty]
+        if empty:  # before any file is written: the previous exports stay as they were
+            raise ValueError(f"eval/{benchmark.name}: no records for {', '.join(empty)} under {folders.raw} "
+                             f"(its raw files: {', '.join(benchmark.sources)}); nothing was exported")
         fields = [*EVAL_FIELDS, *benchmark.extra_fields]
         frames, problems = {}, {}
+        folder = folders.exports / "eval" / safe_name(benchmark.name, "benchmark name")
         for language in context.partition_keys:
             part = parts[language]
-            folder = folders.exports / "eval" / benchmark.name
-            exports = {split: str(write_records(folder / split / f"{language}.json", records, fields))
+            name = safe_name(language, f"eval/{benchmark.name} language")
+            written = {folder / safe_name(str(split), f"eval/{benchmark.name} split") / f"{name}.json": records
                        for split, records in part.records.groupby("split", sort=False)}
+            exports = {path.parent.name: str(write_records(path, records, fields)) for path, records in written.items()}
             for split, reference in part.references.items():
-                path = write_json(folder / split / f"{language}.coco.json", reference)
+                path = write_json(folder / safe_name(split, f"eval/{benchmark.name} split") / f"{name}.coco.json",
+                                  reference)
+                written[path] = None
                 problems[str(path)] = reference_problems(json.loads(path.read_text(encoding="utf-8")))
+            remove_stale_exports(folder, name, set(written))
             context.add_asset_metadata({
                 **frame_metadata(part.records, language_column=None),
                 "records per split": counts_metadata(part.records["split"].value_counts(sort=False).to_dict()),
@@ -57,6 +68,14 @@ def eval_asset(benchmark: EvalBenchmark) -> dg.AssetsDefinition:
             yield checks.references(problems)
 
     return _eval
+
+
+def remove_stale_exports(folder: Path, language: str, written: set[Path]) -> None:
+    """Delete the files of ``language`` under ``folder/<split>/`` that this build did not write (a
+    split or reference the raw files no longer have), so the folder never mixes two builds."""
+    for path in sorted(folder.glob(f"*/{language}.json")) + sorted(folder.glob(f"*/{language}.coco.json")):
+        if path not in written:
+            path.unlink(missing_ok=True)
 
 
 eval_assets = [eval_asset(benchmark) for benchmark in BENCHMARKS]

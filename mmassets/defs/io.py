@@ -11,13 +11,15 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from mmassets.files import atomic_path
+from mmassets.files import atomic_path, safe_name
 
 
 def stored_path(base_dir: str | Path, key: dg.AssetKey, partition: str | None = None) -> Path:
     """Where the value of asset ``key`` (or one of its partitions) is stored under ``base_dir``."""
-    base = Path(base_dir, "assets", *key.path)
-    return base / f"{partition}.parquet" if partition is not None else base.with_suffix(".parquet")
+    base = Path(base_dir, "assets", *(safe_name(part, "asset key part") for part in key.path))
+    if partition is None:
+        return base.with_suffix(".parquet")
+    return base / f"{safe_name(partition, f'partition key of {key.to_user_string()}')}.parquet"
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):

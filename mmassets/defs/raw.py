@@ -15,11 +15,14 @@ from mmassets.defs.resources import DataFolders
 from mmassets.defs.sources import source_key
 from mmassets.files import sha256_file
 from mmassets.sources import coco
+from mmassets.sources.validation import EMPTY_HINT, RawFormatError
 
 
 def raw_output(frame: pd.DataFrame, *paths: Path, **metadata: Any) -> dg.Output:
     """A raw asset's value with the files it read: its data version is the sha256 of the file (of
     the files' sha256s, when several), shown with the path(s), row count, schema and preview."""
+    if frame.empty:
+        raise RawFormatError(paths[0], f"holds no records; {EMPTY_HINT}")
     digests = [sha256_file(path) for path in paths]
     version = digests[0] if len(digests) == 1 else hashlib.sha256(":".join(digests).encode()).hexdigest()
     where = ({"path": dg.MetadataValue.path(str(paths[0]))} if len(paths) == 1 else

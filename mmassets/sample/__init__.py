@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from mmassets.files import discard
+
 from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.sample.coco import write_coco
 from mmassets.sample.imagenet import write_imagenet
@@ -37,43 +39,59 @@ GENERATORS: list[Callable[[Path, int], None]] = [
     write_imagenet,
 ]
 
-__all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "ensure_sample_raw"]
+__all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "SampleFolderRefused", "check_sample_target", "ensure_sample_raw"]
 
 
 def _marker_payload(seed: int) -> dict[str, object]:
     return {"generator": "mmassets.sample", "version": SAMPLE_VERSION, "seed": seed}
 
 
-def _has_valid_marker(raw_dir: Path, seed: int) -> bool:
+class SampleFolderRefused(ValueError):
+    """The sample profile was pointed at a folder it did not make: it writes nothing there."""
+
+
+def _marker(raw_dir: Path) -> dict | None:
     try:
         marker = json.loads((raw_dir / MARKER_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(marker, dict) and marker.get("version") == SAMPLE_VERSION and marker.get("seed") == seed
+        return None
+    return marker if isinstance(marker, dict) and marker.get("generator") == "mmassets.sample" else None
 
 
-def _remove(path: Path) -> None:
-    """Delete whatever is at ``path`` (folder, file or link); a missing path is fine."""
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    except FileNotFoundError:
-        pass
+def _has_valid_marker(raw_dir: Path, seed: int) -> bool:
+    marker = _marker(raw_dir)
+    return marker is not None and marker.get("version") == SAMPLE_VERSION and marker.get("seed") == seed
+
+
+def check_sample_target(raw_dir: Path) -> None:
+    """Refuse a ``raw_dir`` that the generator may not replace: anything but a missing path, an
+    empty folder or a folder it made itself (marked with ``.mmassets-sample.json``)."""
+    raw_dir = Path(raw_dir)
+    if not os.path.lexists(raw_dir) or _marker(raw_dir) is not None:
+        return
+    if raw_dir.is_dir() and not raw_dir.is_symlink() and not any(raw_dir.iterdir()):
+        return
+    what = "is not a folder" if not raw_dir.is_dir() or raw_dir.is_symlink() else "is not empty"
+    raise SampleFolderRefused(
+        f"{raw_dir} {what} and was not made by the sample generator (no {MARKER_NAME}): the sample profile "
+        "writes its generated raw root only into a new or empty folder, and leaves this one untouched. "
+        "To read your own raw files from it, use --profile production; for the sample, give --raw-dir a "
+        "new folder or leave it unset.")
 
 
 def ensure_sample_raw(raw_dir: Path, *, seed: int = 0) -> Path:
     """Make sure a complete sample raw root for ``seed`` exists at ``raw_dir``; return it.
 
     A marker written last (``.mmassets-sample.json``, holding the generator version and
-    seed) means the root is complete. Without a valid marker, everything is generated into
-    a temporary sibling folder that is then renamed into place, replacing whatever was at
-    ``raw_dir``. If another process puts a valid root there first, its copy is kept.
+    seed) means the root is complete and the generator's own. Without a valid marker, everything is
+    generated into a temporary sibling folder that is then renamed into place — over a missing path,
+    an empty folder or an older root of the generator's, never anything else (``SampleFolderRefused``).
+    If another process puts a valid root there first, its copy is kept.
     """
     raw_dir = Path(raw_dir)
     if _has_valid_marker(raw_dir, seed):
         return raw_dir
+    check_sample_target(raw_dir)
     raw_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=raw_dir.parent, prefix=".tmp-sample-"))
     try:
@@ -83,9 +101,11 @@ def ensure_sample_raw(raw_dir: Path, *, seed: int = 0) -> Path:
         if _has_valid_marker(raw_dir, seed):
             shutil.rmtree(tmp)
             return raw_dir
-        _remove(raw_dir)
+        check_sample_target(raw_dir)  # nobody put anything else there while we generated
+        if _marker(raw_dir) is not None:
+            discard(raw_dir)
         try:
-            os.rename(tmp, raw_dir)
+            os.rename(tmp, raw_dir)  # over a missing path or an empty folder
         except OSError:
             if not _has_valid_marker(raw_dir, seed):
                 raise

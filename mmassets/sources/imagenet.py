@@ -64,8 +64,6 @@ def read_class_index(path: str | Path) -> pd.DataFrame:
     data = load_json(path, HOW_TO_GET)
     if not isinstance(data, dict):
         raise RawFormatError(path, f"expected a JSON object of classes, got {_describe(data)}")
-    if not data:
-        raise RawFormatError(path, "no classes")
     rows, seen = [], {}
     for key, value in data.items():
         where = f"key {key!r}"

@@ -25,6 +25,10 @@ class RawFileMissing(FileNotFoundError):
         super().__init__(f"raw file not found: {path}. {how_to_get}")
 
 
+EMPTY_HINT = ("a required raw file with no records is taken as a broken download, not an empty dataset "
+              "(nothing was built from it and earlier exports are kept)")
+
+
 def load_json(path: str | Path, how_to_get: str) -> Any:
     """Parse a JSON file, naming the file and the position of a syntax error or truncation."""
     path = Path(path)
@@ -32,12 +36,17 @@ def load_json(path: str | Path, how_to_get: str) -> Any:
         raise RawFileMissing(path, how_to_get)
     try:
         with path.open("rb") as handle:
-            return json.load(handle)
+            value = json.load(handle)
     except json.JSONDecodeError as exc:
+        if not path.read_bytes().strip():
+            raise RawFormatError(path, f"the file is empty; {EMPTY_HINT}") from None
         raise RawFormatError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                              "the file may be truncated") from None
     except UnicodeDecodeError as exc:
         raise RawFormatError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if not value and isinstance(value, (list, dict)):
+        raise RawFormatError(path, f"holds no records ({json.dumps(value)}); {EMPTY_HINT}")
+    return value
 
 
 def require(record: Any, field: str, kind: type | tuple[type, ...], path: str | Path, where: str) -> Any:
@@ -80,4 +89,6 @@ def load_jsonl(path: str | Path, how_to_get: str) -> list[Any]:
                                      "truncated", record=f"line {number}") from None
             except UnicodeDecodeError as exc:
                 raise RawFormatError(path, f"not UTF-8 text ({exc.reason})", record=f"line {number}") from None
+    if not records:
+        raise RawFormatError(path, f"the file holds no records; {EMPTY_HINT}")
     return records

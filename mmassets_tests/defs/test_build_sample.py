@@ -1,8 +1,6 @@
 """End to end: `mmassets build` on the sample profile, in a temporary DAGSTER_HOME and data folder."""
 
-import contextlib
 import re
-import io
 import json
 from collections import Counter
 from pathlib import Path
@@ -10,9 +8,8 @@ from pathlib import Path
 import pytest
 from pycocotools.coco import COCO
 
-from mmassets.cli import main
+from builds import run_build, start_build, wait_for_pool_slot
 from mmassets.defs.task_mix import TRAIN_TASKS
-from mmassets.runner import instance_config
 from mmassets.languages import LanguageTable, largest_remainder_counts
 from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS
 from mmassets.sources.coco import image_path
@@ -21,22 +18,6 @@ TRAIN_EXPORTS = [f"train/{task}.json" for task in TRAIN_TASKS]
 EXPORTS = [*TRAIN_EXPORTS, "train/task_mix.json", "train/task_mix.llava.json",
            "eval/coco_karpathy/val/en.json", "eval/coco_karpathy/val/en.coco.json",
            "eval/coco_karpathy/test/en.json", "eval/coco_karpathy/test/en.coco.json"]
-ENV_KEYS = ["DAGSTER_HOME", "MMASSETS_PROFILE", "MMASSETS_DATA_DIR", "MMASSETS_RAW_DIR",
-            "MMASSETS_TRANSLATOR_MODEL", "MMASSETS_SEED"]
-
-
-def run_build(data_dir: Path, *args: str) -> tuple[int, str]:
-    """`mmassets build` in-process with its own DAGSTER_HOME; the environment is restored after."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), pytest.MonkeyPatch.context() as mp:
-        for key in ENV_KEYS:
-            mp.delenv(key, raising=False)
-        home = data_dir / "dagster_home"
-        home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text(instance_config())
-        mp.setenv("DAGSTER_HOME", str(home))
-        code = main(["build", "--data-dir", str(data_dir), *args])
-    return code, out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +94,36 @@ def test_translated_partitions_are_recorded_in_the_instance(built):
         assert done == set(LanguageTable.load().codes)
 
 
-def test_same_inputs_and_seed_give_byte_identical_exports(built, tmp_path):
+def test_a_build_killed_mid_translation_leaves_a_folder_the_next_build_finishes_identically(built):
+    """kill -9 during translation leaves a run STARTED holding the only slot of the gpu pool; the next
+    build fails that run, frees the slot and finishes, and (same inputs, same seed) every export is
+    byte-identical to an uninterrupted build's."""
+    import signal
+    import subprocess
+
+    import dagster as dg
+
     _, _, data_dir = built
-    again = tmp_path / "again"
-    code, out = run_build(again)
-    assert code == 0, out
+    again = data_dir.parent / "killed_then_rebuilt"
+    killed = start_build(again)
+    wait_for_pool_slot(again, killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=30)
+    killed.stdout.close()
+    instance = dg.DagsterInstance.from_config(str(again / "dagster_home"))
+    assert instance.event_log_storage.get_concurrency_info("gpu").claimed_slots  # the dead run holds it
+
+    rebuild = start_build(again)
+    try:
+        out, _ = rebuild.communicate(timeout=400)
+    except subprocess.TimeoutExpired:
+        rebuild.kill()
+        raise AssertionError("the build after a killed one hung: " + rebuild.communicate()[0][-3000:])
+    assert rebuild.returncode == 0, out
+    assert re.search(r"recovered 1 run\(s\) left in flight by a process that is gone: \w+ \(pid "
+                     rf"{killed.pid}, STARTED\); marked failed, pool slots freed", out), out
+    assert not instance.event_log_storage.get_concurrency_info("gpu").claimed_slots
+    assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     for rel in EXPORTS:
         assert (again / "exports" / rel).read_bytes() == (data_dir / "exports" / rel).read_bytes(), rel
 

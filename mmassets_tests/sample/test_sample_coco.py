@@ -9,7 +9,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from mmassets.sample import MARKER_NAME, SAMPLE_VERSION, ensure_sample_raw
+import pytest
+
+from mmassets.sample import MARKER_NAME, SAMPLE_VERSION, SampleFolderRefused, ensure_sample_raw
 from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS, write_coco
 
 
@@ -89,9 +91,9 @@ def test_ensure_sample_raw_is_idempotent_and_regenerates(tmp_path: Path) -> None
     assert ensure_sample_raw(raw) == raw
     assert marker.stat().st_mtime_ns == mtime
 
-    marker.unlink()
+    marker.write_text(json.dumps({"generator": "mmassets.sample", "version": SAMPLE_VERSION - 1, "seed": 0}))
     (raw / "stray.txt").write_text("left over")
-    ensure_sample_raw(raw)
+    ensure_sample_raw(raw)  # an older root of the generator's own is regenerated
     assert marker.is_file()
     assert not (raw / "stray.txt").exists()
     assert _all_files(raw) == first
@@ -99,3 +101,45 @@ def test_ensure_sample_raw_is_idempotent_and_regenerates(tmp_path: Path) -> None
 
     ensure_sample_raw(raw, seed=3)
     assert json.loads(marker.read_text())["seed"] == 3
+
+
+def _user_folder(root: Path) -> dict[str, bytes]:
+    (root / "coco").mkdir(parents=True)
+    (root / "coco" / "dataset_coco.json").write_text('{"images": []}')
+    (root / "notes.txt").write_text("my own notes")
+    return _all_files(root)
+
+
+@pytest.mark.parametrize("marker", [None, "not json", '{"generator": "someone else", "version": 3, "seed": 0}'])
+def test_a_folder_the_generator_did_not_make_is_refused_and_left_intact(tmp_path: Path, marker) -> None:
+    raw = tmp_path / "mine"
+    before = _user_folder(raw)
+    if marker is not None:
+        (raw / MARKER_NAME).write_text(marker)
+        before = _all_files(raw)
+    with pytest.raises(SampleFolderRefused, match=re.escape(str(raw)) + ".*is not empty.*--profile production"):
+        ensure_sample_raw(raw)
+    assert _all_files(raw) == before
+    assert not list(tmp_path.glob(".tmp-sample-*"))
+
+
+def test_a_file_or_link_in_place_of_the_folder_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("keep me")
+    with pytest.raises(SampleFolderRefused, match="is not a folder"):
+        ensure_sample_raw(target)
+    assert target.read_text() == "keep me"
+    elsewhere = tmp_path / "elsewhere"
+    _user_folder(elsewhere)
+    link = tmp_path / "link"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(SampleFolderRefused):
+        ensure_sample_raw(link)
+    assert link.is_symlink() and (elsewhere / "notes.txt").read_text() == "my own notes"
+
+
+def test_an_empty_folder_is_filled(tmp_path: Path) -> None:
+    raw = tmp_path / "empty"
+    raw.mkdir()
+    ensure_sample_raw(raw)
+    assert (raw / MARKER_NAME).is_file() and (raw / "coco" / "dataset_coco.json").is_file()

@@ -163,6 +163,5 @@ def test_test_split_without_answers(tmp_path: Path) -> None:
         "correct_choice_idx": None, "direct_answers": [], "rationales": [], "split": "test"}]
 
 
-def test_empty_list_gives_an_empty_frame(tmp_path: Path) -> None:
-    frame = read_aokvqa(_write(tmp_path, []))
-    assert frame.empty and tuple(frame.columns) == COLUMNS
+def test_an_empty_list_is_a_broken_file_not_an_empty_dataset(tmp_path: Path) -> None:
+    raw_error(read_aokvqa, _write(tmp_path, []), "holds no records ([])", "broken download")

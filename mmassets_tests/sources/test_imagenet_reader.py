@@ -75,7 +75,7 @@ def test_class_index_missing_says_where_to_get_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("data, parts", [
     ([["n01440764", "tench"]], ["expected a JSON object", "a list of 1"]),
-    ({}, ["no classes"]),
+    ({}, ["holds no records ({})", "broken download"]),
 ])
 def test_class_index_top_level(tmp_path: Path, data: object, parts: list[str]) -> None:
     raw_error(read_class_index, _write(tmp_path, data), *parts)

@@ -1,0 +1,63 @@
+"""Shared helpers for the end-to-end tests: `mmassets build` in this process, or as a child process
+that a test can kill or interrupt, each with its own DAGSTER_HOME under the data folder."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mmassets.cli import main
+from mmassets.runner import instance_config
+
+ENV_KEYS = ["DAGSTER_HOME", "MMASSETS_PROFILE", "MMASSETS_DATA_DIR", "MMASSETS_RAW_DIR",
+            "MMASSETS_TRANSLATOR_MODEL", "MMASSETS_SEED", "MMASSETS_LANGUAGES"]
+
+
+def _home(data_dir: Path) -> Path:
+    home = data_dir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(instance_config())
+    return home
+
+
+def run_build(data_dir: Path, *args: str) -> tuple[int, str]:
+    """`mmassets build` in-process with its own DAGSTER_HOME; the environment is restored after."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.MonkeyPatch.context() as mp:
+        for key in ENV_KEYS:
+            mp.delenv(key, raising=False)
+        mp.setenv("DAGSTER_HOME", str(_home(data_dir)))
+        code = main(["build", "--data-dir", str(data_dir), *args])
+    return code, out.getvalue()
+
+
+def start_build(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`mmassets build` as a child process (its own process group), output unbuffered to a pipe."""
+    child_env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    child_env.update(DAGSTER_HOME=str(_home(data_dir)), PYTHONUNBUFFERED="1", **(env or {}))
+    return subprocess.Popen([sys.executable, "-m", "mmassets.cli", "build", "--data-dir", str(data_dir), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=child_env,
+                            start_new_session=True)
+
+
+def wait_for_pool_slot(data_dir: Path, process: subprocess.Popen, pool: str = "gpu", timeout: float = 180) -> None:
+    """Return once a step of ``process``'s build holds a slot of ``pool`` (a translation is running)."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the build ended (exit {process.returncode}) before translating:\n"
+                                 f"{process.stdout.read()}")
+        if instance.event_log_storage.get_concurrency_info(pool).claimed_slots:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no slot of pool {pool!r} was claimed within {timeout} s")
