@@ -21,9 +21,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--profile", choices=PROFILES, help="sample (default) or production")
     build.add_argument("--raw-dir", help="raw root in the upstream layout (env MMASSETS_RAW_DIR)")
     build.add_argument("--data-dir", help="where assets, exports and the Dagster instance go (env MMASSETS_DATA_DIR, default ./data)")
+    build.add_argument("--recipes-dir", help="a folder of your own recipe YAML files (env MMASSETS_RECIPES_DIR)")
     ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) on the instance `mmassets build` uses")
     for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
-                            ("--data-dir", "data folder (default ./data)")):
+                            ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
         ui.add_argument(flag, help=help_text, **({"choices": PROFILES} if flag == "--profile" else {}))
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", default="3000")
@@ -32,7 +33,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = Settings.from_env(profile=args.profile, raw_dir=args.raw_dir, data_dir=args.data_dir)
+    settings = Settings.from_env(profile=args.profile, raw_dir=args.raw_dir, data_dir=args.data_dir,
+                                 recipes_dir=args.recipes_dir)
     os.environ.update(settings.as_env())
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 

@@ -1,32 +1,44 @@
 """The Dagster Definitions of mmassets, assembled from ``mmassets.defs``; settings from the
-environment (see ``mmassets.settings``). ``dagster dev -w workspace.yaml`` loads ``defs``."""
+environment (see ``mmassets.settings``). ``dagster dev -w workspace.yaml`` loads ``defs``.
+
+Every module of ``mmassets.defs.families`` (one per dataset family, its whole path raw → train)
+is picked up as it is: adding a family adds a module there, not a line here."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from mmassets.defs import (aokvqa, automation, english, eval, imagenet, llava, matching, raw, sources, task_mix, train,
-                           translated, vqav2)
-from mmassets.defs.io import ParquetIOManager
-from mmassets.defs.resources import CaptionSimilarity, DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs import eval, families
+from mmassets.defs.common import automation, partitions, sources
+from mmassets.defs.common.io import ParquetIOManager
+from mmassets.defs.common.resources import CaptionSimilarity, DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs.mixtures import mixture_assets
+from mmassets.languages import LanguageTable
+from mmassets.recipes import load_recipes
 from mmassets.settings import Settings
-
-LAYERS = (sources, raw, english, translated, train, eval)
-DATASET_FAMILIES = (vqav2, aokvqa, llava, imagenet, matching)
-"""Modules holding one dataset's whole path, raw to train."""
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     data_dir = str(settings.data_dir)
+    assets = [*dg.load_assets_from_package_module(families), *eval.eval_assets]
+    training = {key.to_user_string() for a in assets for key in a.keys if key.path[0] == "train"}
+    recipes = load_recipes([settings.recipes_dir] if settings.recipes_dir else [], training)
+    languages = str(settings.languages) if settings.languages else None
+    with_languages = partitions.for_table(LanguageTable.load(languages))
+    # one refresh policy for every built asset (the observable sources are observed, not built)
+    built = dg.map_asset_specs(
+        lambda spec: with_languages(spec).replace_attributes(automation_condition=automation.REFRESH),
+        [*assets, *mixture_assets(recipes, training)])
     return dg.Definitions(
-        assets=[a for module in (*LAYERS, *DATASET_FAMILIES, task_mix) for a in dg.load_assets_from_modules([module])],
+        assets=[*sources.source_assets, *built],
         jobs=[automation.observe_raw],
-        schedules=[automation.weekly_refresh],
+        schedules=[automation.weekly_refresh(settings.refresh_cron)],
         sensors=[automation.raw_folder_sensor, automation.automation_sensor],
         resources={
-            "folders": DataFolders(profile=settings.profile, raw_dir=str(settings.raw_dir), data_dir=data_dir),
-            "translator": NLLBTranslator(model=settings.translator_model, cache_dir=data_dir),
-            "mix": LanguageMix(seed=settings.seed),
+            "folders": DataFolders(profile=settings.profile, raw_dir=str(settings.raw_dir), data_dir=data_dir,
+                                   image_roots=settings.image_roots, image_check_limit=settings.image_check_limit),
+            "translator": NLLBTranslator(model=settings.translator_model, cache_dir=data_dir, languages=languages),
+            "mix": LanguageMix(seed=settings.seed, languages=languages),
             "similarity": CaptionSimilarity(),
             "io_manager": ParquetIOManager(base_dir=data_dir),
         },

@@ -145,13 +145,12 @@ def watch_pools(instance: dg.DagsterInstance, pools: list[str], log: Callable[[s
     if not pools:
         yield
         return
-    stop = threading.Event()
     pid = process_tags()[PID_TAG]
 
     def own_runs() -> set[str]:
         return {r.run_id for r in instance.get_runs(filters=dg.RunsFilter(statuses=IN_FLIGHT, tags={PID_TAG: pid}))}
 
-    def watch() -> None:
+    def watch(stop: threading.Event) -> None:
         waited: dict[str, float] = {}
         while not stop.wait(interval):
             try:
@@ -169,7 +168,15 @@ def watch_pools(instance: dg.DagsterInstance, pools: list[str], log: Callable[[s
             except Exception:  # noqa: BLE001 - a watcher must never break the build it watches
                 continue
 
-    thread = threading.Thread(target=watch, name="mmassets-pool-watch", daemon=True)
+    with _in_background(watch, "mmassets-pool-watch"):
+        yield
+
+
+@contextmanager
+def _in_background(work: Callable[[threading.Event], None], name: str) -> Iterator[None]:
+    """Run ``work(stop)`` in a daemon thread while the body runs; ``stop`` is set when it ends."""
+    stop = threading.Event()
+    thread = threading.Thread(target=work, args=(stop,), name=name, daemon=True)
     thread.start()
     try:
         yield
@@ -213,9 +220,8 @@ def interrupts_stop_the_build() -> Iterator[None]:
     reader.setblocking(False)
     writer.setblocking(False)
     old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-    done = threading.Event()
 
-    def watch() -> None:
+    def watch(done: threading.Event) -> None:
         while not done.is_set():
             if select.select([reader], [], [], 0.2)[0]:
                 try:
@@ -225,13 +231,10 @@ def interrupts_stop_the_build() -> Iterator[None]:
                 if signal.SIGINT in received or signal.SIGTERM in received:
                     STOP.set()
 
-    thread = threading.Thread(target=watch, name="mmassets-signal-watch", daemon=True)
-    thread.start()
     try:
-        yield
+        with _in_background(watch, "mmassets-signal-watch"):
+            yield
     finally:
-        done.set()
-        thread.join(timeout=2)
         signal.set_wakeup_fd(old_fd)
         signal.signal(signal.SIGTERM, previous)
         reader.close()

@@ -17,6 +17,7 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from mmassets import run_guard
+from mmassets.defs.common.tags import MERGES_PRESENT
 from mmassets.progress import STOP
 
 
@@ -89,11 +90,6 @@ class BuildReport:
 def _partition_keys(graph, key: dg.AssetKey) -> tuple[str, ...] | None:
     pdef = graph.get(key).partitions_def
     return None if pdef is None else tuple(pdef.get_partition_keys())
-
-
-MERGES_PRESENT = "mmassets/merges_present"
-"""Tag of an asset that merges whichever of its upstream assets are materialized (the task mix):
-it runs after them in a run of its own, and is skipped only when all of them failed."""
 
 
 def _merges_present(graph, key: dg.AssetKey) -> bool:

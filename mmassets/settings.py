@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mmassets.image_roots import ENV_PREFIX as IMAGE_ROOT_PREFIX, roots_from_env
 from mmassets.translation.tiny_model import TINY_MODEL_NAME
 
 PROFILES = ("sample", "production")
 DEFAULT_MODEL = "facebook/nllb-200-distilled-1.3B"
+DEFAULT_REFRESH_CRON = "0 4 * * 1"
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,16 @@ class Settings:
     raw_dir: Path
     translator_model: str
     seed: int = 0
+    recipes_dir: Path | None = None
+    """A folder of the user's own recipe YAML files, beside the shipped ones (MMASSETS_RECIPES_DIR)."""
+    image_roots: dict[str, str] = field(default_factory=dict)
+    """Image roots moved from their default folder under the raw root (MMASSETS_IMAGE_ROOT_<NAME>)."""
+    languages: Path | None = None
+    """The language table (MMASSETS_LANGUAGES); None: the packaged mBLIP table."""
+    refresh_cron: str = DEFAULT_REFRESH_CRON
+    """When the schedule observes the raw inputs (MMASSETS_REFRESH_CRON)."""
+    image_check_limit: int = 50_000
+    """Distinct images the images-resolve check looks at, above which it samples (MMASSETS_IMAGE_CHECK_LIMIT)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -39,7 +51,12 @@ class Settings:
         default_model = TINY_MODEL_NAME if profile == "sample" else DEFAULT_MODEL
         model = str(given.get("translator_model") or env.get("MMASSETS_TRANSLATOR_MODEL") or default_model)
         seed = int(given.get("seed") or env.get("MMASSETS_SEED") or 0)
-        return cls(profile=profile, data_dir=data_dir, raw_dir=raw_dir, translator_model=model, seed=seed)
+        recipes = given.get("recipes_dir") or env.get("MMASSETS_RECIPES_DIR")
+        return cls(profile=profile, data_dir=data_dir, raw_dir=raw_dir, translator_model=model, seed=seed,
+                   recipes_dir=Path(str(recipes)).resolve() if recipes else None, image_roots=roots_from_env(env),
+                   languages=Path(env["MMASSETS_LANGUAGES"]).resolve() if env.get("MMASSETS_LANGUAGES") else None,
+                   refresh_cron=env.get("MMASSETS_REFRESH_CRON") or DEFAULT_REFRESH_CRON,
+                   image_check_limit=int(env.get("MMASSETS_IMAGE_CHECK_LIMIT") or 50_000))
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -48,4 +65,8 @@ class Settings:
         """The same settings as environment variables (for `dagster dev` and step subprocesses)."""
         return {"MMASSETS_PROFILE": self.profile, "MMASSETS_DATA_DIR": str(self.data_dir),
                 "MMASSETS_RAW_DIR": str(self.raw_dir), "MMASSETS_TRANSLATOR_MODEL": self.translator_model,
-                "MMASSETS_SEED": str(self.seed)}
+                "MMASSETS_SEED": str(self.seed),
+                "MMASSETS_REFRESH_CRON": self.refresh_cron, "MMASSETS_IMAGE_CHECK_LIMIT": str(self.image_check_limit),
+                **({"MMASSETS_RECIPES_DIR": str(self.recipes_dir)} if self.recipes_dir else {}),
+                **({"MMASSETS_LANGUAGES": str(self.languages)} if self.languages else {}),
+                **{IMAGE_ROOT_PREFIX + name.upper(): folder for name, folder in self.image_roots.items()}}

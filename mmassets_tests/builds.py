@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from mmassets.cli import main
 from mmassets.runner import instance_config
 
@@ -27,20 +25,29 @@ def _home(data_dir: Path) -> Path:
     return home
 
 
+def _settings_free_env() -> dict[str, str]:
+    """This process's environment without DAGSTER_HOME and any MMASSETS_* setting."""
+    return {k: v for k, v in os.environ.items() if k not in ENV_KEYS and not k.startswith("MMASSETS_")}
+
+
 def run_build(data_dir: Path, *args: str) -> tuple[int, str]:
-    """`mmassets build` in-process with its own DAGSTER_HOME; the environment is restored after."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), pytest.MonkeyPatch.context() as mp:
-        for key in ENV_KEYS:
-            mp.delenv(key, raising=False)
-        mp.setenv("DAGSTER_HOME", str(_home(data_dir)))
-        code = main(["build", "--data-dir", str(data_dir), *args])
+    """`mmassets build` in-process with its own DAGSTER_HOME; the whole environment is restored after
+    (the CLI exports its settings as MMASSETS_* variables, which must not leak into the next test)."""
+    out, saved, clean = io.StringIO(), dict(os.environ), _settings_free_env()
+    try:
+        os.environ.clear()
+        os.environ.update(clean, DAGSTER_HOME=str(_home(data_dir)))
+        with contextlib.redirect_stdout(out):
+            code = main(["build", "--data-dir", str(data_dir), *args])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     return code, out.getvalue()
 
 
 def start_build(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """`mmassets build` as a child process (its own process group), output unbuffered to a pipe."""
-    child_env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    child_env = _settings_free_env()
     child_env.update(DAGSTER_HOME=str(_home(data_dir)), PYTHONUNBUFFERED="1", **(env or {}))
     return subprocess.Popen([sys.executable, "-m", "mmassets.cli", "build", "--data-dir", str(data_dir), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=child_env,

@@ -1,7 +1,7 @@
-"""Dagster wiring: one module per layer (resources, io, partitions, raw, english, translated, train,
-eval, checks, automation) and one per dataset family holding that dataset's whole path from raw to
-train (vqav2, aokvqa, llava, imagenet, matching), plus the task mix. Assets here are thin: they call
-the pure functions and add metadata."""
+"""Dagster wiring, thin over the pure functions: ``families/`` holds one module per dataset family
+(coco, vqav2, aokvqa, llava, imagenet, matching), each its dataset's whole path raw → train;
+``eval.py`` the benchmarks; ``mixtures.py`` the recipe stages; ``common/`` what they share (layer
+factories, checks, metadata, partitions, resources, io, sources, automation)."""
 
 import warnings
 
@@ -9,5 +9,5 @@ import dagster as dg
 
 # Beta parameters mmassets relies on knowingly: source observation, data versions of raw outputs,
 # and single-run backfills of language partitions.
-for _parameter in ("observable_source_asset", "data_version", "backfill_policy"):
+for _parameter in ("observable_source_asset", "data_version", "backfill_policy", "include_sources"):
     warnings.filterwarnings("ignore", message=f".*{_parameter}.*", category=dg.BetaWarning)

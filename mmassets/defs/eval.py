@@ -10,11 +10,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from mmassets.defs import checks
-from mmassets.defs.automation import REFRESH
-from mmassets.defs.metadata import counts_metadata, frame_metadata
-from mmassets.defs.resources import DataFolders
-from mmassets.defs.sources import source_key
+from mmassets.defs.common import checks
+from mmassets.defs.common.metadata import counts_metadata, frame_metadata
+from mmassets.defs.common.resources import DataFolders
+from mmassets.defs.common.sources import source_key
 from mmassets.evalsets.base import EvalBenchmark
 from mmassets.evalsets.coco_reference import reference_problems
 from mmassets.evalsets.registry import BENCHMARKS
@@ -30,7 +29,7 @@ def eval_asset(benchmark: EvalBenchmark) -> dg.AssetsDefinition:
               code_version="1", description=benchmark.description,
               partitions_def=dg.StaticPartitionsDefinition(list(benchmark.languages)),
               backfill_policy=dg.BackfillPolicy.single_run(),
-              deps=[source_key(name) for name in benchmark.sources], automation_condition=REFRESH,
+              deps=[source_key(name) for name in benchmark.sources],
               check_specs=checks.specs(key, *check_names))
     def _eval(context: dg.AssetExecutionContext, folders: DataFolders):
         parts = benchmark.build(folders.raw, context.partition_keys)
@@ -62,7 +61,7 @@ def eval_asset(benchmark: EvalBenchmark) -> dg.AssetsDefinition:
         yield dg.Output(frames)
         merged = pd.concat(frames.values(), ignore_index=True)
         yield checks.eval_schema(merged)
-        yield checks.images(merged, lambda image: benchmark.image_path(folders.raw, image),
+        yield checks.images(merged, lambda image: benchmark.image_path(folders.raw, image), limit=folders.image_check_limit,
                             columns=benchmark.image_columns)
         if benchmark.captioning:
             yield checks.references(problems)

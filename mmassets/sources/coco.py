@@ -45,11 +45,17 @@ def read_karpathy(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def image_path(raw_dir: str | Path, image_id: str) -> Path:
-    """Where a COCO image file lies: ``COCO_<folder>_<id>.jpg`` names its folder (train2014/val2014)."""
+def relative_image(image_id: str) -> str:
+    """A COCO image's path under the ``coco`` image root: ``COCO_<folder>_<id>.jpg`` names its folder
+    (train2014/val2014), so ``COCO_train2014_x.jpg`` is ``train2014/COCO_train2014_x.jpg``."""
     parts = image_id.split("_")
     folder = parts[1] if len(parts) >= 3 and parts[0] == "COCO" else ""
-    return Path(raw_dir) / IMAGE_DIR / folder / image_id
+    return f"{folder}/{image_id}" if folder else image_id
+
+
+def image_path(raw_dir: str | Path, image_id: str) -> Path:
+    """Where a COCO image file lies under the raw root (see ``relative_image``)."""
+    return Path(raw_dir) / IMAGE_DIR / relative_image(image_id)
 
 
 IMAGE_FOLDERS = ("train2014", "val2014")

@@ -25,7 +25,7 @@ def test_record_missing_a_field_fails_the_raw_asset_and_stops_everything_downstr
 
     assert code == 1
     assert f"{path}, images[3], field 'sentences': field missing" in out
-    for asset in ("english/coco_captions", "translated/coco_captions", "train/coco_captions", "train/task_mix"):
+    for asset in ("english/coco_captions", "translated/coco_captions", "train/coco_captions", "mixture/mblip_v1"):
         line = next(l for l in out.splitlines() if l.startswith(asset + " "))
         assert "skipped:" in line, line
     # the eval sets read the file themselves: they fail with the same message
@@ -85,12 +85,11 @@ def test_a_collapsed_row_count_blocks_what_is_downstream(tmp_path):
     assert "skipped: english/coco_captions failed a blocking check" in translated
 
 
-def test_task_mix_merges_the_tasks_present_when_other_datasets_are_missing(tmp_path):
+def test_the_mblip_mixture_merges_the_tasks_present_when_other_datasets_are_missing(tmp_path):
     """A raw root with only A-OKVQA and ImageNet: every other dataset fails with its path, and the
-    mix still merges the four tasks that could be built, in task order, naming the absent ones."""
+    mblip_v2 mixture (``missing: skip``) still merges the four tasks that could be built, in mBLIP's
+    order, naming the skipped entries."""
     import dagster as dg
-
-    from mmassets.defs.task_mix import TRAIN_TASKS
 
     raw = tmp_path / "raw"
     write_aokvqa(raw)
@@ -99,16 +98,19 @@ def test_task_mix_merges_the_tasks_present_when_other_datasets_are_missing(tmp_p
 
     assert code == 1  # the missing datasets fail
     assert f"raw/vqav2_train: RawFileMissing: raw file not found: {raw}/vqav2/" in out
-    line = next(l for l in out.splitlines() if l.startswith("train/task_mix "))
+    line = next(l for l in out.splitlines() if l.startswith("mixture/mblip_v2 "))
     assert line.endswith(" ok"), line
-    present = ["aokvqa_explain", "aokvqa_cot", "imagenet_classify", "imagenet_decide"]
+    present = ["aokvqa_cot", "aokvqa_explain", "imagenet_classify", "imagenet_decide"]
     exports = tmp_path / "data" / "exports" / "train"
     tasks = [json.loads((exports / f"{name}.json").read_text(encoding="utf-8")) for name in present]
     assert all(tasks)
     mix = json.loads((exports / "task_mix.json").read_text(encoding="utf-8"))
     assert mix == [record for task in tasks for record in task]
     instance = dg.DagsterInstance.from_config(str(tmp_path / "data" / "dagster_home"))
-    event = instance.get_latest_materialization_event(dg.AssetKey(["train", "task_mix"]))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["mixture", "mblip_v2"]))
     metadata = event.asset_materialization.metadata
-    assert metadata["absent tasks"].value == [name for name in TRAIN_TASKS if name not in present]
-    assert [row["task"] for row in metadata["per task"].value] == present
+    assert metadata["skipped entries"].value == {
+        "train/web_captions": "not in this graph (optional entry)",
+        **{f"train/{name}": "not materialized" for name in ("coco_captions", "llava_detail", "llava_conversation",
+                                                             "vqav2_vqa", "vqav2_vqg", "caption_matching")}}
+    assert [row["task"] for row in metadata["per entry"].value] == present

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from builds import run_build, start_build, wait_for_pool_slot
-from mmassets.defs.io import stored_path
+from mmassets.defs.common.io import stored_path
 from mmassets.files import safe_name
 from mmassets.languages import LanguageTable
 from mmassets.sample import ensure_sample_raw

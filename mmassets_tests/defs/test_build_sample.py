@@ -9,15 +9,20 @@ import pytest
 from pycocotools.coco import COCO
 
 from builds import run_build, start_build, wait_for_pool_slot
-from mmassets.defs.task_mix import TRAIN_TASKS
+from mmassets.recipes import SHIPPED_DIR, load_recipe
 from mmassets.languages import LanguageTable, largest_remainder_counts
 from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS
 from mmassets.sources.coco import image_path
 
+MBLIP_V2 = load_recipe(SHIPPED_DIR / "mblip_v2.yaml", known_assets=None)
+TRAIN_TASKS = [entry.asset.split("/", 1)[1] for entry in MBLIP_V2.stages[0].entries if not entry.optional]
+"""Every train task, in mBLIP's task-mix order."""
 TRAIN_EXPORTS = [f"train/{task}.json" for task in TRAIN_TASKS]
 EXPORTS = [*TRAIN_EXPORTS, "train/task_mix.json", "train/task_mix.llava.json",
            "eval/coco_karpathy/val/en.json", "eval/coco_karpathy/val/en.coco.json",
-           "eval/coco_karpathy/test/en.json", "eval/coco_karpathy/test/en.coco.json"]
+           "eval/coco_karpathy/test/en.json", "eval/coco_karpathy/test/en.coco.json",
+           *(f"mixtures/{name}/train.{kind}.json" for name in ("mblip_v1", "mblip_v2")
+             for kind in ("mblip", "llava", "image_roots"))]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,9 @@ def test_task_mix_merges_the_tasks_and_has_a_llava_view(built):
     mix = json.loads((data_dir / "exports/train/task_mix.json").read_text(encoding="utf-8"))
     tasks = [json.loads((data_dir / "exports" / rel).read_text(encoding="utf-8")) for rel in TRAIN_EXPORTS]
     assert all(tasks), "every train task has records on the sample"
-    assert mix == [record for task in tasks for record in task]  # default: every task once, in task order
+    assert mix == [record for task in tasks for record in task]  # every task once, in mBLIP's order
+    mixture = (data_dir / "exports/mixtures/mblip_v2/train.mblip.json").read_bytes()
+    assert mixture == (data_dir / "exports/train/task_mix.json").read_bytes()  # the former task mix is mblip_v2
     llava = json.loads((data_dir / "exports/train/task_mix.llava.json").read_text(encoding="utf-8"))
     assert len(llava) == len(mix)
     first = llava[0]
@@ -125,7 +132,10 @@ def test_a_build_killed_mid_translation_leaves_a_folder_the_next_build_finishes_
     assert not instance.event_log_storage.get_concurrency_info("gpu").claimed_slots
     assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     for rel in EXPORTS:
-        assert (again / "exports" / rel).read_bytes() == (data_dir / "exports" / rel).read_bytes(), rel
+        ours, theirs = (again / "exports" / rel).read_bytes(), (data_dir / "exports" / rel).read_bytes()
+        if rel.endswith(".image_roots.json"):  # absolute folders: the same up to the data folder's name
+            ours = ours.replace(str(again).encode(), str(data_dir).encode())
+        assert ours == theirs, rel
 
 
 def latest_metadata(instance, key: list[str], partition: str) -> dict:
@@ -225,28 +235,62 @@ def test_caption_matching_is_balanced_and_llava_long_answers_are_counted(built):
     assert skipped["answer too long"] == 2  # the sample's two answers of more than 3 sentences
 
 
-def test_task_mix_takes_weights_and_budgets_from_run_config(built, tmp_path):
-    import shutil
+def test_mixture_llava_export_names_each_image_under_its_root(built):
+    _, _, data_dir = built
+    folder = data_dir / "exports/mixtures/mblip_v2"
+    roots = json.loads((folder / "train.image_roots.json").read_text(encoding="utf-8"))
+    assert set(roots["roots"]) == {"coco", "imagenet"}
+    assert roots["entries"]["train/imagenet_classify"] == "imagenet" and roots["entries"]["train/vqav2_vqa"] == "coco"
+    llava = json.loads((folder / "train.llava.json").read_text(encoding="utf-8"))
+    mblip = json.loads((folder / "train.mblip.json").read_text(encoding="utf-8"))
+    assert len(llava) == len(mblip)
+    for record in llava:
+        root = roots["roots"][roots["entries"]["train/" + record["id"].rsplit("-", 1)[0]]]
+        assert (Path(root) / record["image"]).is_file(), record
+    v1 = json.loads((data_dir / "exports/mixtures/mblip_v1/train.mblip.json").read_text(encoding="utf-8"))
+    first_eight = [json.loads((data_dir / "exports/train" / f"{task}.json").read_text(encoding="utf-8"))
+                   for task in TRAIN_TASKS[:7]]
+    assert v1 == [record for task in first_eight for record in task]
 
+
+USER_RECIPE = """\
+name: mine
+description: COCO captions once, then exactly seven VQA records.
+stages:
+  - name: train
+    formats: [mblip, llava, llava_jsonl]
+    entries:
+      - asset: train/coco_captions
+      - asset: train/vqav2_vqa
+        budget: 7
+"""
+
+
+def test_a_user_recipe_folder_builds_its_mixture_through_mmassets_build(built, tmp_path):
     import dagster as dg
+    import pandas as pd
 
     from mmassets.definitions import build_definitions
     from mmassets.settings import Settings
 
     _, _, data_dir = built
-    shutil.copytree(data_dir / "assets" / "train", tmp_path / "assets" / "train")
-    settings = Settings.from_env({}, data_dir=str(tmp_path), raw_dir=str(data_dir / "sample" / "raw"))
-    defs = build_definitions(settings)
-    config = {"weights": {"coco_captions": 0.5, "vqav2_vqa": 2}, "budgets": {"llava_detail": 7}}
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), asset_selection=[dg.AssetKey(["train", "task_mix"])],
-        run_config={"ops": {"train__task_mix": {"config": config}}})
-    assert result.success
-    import pandas as pd
-
-    mix = pd.read_parquet(tmp_path / "assets/train/task_mix.parquet")
-    full = {task: len(pd.read_parquet(data_dir / f"assets/train/{task}.parquet")) for task in TRAIN_TASKS}
-    expected = {**full, "coco_captions": round(full["coco_captions"] / 2), "vqav2_vqa": 2 * full["vqav2_vqa"],
-                "llava_detail": 7}
-    assert mix["task"].value_counts().to_dict() == expected
-    assert len(json.loads((tmp_path / "exports/train/task_mix.json").read_text(encoding="utf-8"))) == len(mix)
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    (recipes / "mine.yaml").write_text(USER_RECIPE)
+    code, out = run_build(data_dir, "--recipes-dir", str(recipes), "--select", "key:mixture/*")
+    assert code == 0, out
+    for name in ("mine", "mblip_v1", "mblip_v2"):
+        assert re.search(rf"^mixture/{name}\s+-\s+\S+\s+4 passed\s+ok$", out, re.M), out
+    mix = pd.read_parquet(data_dir / "assets/mixture/mine.parquet")
+    full = len(pd.read_parquet(data_dir / "assets/train/coco_captions.parquet"))
+    assert mix["task"].value_counts(sort=False).to_dict() == {"coco_captions": full, "vqav2_vqa": 7}
+    folder = data_dir / "exports/mixtures/mine"
+    assert len(json.loads((folder / "train.mblip.json").read_text(encoding="utf-8"))) == full + 7
+    lines = (folder / "train.llava.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == json.loads((folder / "train.llava.json").read_text(encoding="utf-8"))
+    defs = build_definitions(Settings.from_env({}, data_dir=str(data_dir), recipes_dir=str(recipes)))
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["mixture", "mine"]))
+    assert node.parent_keys == {dg.AssetKey(["train", "coco_captions"]), dg.AssetKey(["train", "vqav2_vqa"])}
+    metadata = _latest(data_dir, ["mixture", "mine"])
+    assert metadata["rows per entry"].value == {"coco_captions": full, "vqav2_vqa": 7}
+    assert len(metadata["recipe sha256"].value) == 64

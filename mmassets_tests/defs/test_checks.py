@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from mmassets.defs import checks
+from mmassets.defs.common import checks
 
 
 def test_duplicate_share_is_advisory_and_counts_exact_repeats():
@@ -34,16 +34,14 @@ def test_images_check_resolves_every_image_column(tmp_path):
     assert result.metadata["missing"].value == 1 and result.metadata["distinct images"].value == 2
 
 
-def test_images_check_samples_above_the_limit(tmp_path, monkeypatch):
+def test_images_check_samples_above_the_limit(tmp_path):
     for i in range(10):
         (tmp_path / f"{i}.jpg").write_bytes(b"x")
     frame = pd.DataFrame({"image_id": [f"{i}.jpg" for i in range(10)] + ["gone.jpg"]})
-    monkeypatch.setenv("MMASSETS_IMAGE_CHECK_LIMIT", "4")
-    sampled = [checks.images(frame, lambda image: tmp_path / image) for _ in range(2)]
+    sampled = [checks.images(frame, lambda image: tmp_path / image, limit=4) for _ in range(2)]
     assert sampled[0].metadata["checked"].value == 4 and sampled[0].metadata["distinct images"].value == 11
     assert sampled[0].metadata == sampled[1].metadata  # seeded: the same sample every time
-    monkeypatch.setenv("MMASSETS_IMAGE_CHECK_LIMIT", "100")
-    full = checks.images(frame, lambda image: tmp_path / image)
+    full = checks.images(frame, lambda image: tmp_path / image, limit=100)
     assert not full.passed and full.metadata["missing"].value == 1
 
 
@@ -51,7 +49,7 @@ def test_row_count_check_compares_runs_of_the_same_configuration_only():
     """A collapse fails the check; the same collapse after a deliberate configuration change does not."""
     import dagster as dg
 
-    from mmassets.defs import checks
+    from mmassets.defs.common import checks
 
     class Setting(dg.Config):
         splits: str = "train"

@@ -8,7 +8,7 @@ import dagster as dg
 from mmassets.definitions import build_definitions
 from mmassets.settings import Settings
 
-GROUPS = {"raw", "english", "translated", "train", "eval"}
+GROUPS = {"raw", "english", "translated", "train", "mixture", "eval"}
 
 
 def test_definitions_load_without_torch_or_transformers(tmp_path):
@@ -55,3 +55,32 @@ def _repo_root():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[2]
+
+
+def test_the_language_table_comes_from_the_settings_not_from_import_time(tmp_path):
+    import json
+
+    from mmassets.languages import LanguageTable
+
+    rows = [r for r in json.loads(open(LanguageTable.load().source, encoding="utf-8").read()) if r["code"] in ("en", "de", "sw")]
+    table = tmp_path / "three.json"
+    table.write_text(json.dumps(rows))
+    defs = build_definitions(Settings.from_env({"MMASSETS_LANGUAGES": str(table)}, data_dir=str(tmp_path)))
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        if key.path[0] == "translated":
+            assert graph.get(key).partitions_def.get_partition_keys() == ["de", "en", "sw"]
+    assert defs.resources["mix"].table.codes == ["de", "en", "sw"]
+    # the default graph, built after, still has the 96 languages: nothing was kept from the call above
+    default = build_definitions(Settings.from_env({}, data_dir=str(tmp_path))).resolve_asset_graph()
+    assert len(default.get(dg.AssetKey(["translated", "coco_captions"])).partitions_def.get_partition_keys()) == 96
+
+
+def test_settings_are_read_when_definitions_are_built(tmp_path):
+    settings = Settings.from_env({"MMASSETS_REFRESH_CRON": "0 1 * * *", "MMASSETS_IMAGE_CHECK_LIMIT": "7",
+                                  "MMASSETS_IMAGE_ROOT_COCO": str(tmp_path / "coco2014")}, data_dir=str(tmp_path))
+    defs = build_definitions(settings)
+    assert defs.resolve_schedule_def("weekly_raw_refresh").cron_schedule == "0 1 * * *"
+    folders = defs.resources["folders"]
+    assert folders.image_check_limit == 7 and folders.image_root("coco") == tmp_path / "coco2014"
+    assert folders.image_root("imagenet") == settings.raw_dir / "imagenet" / "train"

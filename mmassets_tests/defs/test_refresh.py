@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from mmassets.definitions import build_definitions
-from mmassets.defs.partitions import LANGUAGES
+from mmassets.languages import LanguageTable
 from mmassets.settings import Settings
 
 from test_build_sample import run_build
@@ -78,9 +78,9 @@ def test_only_what_a_changed_file_feeds_is_recomputed(refreshable):
     requested, cursor = refresh(defs, instance, data_dir, cursor)
     coco_tasks = {f"{layer}/{task}" for layer in ("english", "translated", "train")
                   for task in ("coco_captions", "caption_matching")}
-    assert set(requested) == {"raw/coco_karpathy", *coco_tasks, "train/task_mix", "eval/coco_karpathy",
+    assert set(requested) == {"raw/coco_karpathy", *coco_tasks, "mixture/mblip_v1", "mixture/mblip_v2", "eval/coco_karpathy",
                               "eval/chair"}
-    assert requested["translated/coco_captions"] == set(LANGUAGES.codes)  # a new English file: every slice
+    assert requested["translated/coco_captions"] == set(LanguageTable.load().codes)  # a new English file: every slice
     # translated/caption_instructions, the other datasets' tasks and benchmarks were not requested: their inputs
     # did not change
 

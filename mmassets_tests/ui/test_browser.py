@@ -2,7 +2,7 @@
 
 One `mmassets ui` (i.e. `dagster dev`) per module, on a free port of 127.0.0.1 and a temporary
 data folder (profile sample, which generates its own raw data). The tests open the lineage graph
-and check the five asset groups, then materialize `raw/coco_karpathy` by clicking "Materialize" on
+and check the six asset groups, then materialize `raw/coco_karpathy` by clicking "Materialize" on
 its asset page and read the row count the UI shows (`dagster/row_count`: 40 on the sample).
 
 Needs the `playwright` python package (dev extra) and /usr/bin/chromium; when Chromium is missing
@@ -32,7 +32,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
                  "--disable-dev-shm-usage"]
-GROUPS = ("raw", "english", "translated", "train", "eval")
+GROUPS = ("raw", "english", "translated", "train", "mixture", "eval")
 ASSET = "raw/coco_karpathy"
 SAMPLE_ROWS = 40
 START_TIMEOUT_S = 120
@@ -223,7 +223,7 @@ def page(browser):
 
 # --- tests -------------------------------------------------------------------------------------
 
-def test_lineage_graph_shows_the_five_groups(server: Server, page, artifacts: Path, sync_api) -> None:
+def test_lineage_graph_shows_every_group(server: Server, page, artifacts: Path, sync_api) -> None:
     expect = sync_api.expect
     page.goto(f"{server.base}/asset-groups")
     expect(page.get_by_text("Global asset lineage")).to_be_visible()

@@ -4,24 +4,21 @@ round and each language (in order of the mT5 shares), one image per class the la
 never reusing an image while unused ones remain → `exports/train/imagenet_classify.json` and
 `imagenet_decide.json` (yes/no: "does the image show a {class}?")."""
 
-from functools import partial
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from mmassets.defs.automation import REFRESH
-from mmassets.defs.metadata import counts_metadata
-from mmassets.defs.partitions import LANGUAGES
-from mmassets.defs.raw import raw_output
-from mmassets.defs.resources import DataFolders, LanguageMix
-from mmassets.defs.sources import source_key
-from mmassets.defs.train import TRAIN, publish, train_specs
+from mmassets.defs.common.metadata import counts_metadata
+from mmassets.defs.common.raw import raw_output
+from mmassets.defs.common.resources import DataFolders, LanguageMix
+from mmassets.defs.common.sources import source_key
+from mmassets.defs.common.train import TRAIN, publish, train_specs
 from mmassets.seeding import derive_seed
 from mmassets.sources import imagenet
 from mmassets.tasks.classification import classify_records, decide_records, imagenet_languages, plan_images
 
-RAW = dict(key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1", automation_condition=REFRESH)
+RAW = dict(key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1")
 
 
 @dg.asset(name="imagenet", deps=[source_key("imagenet")], **RAW)
@@ -66,7 +63,7 @@ TASKS = {
 
 @dg.multi_asset(
     outs={name: dg.AssetOut(key=["train", name], group_name=TRAIN["group_name"], kinds=TRAIN["kinds"],
-                            automation_condition=TRAIN["automation_condition"], code_version="1", description=doc)
+                            code_version="1", description=doc)
           for name, doc in TASKS.items()},
     ins={"classes": dg.AssetIn(key=["raw", "imagenet"]), "babel": dg.AssetIn(key=["raw", "babel_imagenet"])},
     check_specs=[spec for name in TASKS for spec in train_specs(name, translated=False)], can_subset=False)
@@ -76,21 +73,21 @@ def imagenet_tasks(context: dg.AssetExecutionContext, config: ImageNetConfig, fo
     english = dict(zip(classes["class_index"].tolist(), classes["name"].tolist()))
     names = {code: dict(zip(part["class_index"].tolist(), part["name"].tolist()))
              for code, part in babel.groupby("language", sort=False)}
-    table = [(lang.code, lang.mt5_percent) for lang in LANGUAGES.languages]
+    table = [(lang.code, lang.mt5_percent) for lang in mix.table.languages]
     languages, unnamed = imagenet_languages(table, names, english)
     if unnamed:
         context.log.warning(f"no Babel-ImageNet names for {', '.join(unnamed)}: left out")
     images = {int(i): list(files) for i, files in zip(classes["class_index"], classes["images"])}
-    language_names = {lang.code: lang.display_name for lang in LANGUAGES.languages}
+    language_names = {lang.code: lang.display_name for lang in mix.table.languages}
     plan_seed = derive_seed(mix.seed, "imagenet", "plan")
     plan, plan_counts, state = plan_images(languages, images, config.rounds, plan_seed)
     classify = classify_records(plan, languages, language_names, derive_seed(mix.seed, "imagenet_classify"))
     plan, decide_counts, _ = plan_images(languages, images, config.rounds, plan_seed, state=state)
     decide = decide_records(plan, languages, derive_seed(mix.seed, "imagenet_decide"))
-    image_path = partial(imagenet.image_path, folders.raw)
     shared = {"rounds": config.rounds, "languages without names": dg.MetadataValue.json(unnamed)}
     for name, built, counts in (("imagenet_classify", classify, plan_counts),
                                 ("imagenet_decide", decide, decide_counts)):
         context.log.info(f"{name}: {len(built.frame):,} records over {built.frame['language'].nunique()} languages")
-        yield from publish(context, folders, name, built.frame, image_path, multi_asset=True, metadata={
+        yield from publish(context, folders, name, built.frame, multi_asset=True, image_root="imagenet",
+                           relative_image=str, source=("imagenet", imagenet.TRAIN_DIR), metadata={
             **shared, "images": counts_metadata(counts), "skipped": counts_metadata(built.skipped)})

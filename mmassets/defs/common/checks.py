@@ -6,7 +6,6 @@ assets built from a failed one.
 """
 
 
-import os
 import random
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -58,11 +57,13 @@ def config_metadata(context: dg.AssetExecutionContext) -> dict:
 
 
 def row_count_stable(context: dg.AssetExecutionContext, rows: int,
-                     asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
+                     asset_key: dg.AssetKey | None = None, config: dict | None = None) -> dg.AssetCheckResult:
     """Compare with the row count of the asset's previous materialization (none: passes). A changed
     run configuration (stored as ``config`` metadata, see ``config_metadata``) is a deliberate change
     and is not compared. Call it before yielding the asset's Output, which stores the new
-    materialization; a multi-asset names the ``asset_key``."""
+    materialization; a multi-asset names the ``asset_key``; ``config`` stands in for the run
+    configuration of an asset configured otherwise (a mixture: its recipe's hash)."""
+    current = run_config(context) if config is None else config
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=asset_key or context.asset_key), limit=1).records
     previous, same_config = None, True
@@ -71,7 +72,7 @@ def row_count_stable(context: dg.AssetExecutionContext, rows: int,
         value = metadata.get("dagster/row_count")
         previous = None if value is None else int(value.value)
         stored = metadata.get("config")
-        same_config = (stored.value if stored is not None else {}) == run_config(context)
+        same_config = (stored.value if stored is not None else {}) == current
     passed = previous is None or not same_config or rows >= previous * (1 - MAX_ROW_DROP)
     return dg.AssetCheckResult(check_name=ROW_COUNT, passed=passed, metadata={
         "rows": rows, "previous rows": -1 if previous is None else previous, "max drop": MAX_ROW_DROP,
@@ -124,11 +125,11 @@ def _reference_ok(value) -> bool:
 
 
 def images(frame: pd.DataFrame, resolve: Callable[[str], Path], *, columns: Sequence[str] = ("image_id",),
-           examples: int = 5) -> dg.AssetCheckResult:
-    """Every distinct image resolves to a file; above ``MMASSETS_IMAGE_CHECK_LIMIT`` distinct images
-    (default 50,000) a seeded sample of that size is checked, and the metadata says so."""
+           examples: int = 5, limit: int = 50_000) -> dg.AssetCheckResult:
+    """Every distinct image resolves to a file; above ``limit`` distinct images (the setting
+    ``MMASSETS_IMAGE_CHECK_LIMIT``, default 50,000) a seeded sample of that size is checked, and the
+    metadata says so."""
     ids = list(pd.unique(pd.concat([frame[c] for c in columns], ignore_index=True))) if len(frame) else []
-    limit = int(os.environ.get("MMASSETS_IMAGE_CHECK_LIMIT", "50000"))
     checked = random.Random(0).sample(ids, limit) if len(ids) > limit else ids
     missing = [i for i in checked if not resolve(i).is_file()]
     return dg.AssetCheckResult(check_name=IMAGES, passed=not missing, metadata={

@@ -3,12 +3,10 @@ and the automation-condition sensor recomputes only the assets (and partitions) 
 changed data version or code version. The translation memory makes a re-translated partition
 cost only its new strings."""
 
-import os
-
 import dagster as dg
 
-from mmassets.defs.resources import DataFolders
-from mmassets.defs.sources import source_key
+from mmassets.defs.common.resources import DataFolders
+from mmassets.defs.common.sources import source_key
 from mmassets.sources import catalog
 
 REFRESH = dg.AutomationCondition.eager() | dg.AutomationCondition.code_version_changed()
@@ -18,10 +16,13 @@ observe_raw = dg.define_asset_job(
     "observe_raw_inputs", selection=dg.AssetSelection.keys(*(source_key(d) for d in catalog.DATASET_FILES)),
     description="Observe every upstream dataset: sha256 of its files as data version.")
 
-weekly_refresh = dg.ScheduleDefinition(
-    name="weekly_raw_refresh", job=observe_raw, cron_schedule=os.environ.get("MMASSETS_REFRESH_CRON", "0 4 * * 1"),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Observe the raw inputs (default: Mondays 04:00; MMASSETS_REFRESH_CRON changes it).")
+
+
+def weekly_refresh(cron: str) -> dg.ScheduleDefinition:
+    """The schedule that observes the raw inputs (setting ``refresh_cron``, default Mondays 04:00)."""
+    return dg.ScheduleDefinition(
+        name="weekly_raw_refresh", job=observe_raw, cron_schedule=cron, default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Observe the raw inputs ({cron}; MMASSETS_REFRESH_CRON changes it).")
 
 
 @dg.sensor(job=observe_raw, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)

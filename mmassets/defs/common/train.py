@@ -1,27 +1,29 @@
-"""Train assets: the final multilingual file of each task (instructions applied), exported to
-``exports/train/<task>.json``, and what every train asset shares: the export, the metadata and the
-checks. The assets of the other datasets live in their family's module (``defs/vqav2.py``, ...);
-the task mix in ``defs/task_mix.py``."""
+"""What every train asset shares — the final multilingual file of a task (instructions applied),
+exported to ``exports/train/<task>.json``: the export, the stored columns (image root, lineage), the
+metadata and the checks. The assets live in their family's module (``defs/families/``); the
+mixtures of train assets in ``defs/mixtures.py``."""
 
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
-from mmassets.defs import checks
-from mmassets.defs.automation import REFRESH
-from mmassets.defs.metadata import counts_metadata, frame_metadata
-from mmassets.defs.partitions import LANGUAGES
-from mmassets.defs.resources import DataFolders
+from mmassets.defs.common import checks
+from mmassets.defs.common.metadata import frame_metadata
+from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.languages import SOURCE_LANGUAGE, largest_remainder_counts
+from mmassets.conversations import LINEAGE_FIELDS
 from mmassets.records import TRAIN_FIELDS, write_records
 from mmassets.sources import coco
-from mmassets.tasks.instructions import rotate
 
-TRAIN = dict(group_name="train", key_prefix="train", kinds={"pandas", "json"}, automation_condition=REFRESH)
-COLUMNS = [*TRAIN_FIELDS, "language"]
+TRAIN = dict(group_name="train", key_prefix="train", kinds={"pandas", "json"})
+COLUMNS = [*TRAIN_FIELDS, "language", "image_root", "image", *LINEAGE_FIELDS]
+"""A train asset's stored columns: the mBLIP record, its language, its image as a path relative to a
+named image root (``mmassets.image_roots``), and its lineage: dataset, raw file (relative to the raw
+root) and upstream id or record index (exports leave the last five out)."""
+SOURCE_ID_COLUMNS = ("source_id", "question_id", "source_index")
+"""Where a record's upstream id is found, first present first; else its row in the task."""
 
 
 def train_specs(name: str, *, translated: bool = True) -> list[dg.AssetCheckSpec]:
@@ -47,13 +49,20 @@ def usable_translations(translated: pd.DataFrame, fields: Sequence[str]) -> tupl
 
 
 def publish(context: dg.AssetExecutionContext, folders: DataFolders, name: str, frame: pd.DataFrame,
-            image_path: Callable[[str], Path], *, translated: pd.DataFrame | None = None, n_english: int = 0,
-            metadata: dict[str, Any] | None = None, multi_asset: bool = False) -> Iterator:
+            *, translated: pd.DataFrame | None = None, n_english: int = 0,
+            mix: LanguageMix | None = None, metadata: dict[str, Any] | None = None, multi_asset: bool = False,
+            image_root: str = "coco",
+            relative_image: Callable[[str], str] = coco.relative_image, source: tuple[str, str]) -> Iterator:
     """Export ``frame`` as ``exports/train/<name>.json``, yield it with its metadata, then the train
-    checks; ``translated`` (with ``n_english`` source records) adds the language-count check. In a
-    multi-asset the output is named ``name`` and the checks name their asset."""
+    checks; ``translated`` (with ``n_english`` source records and the ``mix``) adds the language-count check. In a
+    multi-asset the output is named ``name`` and the checks name their asset. Each record's image is
+    also stored as ``relative_image(image_id)`` under ``image_root``, for mixtures to export, and its
+    lineage: ``source`` = (dataset, raw file) and the upstream id (``SOURCE_ID_COLUMNS``)."""
     if "language" not in frame.columns:
         frame = frame.assign(language=SOURCE_LANGUAGE)
+    ids = next((frame[c] for c in SOURCE_ID_COLUMNS if c in frame.columns), pd.Series(range(len(frame)), index=frame.index))
+    frame = frame.assign(image_root=image_root, image=frame["image_id"].map(relative_image), dataset=source[0],
+                         source_file=source[1], source_id=ids.astype(str))
     key = dg.AssetKey(["train", name]) if multi_asset else None
     export = write_records(folders.exports / "train" / f"{name}.json", frame, TRAIN_FIELDS)
     row_count = checks.row_count_stable(context, len(frame), key)  # before this materialization is stored
@@ -61,28 +70,11 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, name: str, 
                     metadata={**frame_metadata(frame, export=export),
                               "distinct images": int(frame["image_id"].nunique()),
                               **checks.config_metadata(context), **(metadata or {})})
-    results = [checks.schema(frame, TRAIN_FIELDS), checks.images(frame, image_path)]
+    root = folders.image_root(image_root)
+    results = [checks.schema(frame, TRAIN_FIELDS),
+               checks.images(frame, lambda image: root / image, columns=("image",), limit=folders.image_check_limit)]
     if translated is not None:
-        expected = largest_remainder_counts(n_english, LANGUAGES.shares())
+        expected = largest_remainder_counts(n_english, mix.table.shares())
         results.append(checks.language_counts(translated, expected, n_english))
     results += [row_count, checks.duplicates(frame, TRAIN_FIELDS)]
     yield from (result._replace(asset_key=key) if key else result for result in results)
-
-
-@dg.asset(name="coco_captions", code_version="1", **TRAIN,
-          ins={"translated": dg.AssetIn(key=["translated", "coco_captions"]),
-               "instructions": dg.AssetIn(key=["translated", "caption_instructions"]),
-               "english": dg.AssetIn(key=["english", "coco_captions"])},
-          check_specs=train_specs("coco_captions"))
-def train_coco_captions(context: dg.AssetExecutionContext, folders: DataFolders, translated: pd.DataFrame,
-                        instructions: pd.DataFrame, english: pd.DataFrame):
-    """The multilingual COCO caption training file: every language's captions, each non-English
-    record with the next instruction of its language's list (English keeps its seeded instruction);
-    records whose translation was dropped by the gate are left out and counted.
-    Exported to `exports/train/coco_captions.json`."""
-    frame, dropped = usable_translations(translated, ["label"])
-    others = frame["language"] != SOURCE_LANGUAGE
-    frame.loc[others, "context"] = rotate(frame[others], instructions)
-    yield from publish(context, folders, "coco_captions", frame, lambda i: coco.image_path(folders.raw, i),
-                       translated=translated, n_english=len(english),
-                       metadata={"dropped translations": counts_metadata(dropped)})

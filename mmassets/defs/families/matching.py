@@ -7,11 +7,11 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from mmassets.defs.english import ENGLISH, check_splits, english_specs, publish_english
-from mmassets.defs.metadata import counts_metadata
-from mmassets.defs.resources import CaptionSimilarity, DataFolders, LanguageMix
-from mmassets.defs.train import TRAIN, publish, train_specs, usable_translations
-from mmassets.defs.translated import translated_asset
+from mmassets.defs.common.english import ENGLISH, check_splits, english_specs, publish_english
+from mmassets.defs.common.metadata import counts_metadata
+from mmassets.defs.common.resources import CaptionSimilarity, DataFolders, LanguageMix
+from mmassets.defs.common.train import TRAIN, publish, train_specs, usable_translations
+from mmassets.defs.common.translated import translated_asset
 from mmassets.progress import Progress
 from mmassets.seeding import derive_seed
 from mmassets.sources import coco
@@ -54,7 +54,7 @@ def english_matching(context: dg.AssetExecutionContext, config: MatchingConfig, 
     built = matching_records(captions, index, derive_seed(mix.seed, NAME), hard_share=config.hard_share,
                              progress=progress)
     frame = built.frame
-    yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id), {
+    yield from publish_english(context, folders, built, {
         "similarity": index.name, "matches": _matches(frame),
         "negatives": counts_metadata(frame["negative"].fillna("none (positive)").value_counts().to_dict())})
 
@@ -66,14 +66,14 @@ translated_matching = translated_asset(NAME, ["caption"], "`english/caption_matc
 @dg.asset(name=NAME, code_version="1", check_specs=train_specs(NAME),
           ins={"translated": dg.AssetIn(key=["translated", NAME]), "english": dg.AssetIn(key=["english", NAME])},
           **TRAIN)
-def train_matching(context: dg.AssetExecutionContext, folders: DataFolders, translated: pd.DataFrame,
-                   english: pd.DataFrame):
+def train_matching(context: dg.AssetExecutionContext, folders: DataFolders, mix: LanguageMix,
+                   translated: pd.DataFrame, english: pd.DataFrame):
     """The multilingual caption-matching file, `exports/train/caption_matching.json`: each question
     re-rendered around the translated caption (answers unchanged); records whose caption translation
     was dropped are left out and counted."""
     frame, dropped = usable_translations(translated, ["caption"])
     frame["context"] = render_matching(frame)
-    yield from publish(context, folders, NAME, frame, lambda image_id: coco.image_path(folders.raw, image_id),
-                       translated=translated, n_english=len(english),
+    yield from publish(context, folders, NAME, frame,
+                       translated=translated, n_english=len(english), mix=mix, source=("coco", coco.KARPATHY_FILE),
                        metadata={"dropped translations": counts_metadata(dropped),
                                  "matches": _matches(frame)})

@@ -1,30 +1,26 @@
-"""Translated assets, partitioned by language: each partition holds the slice of an English task
-assigned to that language, machine-translated with NLLB. English is a partition that passes through.
+"""What every translated asset shares (the assets live in ``defs/families/``). A translated asset is
+partitioned by language: each partition holds the slice of an English task assigned to that
+language, machine-translated with NLLB. English is a partition that passes through.
 
 Each asset has a single-run backfill policy: a range of language partitions runs as one step, so
 the model loads once for all of them. Every output passes the translation engine's quality gate;
 outputs that fail it are None (dropped downstream) and their reason is kept in ``<field>_flag``.
 """
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
-from mmassets.defs.automation import REFRESH
-from mmassets.defs.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata, markdown_table
-from mmassets.defs.partitions import LANGUAGES, language_partitions
-from mmassets.defs.resources import LanguageMix, NLLBTranslator
+from mmassets.defs.common.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata, markdown_table
+from mmassets.defs.common.partitions import language_partitions
+from mmassets.defs.common.resources import LanguageMix, NLLBTranslator
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.progress import Progress
-from mmassets.tasks.captions import CAPTION_INSTRUCTIONS, CAPTION_INSTRUCTIONS_NAMING_LANGUAGE
-from mmassets.tasks.instructions import name_language
 
 TRANSLATED = dict(group_name="translated", key_prefix="translated", partitions_def=language_partitions,
-                  backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"},
-                  automation_condition=REFRESH)
+                  backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"})
 GATE = "translation_gate"
 MAX_FLAGGED_SHARE = 0.05
 
@@ -38,14 +34,14 @@ def gate_spec(name: str) -> dg.AssetCheckSpec:
 class Run:
     """The translator calls of one step: progress lines, and statistics and gate counts per language."""
 
-    def __init__(self, context: dg.AssetExecutionContext, translator: NLLBTranslator):
-        self.context, self.translator = context, translator
+    def __init__(self, context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix):
+        self.context, self.translator, self.languages = context, translator, mix.table
         self.stats: dict[str, Any] = {}  # language -> TranslationStats
 
     def translate(self, texts: Sequence[str], language: str, what: str) -> tuple[list, list]:
         """English ``texts`` into ``language`` (a table code): outputs (None where dropped) and flags."""
         progress = Progress(len(texts), self.context.log.info, f"{what} → {language}", unit="strings")
-        result = self.translator.translate(texts, LANGUAGES[SOURCE_LANGUAGE].nllb, LANGUAGES[language].nllb,
+        result = self.translator.translate(texts, self.languages[SOURCE_LANGUAGE].nllb, self.languages[language].nllb,
                                            progress=lambda done, _total, tokens: progress.update(done, tokens))
         known = self.stats.get(language)
         self.stats[language] = result.stats if known is None else known.merge(result.stats)
@@ -90,7 +86,7 @@ def translate_task(context: dg.AssetExecutionContext, translator: NLLBTranslator
     gate's verdict, ``source_index`` the English row."""
     english = english.reset_index(drop=True).assign(
         source_index=range(len(english)), language=mix.assignment(len(english), task))
-    run, parts = Run(context, translator), {}
+    run, parts = Run(context, translator, mix), {}
     for language in context.partition_keys:
         part = english[english["language"] == language].reset_index(drop=True)
         for field in fields:
@@ -117,33 +113,3 @@ def translated_asset(name: str, fields: Sequence[str], description: str, code_ve
         yield from translate_task(context, translator, mix, english, name, fields)
 
     return _asset
-
-
-translated_coco_captions = translated_asset(
-    "coco_captions", ["label"], "COCO caption records of each language: the captions (labels) translated from English.",
-    code_version="2")
-
-
-@dg.asset(code_version="2", check_specs=[gate_spec("caption_instructions")], **TRANSLATED)
-def caption_instructions(context: dg.AssetExecutionContext, translator: NLLBTranslator):
-    """Caption instructions of each language: the English ones translated (outputs failing the
-    gate — empty, unchanged, degenerate — dropped and counted) plus ones that name the language
-    in English ("Briefly describe the image in German.")."""
-    run, parts = Run(context, translator), {}
-    for language in context.partition_keys:
-        if language == SOURCE_LANGUAGE:
-            rows = [("english", text, text) for text in CAPTION_INSTRUCTIONS]
-        else:
-            texts, flags = run.translate(CAPTION_INSTRUCTIONS, language, "caption instructions")
-            rows = [("translated", text, source) for source, text, flag in zip(CAPTION_INSTRUCTIONS, texts, flags)
-                    if not flag]
-            named = name_language(CAPTION_INSTRUCTIONS_NAMING_LANGUAGE, LANGUAGES[language].display_name)
-            rows += [("names language", text, text) for text in named]
-        part = pd.DataFrame(rows, columns=["origin", "instruction", "source"]).assign(language=language)
-        parts[language] = part
-        run.add_partition_metadata(language, part, **{
-            "kept translations": int((part["origin"] == "translated").sum()),
-            "dropped translations": counts_metadata(Counter(flag for flag in flags if flag))}
-            if language != SOURCE_LANGUAGE else {})
-    yield dg.Output(parts)
-    yield run.gate_result()

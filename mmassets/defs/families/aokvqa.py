@@ -5,18 +5,17 @@ and `aokvqa_cot.json`. Questions whose COCO image is absent from the raw root ar
 import dagster as dg
 import pandas as pd
 
-from mmassets.defs.automation import REFRESH
-from mmassets.defs.english import english_asset
-from mmassets.defs.raw import raw_output
-from mmassets.defs.resources import DataFolders
-from mmassets.defs.sources import source_key
-from mmassets.defs.train import TRAIN, publish, train_specs
+from mmassets.defs.common.english import english_asset
+from mmassets.defs.common.raw import raw_output
+from mmassets.defs.common.resources import DataFolders
+from mmassets.defs.common.sources import source_key
+from mmassets.defs.common.train import TRAIN, publish, train_specs
 from mmassets.sources import aokvqa, coco
 from mmassets.tasks.reasoning import cot_records, explain_records
 
 
 @dg.asset(name="aokvqa", key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
-          deps=[source_key("aokvqa")], automation_condition=REFRESH)
+          deps=[source_key("aokvqa")])
 def raw_aokvqa(context: dg.AssetExecutionContext, folders: DataFolders):
     """A-OKVQA train questions (`aokvqa/aokvqa_v1p0_train.json`): question, choices, the correct
     choice, direct answers and rationales, with its COCO image id."""
@@ -44,7 +43,8 @@ def _train(name: str):
               description=f"`english/{name}` as a training file (English only): `exports/train/{name}.json`.",
               **TRAIN)
     def _asset(context: dg.AssetExecutionContext, folders: DataFolders, english: pd.DataFrame):
-        yield from publish(context, folders, name, english, lambda image_id: coco.image_path(folders.raw, image_id))
+        yield from publish(context, folders, name, english,
+                           source=("aokvqa", aokvqa.TRAIN_FILE))
 
     return _asset
 

@@ -6,14 +6,13 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from mmassets.defs.automation import REFRESH
-from mmassets.defs.english import ENGLISH, english_asset, english_specs, publish_english
-from mmassets.defs.metadata import counts_metadata
-from mmassets.defs.raw import raw_output
-from mmassets.defs.resources import DataFolders
-from mmassets.defs.sources import source_key
-from mmassets.defs.train import TRAIN, publish, train_specs, usable_translations
-from mmassets.defs.translated import translated_asset
+from mmassets.defs.common.english import ENGLISH, english_asset, english_specs, publish_english
+from mmassets.defs.common.metadata import counts_metadata
+from mmassets.defs.common.raw import raw_output
+from mmassets.defs.common.resources import DataFolders, LanguageMix
+from mmassets.defs.common.sources import source_key
+from mmassets.defs.common.train import TRAIN, publish, train_specs, usable_translations
+from mmassets.defs.common.translated import translated_asset
 from mmassets.sources import coco, llava
 from mmassets.tasks.conversations import conversation_records, detail_records
 
@@ -22,7 +21,7 @@ FILES = {"llava_conversation": llava.CONVERSATION_FILE, "llava_detail": llava.DE
 
 def _raw(name: str):
     @dg.asset(name=name, key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
-              deps=[source_key("llava")], automation_condition=REFRESH,
+              deps=[source_key("llava")],
               description=f"LLaVA-Instruct-150K `{FILES[name]}`: one row per dialogue (id, image, turns).")
     def _asset(context: dg.AssetExecutionContext, folders: DataFolders):
         path = folders.raw / FILES[name]
@@ -48,7 +47,7 @@ def english_conversation(context: dg.AssetExecutionContext, config: Conversation
     following gpt turn its label; answers longer than `max_sentences` sentences are dropped and counted."""
     built = conversation_records(dialogues, lambda cocoid: coco.find_image(folders.raw, cocoid),
                                  max_sentences=config.max_sentences)
-    yield from publish_english(context, built, lambda image_id: coco.image_path(folders.raw, image_id),
+    yield from publish_english(context, folders, built,
                                {"max sentences": config.max_sentences})
 
 
@@ -67,11 +66,11 @@ def _train(name: str):
               description=(f"The multilingual `{name}` training file, `exports/train/{name}.json`; records "
                            "whose context or label translation was dropped by the gate are left out and counted."),
               **TRAIN)
-    def _asset(context: dg.AssetExecutionContext, folders: DataFolders, translated: pd.DataFrame,
+    def _asset(context: dg.AssetExecutionContext, folders: DataFolders, mix: LanguageMix, translated: pd.DataFrame,
                english: pd.DataFrame):
         frame, dropped = usable_translations(translated, ["context", "label"])
-        yield from publish(context, folders, name, frame, lambda image_id: coco.image_path(folders.raw, image_id),
-                           translated=translated, n_english=len(english),
+        yield from publish(context, folders, name, frame,
+                           translated=translated, n_english=len(english), mix=mix, source=("llava", FILES[name]),
                            metadata={"dropped translations": counts_metadata(dropped)})
 
     return _asset

@@ -5,7 +5,7 @@ a new data version is what makes the assets built from the dataset stale."""
 
 import dagster as dg
 
-from mmassets.defs.resources import DataFolders
+from mmassets.defs.common.resources import DataFolders
 from mmassets.sources import catalog
 
 

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from mmassets.defs.partitions import LANGUAGES
-from mmassets.languages import assign_languages
+from mmassets.languages import LanguageTable, assign_languages
 from mmassets.seeding import derive_seed
 from mmassets.translation.tiny_model import TINY_MODEL_NAME
 
@@ -26,6 +25,11 @@ class DataFolders(dg.ConfigurableResource):
     profile: str = "sample"
     raw_dir: str
     data_dir: str
+    image_roots: dict[str, str] = Field(default={}, description=(
+        "image root → folder, for roots not in their default place under the raw root "
+        "(MMASSETS_IMAGE_ROOT_<NAME>)"))
+    image_check_limit: int = Field(default=50_000, description=(
+        "distinct images the images-resolve check opens at most; above, a seeded sample (MMASSETS_IMAGE_CHECK_LIMIT)"))
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if self.profile == "sample":
@@ -40,6 +44,15 @@ class DataFolders(dg.ConfigurableResource):
     @property
     def exports(self) -> Path:
         return Path(self.data_dir) / "exports"
+
+    def image_root(self, name: str) -> Path:
+        """The folder that image paths of root ``name`` are relative to."""
+        from mmassets.image_roots import resolve_roots
+
+        roots = resolve_roots(self.raw, self.image_roots)
+        if name not in roots:
+            raise KeyError(f"unknown image root {name!r}; the roots are {', '.join(roots)}")
+        return roots[name]
 
 
 class NLLBTranslator(dg.ConfigurableResource):
@@ -66,6 +79,7 @@ class NLLBTranslator(dg.ConfigurableResource):
         "mmassets' own cache: the tiny model, CTranslate2 conversions, the translation memory "
         "(checkpoint downloads go to the Hugging Face cache)"))
     memory_path: str | None = Field(default=None, description="SQLite translation memory; default <cache_dir>/translation_memory.sqlite")
+    languages: str | None = Field(default=None, description="the language table (the tiny model knows its NLLB codes)")
 
     _engine: Any = PrivateAttr(default=None)
 
@@ -98,7 +112,8 @@ class NLLBTranslator(dg.ConfigurableResource):
         if self.is_tiny:
             from mmassets.translation.tiny_model import build_tiny_nllb
 
-            source = str(build_tiny_nllb(cache / "models" / self.model, [lang.nllb for lang in LANGUAGES.languages]))
+            table = LanguageTable.load(self.languages)
+            source = str(build_tiny_nllb(cache / "models" / self.model, [lang.nllb for lang in table.languages]))
         if self.backend == "transformers":
             from mmassets.translation import nllb
 
@@ -125,10 +140,15 @@ class LanguageMix(dg.ConfigurableResource):
     """How records are spread over languages: the language table and the seed of every shuffle."""
 
     seed: int = 0
+    languages: str | None = Field(default=None, description="language table JSON (default: the packaged mBLIP table)")
+
+    @property
+    def table(self) -> LanguageTable:
+        return LanguageTable.load(self.languages)
 
     def assignment(self, n: int, task: str, share_column: str = "mc4_percent") -> list[str]:
         """The language of each of ``n`` records of ``task``; tasks shuffle independently."""
-        return assign_languages(n, LANGUAGES.shares(share_column), derive_seed(self.seed, task, "languages"))
+        return assign_languages(n, self.table.shares(share_column), derive_seed(self.seed, task, "languages"))
 
 
 class CaptionSimilarity(dg.ConfigurableResource):

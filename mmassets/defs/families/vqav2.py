@@ -8,25 +8,23 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from mmassets.defs.automation import REFRESH
-from mmassets.defs.english import english_asset
-from mmassets.defs.metadata import counts_metadata
-from mmassets.defs.partitions import LANGUAGES
-from mmassets.defs.raw import raw_output
-from mmassets.defs.resources import DataFolders, LanguageMix
-from mmassets.defs.sources import source_key
-from mmassets.defs.train import TRAIN, publish, train_specs
-from mmassets.defs.translated import translated_asset
+from mmassets.defs.common.english import english_asset
+from mmassets.defs.common.metadata import counts_metadata
+from mmassets.defs.common.raw import raw_output
+from mmassets.defs.common.resources import DataFolders, LanguageMix
+from mmassets.defs.common.sources import source_key
+from mmassets.defs.common.train import TRAIN, publish, train_specs
+from mmassets.defs.common.translated import translated_asset
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.seeding import derive_seed
-from mmassets.sources import coco, vqav2
+from mmassets.sources import vqav2
 from mmassets.tasks.vqa import localize_vqa, vqa_records, vqg_records
 
 SUBSET = "train2014"
 
 
 @dg.asset(name="vqav2_train", key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
-          deps=[source_key("vqav2")], automation_condition=REFRESH)
+          deps=[source_key("vqav2")])
 def raw_vqav2_train(context: dg.AssetExecutionContext, folders: DataFolders):
     """VQAv2 train2014: each question joined with its annotation on `question_id` (never by list
     position); questions or annotations without a partner, and pairs whose image differs, are left
@@ -76,13 +74,13 @@ def _train(name: str, task: str):
             if language == SOURCE_LANGUAGE:
                 parts.append(part)
                 continue
-            localized, n = localize_vqa(part, LANGUAGES[language].display_name, config.translated_answer_probability,
+            localized, n = localize_vqa(part, mix.table[language].display_name, config.translated_answer_probability,
                                         derive_seed(mix.seed, name, "answers", language), task=task)
             parts.append(localized)
             counts.update(n)
         frame = pd.concat(parts).sort_values("source_index", kind="stable").reset_index(drop=True)
-        yield from publish(context, folders, name, frame, lambda image_id: coco.image_path(folders.raw, image_id),
-                           translated=translated, n_english=len(english),
+        yield from publish(context, folders, name, frame,
+                           translated=translated, n_english=len(english), mix=mix, source=("vqav2", vqav2.questions_file("train2014")),
                            metadata={"answers": counts_metadata(counts),
                                      "translated answer probability": config.translated_answer_probability})
 

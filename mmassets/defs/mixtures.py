@@ -1,0 +1,142 @@
+"""Mixture assets: one per stage of every recipe (``mmassets.recipes``), ``mixture/<recipe>`` or
+``mixture/<recipe>__<stage>``, whose deps are exactly the stage's entries.
+
+A stage reads each entry's stored records, scales it (weight, budget or repeat; seeded), optionally
+shuffles the whole stage (seeded), and exports it in each of the stage's formats to
+``exports/mixtures/<recipe>/<stage>.<format>.json`` (``.llava.jsonl`` for JSON lines), with
+``<stage>.image_roots.json`` beside: which image root each entry's paths are relative to, and
+where each root is. A stage with ``missing: skip`` merges the entries that are materialized (the
+build runs it after them, and skips it only when all of them failed); with ``missing: error`` an
+entry that is not materialized fails it.
+"""
+
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from mmassets.conversations import IMAGE_TOKEN
+from mmassets.defs.common import checks
+from mmassets.defs.common.io import stored_path
+from mmassets.defs.common.metadata import counts_metadata, frame_metadata, markdown_table
+from mmassets.defs.common.resources import DataFolders, LanguageMix
+from mmassets.defs.common.tags import MERGES_PRESENT
+from mmassets.files import atomic_write_bytes
+from mmassets.recipes import Recipe, Stage
+from mmassets.records import TRAIN_FIELDS, dumps_records, to_llava, write_json, write_records
+from mmassets.seeding import derive_seed
+from mmassets.tasks.mix import mix_stage, task_statistics
+
+STAGE_COLUMNS = (*TRAIN_FIELDS, "language", "image_root", "image")
+"""What a mixture needs of each entry's stored records."""
+
+LEGACY_TASK_MIX = "mblip_v2"
+"""The recipe whose stage also writes ``exports/train/task_mix.json`` and ``task_mix.llava.json``,
+the files of the former ``train/task_mix`` asset (same format, now in mBLIP's task order)."""
+
+
+def llava_records(frame: pd.DataFrame) -> list[dict]:
+    """The mixture's records as LLaVA conversations, image paths relative to their image root."""
+    return [{"id": f"{task}-{i}", "image": image,
+             "conversations": [{"from": "human", "value": f"{IMAGE_TOKEN}\n{context}"}, {"from": "gpt", "value": label}]}
+            for i, (task, context, label, image) in enumerate(
+                zip(frame["task"], frame["context"], frame["label"], frame["image"]))]
+
+
+def _jsonl(records: Sequence[dict]) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
+
+
+def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str]) -> dict[str, str]:
+    """Write the stage's formats and its image-roots file; return format → path."""
+    written = {}
+    if "mblip" in stage.formats:
+        written["mblip"] = write_records(folder / f"{stage.name}.mblip.json", frame, TRAIN_FIELDS)
+    if {"llava", "llava_jsonl"} & set(stage.formats):
+        conversations = llava_records(frame)
+        if "llava" in stage.formats:
+            written["llava"] = atomic_write_bytes(folder / f"{stage.name}.llava.json", dumps_records(conversations))
+        if "llava_jsonl" in stage.formats:
+            written["llava_jsonl"] = atomic_write_bytes(folder / f"{stage.name}.llava.jsonl", _jsonl(conversations))
+    entries = {f"train/{task}": root for task, root in zip(frame["task"], frame["image_root"])}
+    used = sorted(set(entries.values()))
+    written["image_roots"] = write_json(folder / f"{stage.name}.image_roots.json", {
+        "roots": {name: roots[name] for name in used}, "entries": dict(sorted(entries.items())),
+        "note": ("LLaVA records' image paths (and mBLIP records' image_id) are relative to their entry's "
+                 "image root; with one root, pass it as the trainer's --image_folder")})
+    return {name: str(path) for name, path in written.items()}
+
+
+def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDefinition:
+    name = recipe.asset_name(stage)
+    entries = [entry for entry in stage.entries if entry.asset in known]
+    absent = [entry.asset for entry in stage.entries if entry.asset not in known]
+    description = (f"{recipe.description}\n\nRecipe `{recipe.path.name}`, stage `{stage.name}`: "
+                   + ", ".join(e.asset for e in stage.entries) + ".").strip()
+
+    @dg.asset(name=name, key_prefix="mixture", group_name="mixture", kinds={"pandas", "json"}, code_version="1",
+              deps=[dg.AssetKey.from_user_string(e.asset) for e in entries], description=description,
+              tags={MERGES_PRESENT: "true"} if stage.missing == "skip" else {},
+              check_specs=checks.specs(["mixture", name], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT,
+                                       checks.DUPLICATES))
+    def _mixture(context: dg.AssetExecutionContext, folders: DataFolders, mix: LanguageMix):
+        parts, skipped = [], {asset: "not in this graph (optional entry)" for asset in absent}
+        for entry in entries:
+            path = stored_path(folders.data_dir, dg.AssetKey.from_user_string(entry.asset))
+            if not path.is_file():
+                if stage.missing == "error":
+                    raise FileNotFoundError(f"mixture/{name}: entry {entry.asset} is not materialized (no {path}); "
+                                            f"build it first, or set `missing: skip` in {recipe.path}")
+                skipped[entry.asset] = "not materialized"
+                continue
+            frame = pd.read_parquet(path)
+            lacking = [column for column in STAGE_COLUMNS if column not in frame.columns]
+            if lacking:
+                raise ValueError(f"mixture/{name}: {path} (entry {entry.asset}) has no column(s) {lacking}: it was "
+                                 f"stored by an earlier mmassets; rebuild it (mmassets build --select "
+                                 f"'key:{entry.asset}')")
+            parts.append((entry.asset.rsplit("/", 1)[-1], frame, entry.rows(len(frame))))
+        if not parts:
+            raise FileNotFoundError(f"mixture/{name}: none of its entries is materialized ({', '.join(skipped)})")
+        if skipped:
+            context.log.warning(f"mixture/{name} without {', '.join(skipped)}")
+        seed = derive_seed(mix.seed, "recipe", recipe.name, stage.name, str(stage.seed))
+        frame = mix_stage(parts, seed, shuffle=stage.shuffle)
+        roots = {root: str(folders.image_root(root)) for root in sorted(set(frame["image_root"]))}
+        exports = export_stage(frame, folders.exports / "mixtures" / recipe.name, stage, roots)
+        if recipe.name == LEGACY_TASK_MIX:
+            exports["task_mix"] = str(write_records(folders.exports / "train" / "task_mix.json", frame, TRAIN_FIELDS))
+            exports["task_mix llava"] = str(atomic_write_bytes(folders.exports / "train" / "task_mix.llava.json",
+                                                               dumps_records(to_llava(frame, frame["task"]))))
+        config = {"recipe sha256": recipe.sha256}
+        row_count = checks.row_count_stable(context, len(frame), config=config)  # before this one is stored
+        stats = task_statistics(frame)
+        total = max(len(frame), 1)
+        rows = [{**s, "share": f"{s['rows'] / total:.1%}",
+                 "rows per language": ", ".join(f"{k} {v}" for k, v in list(s["rows per language"].items())[:8])
+                 + (" …" if s["languages"] > 8 else "")} for s in stats]
+        yield dg.Output(frame, metadata={
+            **frame_metadata(frame), "exports": dg.MetadataValue.json(exports),
+            "rows per entry": counts_metadata({s["task"]: s["rows"] for s in stats}),
+            "share per entry": dg.MetadataValue.json({s["task"]: round(s["rows"] / total, 6) for s in stats}),
+            "entries": dg.MetadataValue.md(markdown_table(rows, ["task", "rows", "share", "distinct images",
+                                                                 "languages", "rows per language"])),
+            "per entry": dg.MetadataValue.json(stats), "skipped entries": dg.MetadataValue.json(skipped),
+            "distinct images": int(frame[["image_root", "image"]].drop_duplicates().shape[0]),
+            "recipe": dg.MetadataValue.path(str(recipe.path)), "recipe sha256": recipe.sha256,
+            "config": dg.MetadataValue.json(config)})
+        yield checks.schema(frame, TRAIN_FIELDS)
+        files = frame.assign(image_file=[str(folders.image_root(root) / image)
+                                         for root, image in zip(frame["image_root"], frame["image"])])
+        yield checks.images(files, Path, columns=("image_file",), limit=folders.image_check_limit)
+        yield row_count
+        yield checks.duplicates(frame, TRAIN_FIELDS)
+
+    return _mixture
+
+
+def mixture_assets(recipes: Sequence[Recipe], known: set[str]) -> list[dg.AssetsDefinition]:
+    return [mixture_asset(recipe, stage, known) for recipe in recipes for stage in recipe.stages]

@@ -1,0 +1,250 @@
+"""Recipes: training mixtures as data. A recipe is a YAML file naming, per training stage, an
+ordered list of entries (assets holding training records) with an optional weight, budget or
+repeat, plus the stage's seed, shuffle, export formats and what a missing entry means::
+
+    name: my_mix
+    description: COCO captions and half of VQAv2.
+    stages:
+      - name: train            # optional for a one-stage recipe (default "train")
+        seed: 0                # default 0 (mixed with MMASSETS_SEED)
+        shuffle: false         # seeded shuffle of the whole stage
+        formats: [mblip, llava]  # mblip JSON, llava JSON, llava_jsonl
+        missing: skip          # an entry not materialized: skip and list it (default: error)
+        entries:
+          - asset: train/coco_captions
+          - asset: train/vqav2_vqa
+            weight: 0.5        # a seeded sample of half the rows, kept in order
+          - asset: train/vqav2_vqg
+            budget: 1000       # exactly 1000 rows
+          - asset: train/web_captions
+            optional: true     # an asset this graph may not have (yet): listed as skipped
+
+The recipes of the systems mmassets reproduces ship in this folder; a user adds their own in
+``MMASSETS_RECIPES_DIR`` (or ``--recipes-dir``). Loading checks every key, type and asset name and
+fails with the file, line and field (``RecipeError``); nothing here imports Dagster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mmassets.files import PLAIN_NAME
+
+SHIPPED_DIR = Path(__file__).parent
+FORMATS = ("mblip", "llava", "llava_jsonl")
+MISSING = ("error", "skip")
+DEFAULT_STAGE = "train"
+
+_RECIPE_KEYS = {"name", "description", "stages"}
+_STAGE_KEYS = {"name", "description", "seed", "shuffle", "formats", "missing", "entries"}
+_ENTRY_KEYS = {"asset", "weight", "budget", "repeat", "optional"}
+
+
+class RecipeError(ValueError):
+    """A recipe file that cannot be used; the message names the file, line and field."""
+
+    def __init__(self, path: str | Path, line: int | None, field: str | None, problem: str):
+        where = "".join([f", line {line}" if line else "", f", field {field!r}" if field else ""])
+        super().__init__(f"recipe {path}{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    asset: str
+    weight: float | None = None
+    budget: int | None = None
+    repeat: int | None = None
+    optional: bool = False
+
+    def rows(self, n: int) -> int:
+        """How many of the asset's ``n`` rows the entry takes."""
+        if self.budget is not None:
+            return self.budget
+        if self.repeat is not None:
+            return self.repeat * n
+        return n if self.weight is None else round(self.weight * n)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    entries: tuple[Entry, ...]
+    seed: int = 0
+    shuffle: bool = False
+    formats: tuple[str, ...] = ("mblip", "llava")
+    missing: str = "error"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    stages: tuple[Stage, ...]
+    path: Path
+    sha256: str
+
+    def asset_name(self, stage: Stage) -> str:
+        """``<recipe>`` for a one-stage recipe, else ``<recipe>__<stage>`` (the key under ``mixture/``)."""
+        return self.name if len(self.stages) == 1 else f"{self.name}__{stage.name}"
+
+
+class _Map(dict):
+    """A YAML mapping that remembers the line of itself and of each of its keys."""
+
+    line: int = 0
+    key_lines: dict
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    mapping = _Map()
+    mapping.line, mapping.key_lines = node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+
+
+class _Reader:
+    """Checks one file's values, naming the file, line and field of the first problem."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, mapping: Any, field: str | None, problem: str) -> RecipeError:
+        line = None
+        if isinstance(mapping, _Map):
+            line = mapping.key_lines.get(field.rsplit(".", 1)[-1], mapping.line) if field else mapping.line
+        return RecipeError(self.path, line, field, problem)
+
+    def mapping(self, value: Any, where: str, keys: set[str], parent: Any = None) -> _Map:
+        if not isinstance(value, _Map):
+            raise self.fail(parent, where, f"expected a mapping, got {type(value).__name__}")
+        unknown = sorted(set(map(str, value)) - keys)
+        if unknown:
+            raise self.fail(value, f"{where}.{unknown[0]}" if where else unknown[0],
+                            f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(keys))}")
+        return value
+
+    def get(self, mapping: _Map, key: str, where: str, kind: type | tuple[type, ...], default: Any = ...,
+            minimum: float | None = None) -> Any:
+        field = f"{where}.{key}" if where else key
+        if key not in mapping:
+            if default is ...:
+                raise self.fail(mapping, None, f"field {field!r} missing")
+            return default
+        value = mapping[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            names = "/".join(k.__name__ for k in kinds)
+            raise self.fail(mapping, field, f"expected {names}, got {type(value).__name__} {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(mapping, field, f"must be >= {minimum}, got {value!r}")
+        return value
+
+    def name(self, mapping: _Map, key: str, where: str, default: Any = ...) -> str:
+        value = self.get(mapping, key, where, str, default)
+        if not PLAIN_NAME.fullmatch(value) or "__" in value:
+            raise self.fail(mapping, f"{where}.{key}" if where else key,
+                            f"{value!r} is not a plain name (letters, digits, '_', '-', '.'; no '__')")
+        return value
+
+
+def load_recipe(path: str | Path, known_assets: Collection[str] | None) -> Recipe:
+    """Read and check one recipe file. ``known_assets``: the asset keys an entry may name (None: any,
+    for reading a recipe without a graph at hand)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+        data = yaml.load(text.decode("utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(path, None, None, f"cannot read the file ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RecipeError(path, mark.line + 1 if mark else None, None, f"not valid YAML: {problem}") from None
+    read = _Reader(path)
+    top = read.mapping(data, "", _RECIPE_KEYS)
+    name = read.name(top, "name", "")
+    if name != path.stem:
+        raise read.fail(top, "name", f"the recipe {name!r} must be in a file named {name}.yaml")
+    description = read.get(top, "description", "", str, "")
+    stage_values = read.get(top, "stages", "", list)
+    if not stage_values:
+        raise read.fail(top, "stages", "a recipe needs at least one stage")
+    stages, seen = [], set()
+    for i, value in enumerate(stage_values):
+        where = f"stages[{i}]"
+        stage = read.mapping(value, where, _STAGE_KEYS, top)
+        stage_name = read.name(stage, "name", where, DEFAULT_STAGE if len(stage_values) == 1 else ...)
+        if stage_name in seen:
+            raise read.fail(stage, f"{where}.name", f"two stages are named {stage_name!r}")
+        seen.add(stage_name)
+        formats = read.get(stage, "formats", where, list, list(Stage.formats))
+        bad = [f for f in formats if f not in FORMATS]
+        if bad or not formats:
+            raise read.fail(stage, f"{where}.formats", f"unknown format {bad[0]!r}; expected some of "
+                            f"{', '.join(FORMATS)}" if bad else "give at least one format")
+        missing = read.get(stage, "missing", where, str, "error")
+        if missing not in MISSING:
+            raise read.fail(stage, f"{where}.missing", f"expected one of {', '.join(MISSING)}, got {missing!r}")
+        entries = tuple(_entry(read, e, f"{where}.entries[{j}]", stage, known_assets)
+                        for j, e in enumerate(read.get(stage, "entries", where, list)))
+        if not entries:
+            raise read.fail(stage, f"{where}.entries", "a stage needs at least one entry")
+        stages.append(Stage(name=stage_name, entries=entries, seed=read.get(stage, "seed", where, int, 0, minimum=0),
+                            shuffle=read.get(stage, "shuffle", where, bool, False), formats=tuple(formats),
+                            missing=missing, description=read.get(stage, "description", where, str, "")))
+    return Recipe(name=name, description=description, stages=tuple(stages), path=path,
+                  sha256=hashlib.sha256(text).hexdigest())
+
+
+def _entry(read: _Reader, value: Any, where: str, parent: _Map, known_assets: Collection[str] | None) -> Entry:
+    entry = read.mapping(value, where, _ENTRY_KEYS, parent)
+    asset = read.get(entry, "asset", where, str)
+    optional = read.get(entry, "optional", where, bool, False)
+    if known_assets is not None and asset not in known_assets and not optional:
+        raise read.fail(entry, f"{where}.asset", f"unknown asset {asset!r}; assets with training records: "
+                        f"{', '.join(sorted(known_assets))} (an asset this graph may lack: optional: true)")
+    scaling = [key for key in ("weight", "budget", "repeat") if key in entry]
+    if len(scaling) > 1:
+        raise read.fail(entry, f"{where}.{scaling[1]}", f"give one of weight, budget and repeat, not {' and '.join(scaling)}")
+    return Entry(asset=asset, optional=optional, weight=read.get(entry, "weight", where, (int, float), None, minimum=0),
+                 budget=read.get(entry, "budget", where, int, None, minimum=0),
+                 repeat=read.get(entry, "repeat", where, int, None, minimum=1))
+
+
+def recipe_files(folders: Iterable[str | Path]) -> list[Path]:
+    """The ``*.yaml`` files of the shipped folder and of the given folders; a user recipe with the
+    name of a shipped one is an error, not a silent override."""
+    files: dict[str, Path] = {}
+    for folder in [SHIPPED_DIR, *folders]:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise RecipeError(folder, None, None, "the recipes folder does not exist")
+        for path in sorted(folder.glob("*.yaml")):
+            if path.stem in files:
+                raise RecipeError(path, None, "name", f"a recipe named {path.stem!r} is already in {files[path.stem]}")
+            files[path.stem] = path
+    return list(files.values())
+
+
+def load_recipes(folders: Iterable[str | Path], known_assets: Collection[str]) -> list[Recipe]:
+    return [load_recipe(path, known_assets) for path in recipe_files(folders)]

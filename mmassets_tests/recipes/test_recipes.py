@@ -1,0 +1,157 @@
+"""Recipe files: the shipped ones load, and every malformed recipe fails naming file, line and field."""
+
+import re
+
+import pandas as pd
+import pytest
+
+from mmassets.recipes import Entry, RecipeError, load_recipe, load_recipes, recipe_files
+from mmassets.tasks.mix import mix_stage
+
+KNOWN = {"train/coco_captions", "train/vqav2_vqa", "train/vqav2_vqg", "train/llava_detail"}
+
+GOOD = """\
+name: two
+description: Two stages.
+stages:
+  - name: pretrain
+    seed: 3
+    shuffle: true
+    formats: [llava_jsonl]
+    entries:
+      - asset: train/coco_captions
+        weight: 0.5
+  - name: finetune
+    missing: skip
+    entries:
+      - asset: train/vqav2_vqa
+        budget: 10
+      - asset: train/vqav2_vqg
+        repeat: 2
+      - asset: train/web_captions
+        optional: true
+"""
+
+
+def write(tmp_path, text, name="two"):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_recipe_loads_with_its_stages_and_entries(tmp_path):
+    recipe = load_recipe(write(tmp_path, GOOD), KNOWN)
+    assert recipe.name == "two" and [s.name for s in recipe.stages] == ["pretrain", "finetune"]
+    pretrain, finetune = recipe.stages
+    assert (pretrain.seed, pretrain.shuffle, pretrain.formats, pretrain.missing) == (3, True, ("llava_jsonl",), "error")
+    assert pretrain.entries == (Entry("train/coco_captions", weight=0.5),)
+    assert finetune.entries[2] == Entry("train/web_captions", optional=True)
+    assert recipe.asset_name(finetune) == "two__finetune"
+    assert len(recipe.sha256) == 64
+
+
+def test_the_shipped_mblip_recipes_are_mblips_order():
+    order = ["web_captions", "coco_captions", "llava_detail", "llava_conversation", "aokvqa_cot", "aokvqa_explain",
+             "vqav2_vqa", "vqav2_vqg", "caption_matching", "imagenet_classify", "imagenet_decide"]
+    known = {f"train/{name}" for name in order[1:]}
+    recipes = {r.name: r for r in load_recipes([], known)}
+    for name, tasks in (("mblip_v2", order), ("mblip_v1", order[:8])):
+        (stage,) = recipes[name].stages
+        assert [e.asset for e in stage.entries] == [f"train/{t}" for t in tasks]
+        assert stage.missing == "skip" and not stage.shuffle and recipes[name].asset_name(stage) == name
+        assert "first 500 rows" in recipes[name].description
+
+
+@pytest.mark.parametrize("change, line, field, problem", [
+    (("    seed: 3\n", "    seed: 3\n    colour: red\n"), 6, "stages[0].colour", "unknown key 'colour'"),
+    (("        weight: 0.5\n", "        weight: 0.5\n        budget: 4\n"), 11, "stages[0].entries[0].budget",
+     "give one of weight, budget and repeat"),
+    (("        weight: 0.5\n", "        weight: -1\n"), 10, "stages[0].entries[0].weight", "must be >= 0"),
+    (("        budget: 10\n", "        budget: -3\n"), 15, "stages[1].entries[0].budget", "must be >= 0"),
+    (("        repeat: 2\n", "        repeat: 0\n"), 17, "stages[1].entries[1].repeat", "must be >= 1"),
+    (("        budget: 10\n", "        budget: ten\n"), 15, "stages[1].entries[0].budget", "expected int"),
+    (("train/vqav2_vqg", "train/vqav2_vgq"), 16, "stages[1].entries[1].asset", "unknown asset 'train/vqav2_vgq'"),
+    (("[llava_jsonl]", "[parquet]"), 7, "stages[0].formats", "unknown format 'parquet'"),
+    (("missing: skip", "missing: maybe"), 12, "stages[1].missing", "expected one of error, skip"),
+    (("shuffle: true", "shuffle: yes please"), 6, "stages[0].shuffle", "expected bool"),
+    (("  - name: finetune", "  - name: pretrain"), 11, "stages[1].name", "two stages are named 'pretrain'"),
+    (("name: two\n", "name: other\n"), 1, "name", "must be in a file named other.yaml"),
+    (("    entries:\n      - asset: train/coco_captions\n        weight: 0.5\n", "    entries: []\n"), 8,
+     "stages[0].entries", "at least one entry"),
+])
+def test_a_malformed_recipe_names_file_line_and_field(tmp_path, change, line, field, problem):
+    text = GOOD.replace(*change)
+    assert text != GOOD
+    path = write(tmp_path, text)
+    with pytest.raises(RecipeError) as error:
+        load_recipe(path, KNOWN)
+    message = str(error.value)
+    assert message.startswith(f"recipe {path}, line {line}, field {field!r}: "), message
+    assert problem in message
+
+
+def test_a_yaml_error_names_its_line(tmp_path):
+    path = write(tmp_path, GOOD.replace("    seed: 3\n", "    seed: [3\n"))
+    with pytest.raises(RecipeError, match=re.escape(f"recipe {path}, line ") + r"\d+: not valid YAML"):
+        load_recipe(path, KNOWN)
+
+
+def test_a_missing_field_and_a_duplicate_key_are_errors(tmp_path):
+    with pytest.raises(RecipeError, match=r"line 1: field 'stages' missing"):
+        load_recipe(write(tmp_path, "name: two\n"), KNOWN)
+    with pytest.raises(RecipeError, match="duplicate key 'seed'"):
+        load_recipe(write(tmp_path, GOOD.replace("    seed: 3\n", "    seed: 3\n    seed: 4\n")), KNOWN)
+
+
+def test_a_user_recipe_may_not_silently_replace_a_shipped_one(tmp_path):
+    write(tmp_path, GOOD.replace("name: two", "name: mblip_v2"), name="mblip_v2")
+    with pytest.raises(RecipeError, match="already in"):
+        recipe_files([tmp_path])
+    with pytest.raises(RecipeError, match="does not exist"):
+        recipe_files([tmp_path / "nowhere"])
+
+
+def test_weights_budgets_and_repeats_are_exact_and_kept_in_order():
+    frame = pd.DataFrame({"context": [f"c{i}" for i in range(10)]})
+    rows = {"half": Entry("a", weight=0.5).rows(10), "budget": Entry("a", budget=13).rows(10),
+            "twice": Entry("a", repeat=2).rows(10), "all": Entry("a").rows(10)}
+    assert rows == {"half": 5, "budget": 13, "twice": 20, "all": 10}
+    stage = mix_stage([(name, frame, n) for name, n in rows.items()], seed=1)
+    assert stage["task"].value_counts(sort=False).to_dict() == rows
+    half = stage[stage["task"] == "half"]["context"].tolist()
+    assert half == sorted(half, key=lambda c: int(c[1:]))  # a seeded sample, in the entry's order
+    budget = stage[stage["task"] == "budget"]["context"].tolist()
+    assert budget[:10] == frame["context"].tolist()  # one whole copy, then 3 sampled
+    assert mix_stage([("half", frame, 5)], seed=1).equals(mix_stage([("half", frame, 5)], seed=1))
+    shuffled = mix_stage([(name, frame, n) for name, n in rows.items()], seed=1, shuffle=True)
+    assert sorted(shuffled["context"]) == sorted(stage["context"]) and not shuffled.equals(stage)
+
+
+def test_a_malformed_user_recipe_fails_definitions_loading_and_the_build_names_it(tmp_path, capsys):
+    from builds import run_build
+    from mmassets.definitions import build_definitions
+    from mmassets.settings import Settings
+
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    path = write(recipes, GOOD.replace("train/vqav2_vqg", "train/nonexistent"))
+    with pytest.raises(RecipeError, match=re.escape(f"recipe {path}, line 16, field 'stages[1].entries[1].asset'")):
+        build_definitions(Settings.from_env({}, data_dir=str(tmp_path), recipes_dir=str(recipes)))
+    code, _ = run_build(tmp_path / "data", "--recipes-dir", str(recipes), "--select", "key:mixture/*")
+    assert code == 2
+    assert f"recipe {path}, line 16, field 'stages[1].entries[1].asset': unknown asset" in capsys.readouterr().err
+
+
+def test_each_stage_of_a_user_recipe_is_an_asset_whose_deps_are_its_entries(tmp_path):
+    import dagster as dg
+
+    from mmassets.definitions import build_definitions
+    from mmassets.settings import Settings
+
+    write(tmp_path, GOOD)
+    graph = build_definitions(Settings.from_env({}, data_dir=str(tmp_path), recipes_dir=str(tmp_path))).resolve_asset_graph()
+    pretrain = graph.get(dg.AssetKey(["mixture", "two__pretrain"]))
+    finetune = graph.get(dg.AssetKey(["mixture", "two__finetune"]))
+    assert pretrain.parent_keys == {dg.AssetKey(["train", "coco_captions"])}
+    assert finetune.parent_keys == {dg.AssetKey(["train", "vqav2_vqa"]), dg.AssetKey(["train", "vqav2_vqg"])}
+    assert finetune.tags.get("mmassets/merges_present") == "true" and "mmassets/merges_present" not in pretrain.tags
