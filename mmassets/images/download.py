@@ -1,0 +1,240 @@
+"""An asynchronous image downloader on httpx: a keep-alive connection pool, bounded concurrency,
+per-URL retries with backoff, and an outcome per URL that a status table can keep.
+
+- Retried (``transient``): timeouts, connection errors, HTTP 429 and 5xx — with exponential
+  backoff, ``Retry-After`` honoured (capped). Never retried (``permanent``): other 4xx, a body that
+  is not an image, a refused URL.
+- Safety (a URL list is untrusted input): only http and https; redirects followed by hand, at most
+  ``max_redirects``, each hop checked again; a maximum response size, read as a stream; no
+  requests to loopback, private, link-local, multicast or reserved addresses unless
+  ``allow_private`` (think cloud metadata endpoints); the body must decode as an image within a
+  pixel limit (``resize.ImageRejected``); the file name comes from the caller, never the URL.
+- A file appears only complete: written to a temporary name beside it, then renamed.
+- Decoding and resizing run in a thread pool (Pillow releases the GIL while it decodes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import ipaddress
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from mmassets.images.resize import ImageRejected, ResizeSettings, resize_image
+
+OK, TRANSIENT, PERMANENT = "ok", "transient", "permanent"
+STATUSES = (OK, TRANSIENT, PERMANENT)
+DEFAULT_USER_AGENT = "mmassets-image-downloader/0.1 (research dataset preparation)"
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass(frozen=True)
+class DownloadSettings:
+    concurrency: int = 64
+    timeout_s: float = 10.0
+    retries: int = 2
+    """Further attempts after the first, for transient failures."""
+    backoff_s: float = 1.0
+    max_retry_after_s: float = 60.0
+    max_redirects: int = 5
+    max_bytes: int = 32 * 1024 * 1024
+    user_agent: str = DEFAULT_USER_AGENT
+    allow_private: bool = False
+    """Allow loopback/private/link-local addresses (tests, or a mirror on your network)."""
+    decode_threads: int = max(1, min(8, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Job:
+    index: int
+    url: str
+    path: Path
+    """Where the resized JPEG goes (chosen by the caller, never derived from the URL)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    index: int
+    url: str
+    status: str
+    http_status: int | None = None
+    error: str | None = None
+    bytes: int = 0
+    sha256: str | None = None
+    width: int | None = None
+    height: int | None = None
+    attempts: int = 0
+
+    def as_row(self) -> dict:
+        return {"index": self.index, "url": self.url, "status": self.status, "http_status": self.http_status,
+                "error": self.error, "bytes": self.bytes, "sha256": self.sha256, "width": self.width,
+                "height": self.height, "attempts": self.attempts}
+
+
+class _Refused(Exception):
+    """A URL we will not fetch (permanent)."""
+
+
+class _Transient(Exception):
+    def __init__(self, message: str, http_status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.http_status, self.retry_after = http_status, retry_after
+
+
+class _Permanent(Exception):
+    def __init__(self, message: str, http_status: int | None = None):
+        super().__init__(message)
+        self.http_status = http_status
+
+
+def _address_allowed(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+                or ip.is_unspecified)
+
+
+async def check_url(url: str, settings: DownloadSettings) -> None:
+    """Raise _Refused unless ``url`` is http(s) with a host whose every address may be fetched."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise _Refused(f"unsupported scheme {parts.scheme!r}")
+    if not parts.hostname:
+        raise _Refused("no host")
+    if settings.allow_private:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 0, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise _Transient(f"cannot resolve {parts.hostname}: {exc}") from None
+    refused = sorted({info[4][0] for info in infos if not _address_allowed(info[4][0])})
+    if refused:
+        raise _Refused(f"{parts.hostname} resolves to a loopback/private/reserved address ({', '.join(refused)}); "
+                       "set MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1 to allow it")
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+async def _fetch(client, url: str, settings: DownloadSettings) -> tuple[bytes, int]:
+    """The body of ``url`` after at most ``max_redirects`` checked redirects, and its HTTP status."""
+    import httpx
+
+    for _ in range(settings.max_redirects + 1):
+        await check_url(url, settings)
+        try:
+            async with client.stream("GET", url) as response:
+                status = response.status_code
+                if status in _REDIRECTS and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                if status == 429 or status >= 500:
+                    raise _Transient(f"HTTP {status}", status, _retry_after(response.headers.get("retry-after")))
+                if status >= 400:
+                    raise _Permanent(f"HTTP {status}", status)
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+                    raise _Permanent(f"response of {int(declared):,} bytes is over the {settings.max_bytes:,} limit", status)
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > settings.max_bytes:
+                        raise _Permanent(f"response over the {settings.max_bytes:,}-byte limit", status)
+                    chunks.append(chunk)
+                return b"".join(chunks), status
+        except httpx.TimeoutException as exc:
+            raise _Transient(f"timeout ({type(exc).__name__})") from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise _Transient(f"connection error ({type(exc).__name__}: {exc})") from None
+    raise _Permanent(f"more than {settings.max_redirects} redirects")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+async def _one(client, job: Job, settings: DownloadSettings, resize: ResizeSettings,
+               pool: ThreadPoolExecutor) -> Outcome:
+    attempts = 0
+    loop = asyncio.get_running_loop()
+    while True:
+        attempts += 1
+        try:
+            body, status = await _fetch(client, job.url, settings)
+            try:
+                image = await loop.run_in_executor(pool, resize_image, body, resize)
+            except ImageRejected as exc:
+                return Outcome(job.index, job.url, PERMANENT, status, f"not an image we take: {exc}", len(body),
+                               attempts=attempts)
+            await loop.run_in_executor(pool, _write_atomically, job.path, image.jpeg)
+            return Outcome(job.index, job.url, OK, status, None, len(body), hashlib.sha256(image.jpeg).hexdigest(),
+                           image.width, image.height, attempts)
+        except _Refused as exc:
+            return Outcome(job.index, job.url, PERMANENT, None, f"refused: {exc}", attempts=attempts)
+        except _Permanent as exc:
+            return Outcome(job.index, job.url, PERMANENT, exc.http_status, str(exc), attempts=attempts)
+        except _Transient as exc:
+            if attempts > settings.retries:
+                return Outcome(job.index, job.url, TRANSIENT, exc.http_status, str(exc), attempts=attempts)
+            wait = settings.backoff_s * 2 ** (attempts - 1)
+            if exc.retry_after is not None:
+                wait = max(wait, min(exc.retry_after, settings.max_retry_after_s))
+            await asyncio.sleep(wait)
+
+
+async def download_async(jobs: Sequence[Job], settings: DownloadSettings = DownloadSettings(),
+                         resize: ResizeSettings = ResizeSettings(),
+                         on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Fetch, check, resize and store every job; outcomes in job order. ``on_done`` sees each
+    outcome as it arrives (progress, or a status table written as work goes)."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
+    timeout = httpx.Timeout(settings.timeout_s)
+    semaphore = asyncio.Semaphore(settings.concurrency)
+    results: dict[int, Outcome] = {}
+    with ThreadPoolExecutor(settings.decode_threads, thread_name_prefix="mmassets-decode") as pool:
+        async with httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=False, trust_env=False,
+                                     headers={"User-Agent": settings.user_agent}) as client:
+            async def run(position: int, job: Job) -> None:
+                async with semaphore:
+                    outcome = await _one(client, job, settings, resize, pool)
+                results[position] = outcome
+                if on_done is not None:
+                    on_done(outcome)
+
+            await asyncio.gather(*(run(i, job) for i, job in enumerate(jobs)))
+    return [results[i] for i in range(len(jobs))]
+
+
+def download(jobs: Sequence[Job], settings: DownloadSettings = DownloadSettings(),
+             resize: ResizeSettings = ResizeSettings(), on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """``download_async`` from synchronous code (a Dagster step)."""
+    return asyncio.run(download_async(jobs, settings, resize, on_done))

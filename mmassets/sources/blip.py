@@ -1,0 +1,106 @@
+"""BLIP's Web CapFilt captions (mBLIP's largest task), read as a stream.
+
+- ``blip/ccs_synthetic_filtered_large.json``: BLIP's JSON array of ``{"url", "caption"}`` (CC3M +
+  CC12M + SBU, captions generated and filtered by BLIP ViT-L).
+- ``blip/ccs_synthetic_filtered_large_2273005_raw.json``: mBLIP's released post-download sample,
+  ``{"url", "caption", "jpg"}`` per entry (2,273,005 entries; the images are not in it). When it is
+  present it is the sample as published: its entries in order, each image named by the base name of
+  its ``jpg`` field.
+
+The files are large (millions of entries), so they are parsed incrementally (ijson, C backend) into
+Arrow-backed string columns a chunk at a time, never as one list of Python dicts. Every record is
+checked: an object with string ``url`` and ``caption`` (and a safe ``jpg`` file name where the file
+has one); a bad record fails naming the file, the record's position and the field.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError
+
+CAPTIONS_FILE = "blip/ccs_synthetic_filtered_large.json"
+SAMPLE_FILE = "blip/ccs_synthetic_filtered_large_2273005_raw.json"
+HOW_TO_GET = ("Download BLIP's ccs_synthetic_filtered_large.json (the 'CC3M+CC12M+SBU, filtered synthetic caption by "
+              "ViT-L' file linked from github.com/salesforce/BLIP) to <raw root>/blip/; optionally mBLIP's released "
+              "sample ccs_synthetic_filtered_large_2273005_raw.json (huggingface.co/datasets/Gregor/mblip-train, "
+              "folder blip_captions/) beside it, to reproduce mBLIP's exact selection.")
+CHUNK = 100_000
+
+
+def _records(path: Path) -> Iterator[tuple[int, Any]]:
+    import ijson
+
+    with path.open("rb") as handle:
+        try:
+            for i, record in enumerate(ijson.items(handle, "item", use_float=True)):
+                yield i, record
+        except ijson.IncompleteJSONError as exc:
+            raise RawFormatError(path, f"not valid JSON or truncated ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise RawFormatError(path, f"not UTF-8 text ({exc.reason})") from None
+
+
+def _string(record: Any, field: str, path: Path, i: int) -> str:
+    if not isinstance(record, dict):
+        raise RawFormatError(path, f"expected an object, got {type(record).__name__}", record=f"record {i}")
+    if field not in record:
+        raise RawFormatError(path, "field missing", record=f"record {i}", field=field)
+    value = record[field]
+    if not isinstance(value, str):
+        raise RawFormatError(path, f"expected str, got {type(value).__name__}", record=f"record {i}", field=field)
+    if "\0" in value:
+        raise RawFormatError(path, "NUL character", record=f"record {i}", field=field)
+    return value
+
+
+def image_name(jpg: str, path: Path, i: int) -> str:
+    """The file name an image gets: the base name of mBLIP's ``jpg`` path (``./images/00000012.jpg``)."""
+    name = posixpath.basename(jpg.replace("\\", "/"))
+    if not name or name in (".", "..") or name.startswith("."):
+        raise RawFormatError(path, f"no usable file name in {jpg!r}", record=f"record {i}", field="jpg")
+    return name
+
+
+def read_blip(path: str | Path) -> pd.DataFrame:
+    """One row per entry, in file order: ``url``, ``caption`` and, for mBLIP's released sample,
+    ``image_id`` (the file name from ``jpg``); Arrow-backed strings."""
+    path = Path(path)
+    if not path.is_file():
+        raise RawFileMissing(path, HOW_TO_GET)
+    with path.open("rb") as handle:
+        start = handle.read(64).lstrip()[:1]
+    if start and start != b"[":
+        raise RawFormatError(path, "expected a JSON array of {\"url\", \"caption\"} objects")
+    columns: dict[str, list[str]] = {"url": [], "caption": []}
+    chunks: list[pd.DataFrame] = []
+    with_jpg: bool | None = None
+    for i, record in _records(path):
+        if with_jpg is None:
+            with_jpg = isinstance(record, dict) and "jpg" in record
+            if with_jpg:
+                columns["image_id"] = []
+        columns["url"].append(_string(record, "url", path, i))
+        columns["caption"].append(_string(record, "caption", path, i))
+        if with_jpg:
+            columns["image_id"].append(image_name(_string(record, "jpg", path, i), path, i))
+        if len(columns["url"]) >= CHUNK:
+            chunks.append(pd.DataFrame(columns, dtype="string[pyarrow]"))
+            columns = {name: [] for name in columns}
+    if columns["url"]:
+        chunks.append(pd.DataFrame(columns, dtype="string[pyarrow]"))
+    if not chunks:
+        raise RawFormatError(path, f"holds no records; {EMPTY_HINT}")
+    frame = pd.concat(chunks, ignore_index=True)
+    if with_jpg:
+        repeated = frame["image_id"].duplicated()
+        if repeated.any():
+            i = int(repeated.to_numpy().argmax())
+            raise RawFormatError(path, f"image {frame['image_id'].iloc[i]!r} named twice", record=f"record {i}",
+                                 field="jpg")
+    return frame

@@ -1,0 +1,110 @@
+"""Decoding and resizing: mBLIP's rule on real Pillow images, img2dataset's modes, hostile bodies."""
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+
+from mmassets.images.resize import ImageRejected, ResizeSettings, resize_image
+
+
+def encode(image: Image.Image, fmt: str = "JPEG", **params) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+def decoded(resized) -> Image.Image:
+    image = Image.open(io.BytesIO(resized.jpeg))
+    assert image.format == "JPEG"
+    return image
+
+
+def test_a_larger_image_is_shrunk_to_256_and_padded_white_centred():
+    red = Image.new("RGB", (800, 400), (200, 0, 0))
+    out = resize_image(encode(red))
+    image = decoded(out)
+    assert (out.width, out.height, out.original_width, out.original_height) == (256, 256, 800, 400)
+    assert image.size == (256, 256) and image.mode == "RGB"
+    top, middle, bottom = image.getpixel((128, 10)), image.getpixel((128, 128)), image.getpixel((128, 250))
+    assert min(top) > 240 and min(bottom) > 240  # white bands above and below the 256x128 picture
+    assert middle[0] > 180 and middle[1] < 40
+
+
+def test_a_smaller_image_is_kept_as_it_is():
+    out = resize_image(encode(Image.new("RGB", (200, 120), (0, 90, 200))))
+    assert (out.width, out.height) == (200, 120) and decoded(out).size == (200, 120)
+
+
+def test_alpha_is_composited_on_white_and_grey_stays_grey():
+    rgba = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    rgba.paste((0, 0, 0, 255), (0, 0, 50, 100))
+    image = decoded(resize_image(encode(rgba, "PNG")))
+    assert image.mode == "RGB" and min(image.getpixel((90, 50))) > 245 and max(image.getpixel((10, 50))) < 10
+    grey = decoded(resize_image(encode(Image.new("L", (600, 300), 100))))
+    assert grey.mode == "L" and grey.size == (256, 256) and grey.getpixel((128, 5)) > 245
+    la = Image.new("LA", (40, 40), (0, 0))
+    assert decoded(resize_image(encode(la, "PNG"))).getpixel((20, 20)) > 245
+    palette = Image.new("P", (30, 30), 0)
+    palette.info["transparency"] = 0
+    assert min(decoded(resize_image(encode(palette, "PNG", transparency=0))).convert("RGB").getpixel((5, 5))) > 245
+
+
+@pytest.mark.parametrize("mode, size, expected", [
+    ("keep_ratio", (800, 400), (256, 128)),
+    ("keep_ratio", (100, 50), (100, 50)),
+    ("border", (100, 50), (256, 256)),
+    ("center_crop", (800, 400), (256, 256)),
+    ("center_crop", (100, 300), (256, 256)),
+    ("no", (800, 400), (800, 400)),
+])
+def test_img2dataset_modes(mode, size, expected):
+    out = resize_image(encode(Image.new("RGB", size, (10, 200, 10))), ResizeSettings(mode=mode))
+    assert (out.width, out.height) == expected == decoded(out).size
+
+
+def test_a_large_jpeg_decodes_at_reduced_size_with_the_same_result_size():
+    big = Image.new("RGB", (1600, 1200), (120, 60, 30))
+    out = resize_image(encode(big))
+    assert (out.width, out.height, out.original_width, out.original_height) == (256, 256, 1600, 1200)
+    pixel = decoded(out).getpixel((128, 128))
+    assert abs(pixel[0] - 120) < 8 and abs(pixel[1] - 60) < 8
+
+
+def test_exif_orientation_is_ignored_as_mblip_does_unless_asked():
+    image = Image.new("RGB", (300, 100), (0, 0, 255))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    body = encode(image, exif=exif.tobytes())
+    assert (resize_image(body).width, resize_image(body).height) == (256, 256)
+    plain = decoded(resize_image(body, ResizeSettings(mode="keep_ratio")))
+    turned = decoded(resize_image(body, ResizeSettings(mode="keep_ratio", exif_transpose=True)))
+    assert plain.size == (256, 85) and turned.size == (85, 256)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"", "empty body"),
+    (b"<html>not found</html>", "not an image"),
+    (encode(Image.effect_noise((400, 300), 60).convert("RGB"))[:6000], "truncated or corrupt"),
+    (_png_header_only(30000, 30000), "decompression bomb"),
+])
+def test_hostile_bodies_are_refused_with_the_reason(body, reason):
+    with pytest.raises(ImageRejected, match=reason):
+        resize_image(body)
+
+
+def test_the_pixel_limit_is_a_setting():
+    body = encode(Image.new("RGB", (300, 300)))
+    with pytest.raises(ImageRejected, match="over the 10,000-pixel limit"):
+        resize_image(body, ResizeSettings(max_pixels=10_000))
+    with pytest.raises(ValueError, match="unknown resize mode"):
+        ResizeSettings(mode="stretch")
