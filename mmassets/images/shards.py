@@ -1,0 +1,101 @@
+"""Sharded, resumable downloading: the status table of a shard and what a rerun fetches.
+
+A shard is a run of consecutive sample positions (``shard_size`` URLs, default 10,000). Its status
+table has one row per URL — ``index, url, status, http_status, error, bytes, sha256, width, height,
+attempts`` — and is the shard's record of what happened. A rerun fetches exactly:
+
+- URLs never tried, and URLs that failed transiently (timeouts, connection errors, 429, 5xx);
+- URLs that succeeded but whose file is gone or no longer matches its sha256 (checked cheaply by
+  size first);
+- URLs that failed permanently (404, not an image, refused) only when asked (``retry_permanent``).
+
+This is what img2dataset's incremental mode cannot do: it re-downloads whole shards, or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from mmassets.images.download import OK, PERMANENT, Job, Outcome
+
+STATUS_COLUMNS = ("index", "url", "status", "http_status", "error", "bytes", "sha256", "width", "height", "attempts")
+DEFAULT_SHARD_SIZE = 10_000
+
+
+def shard_ranges(n: int, shard_size: int = DEFAULT_SHARD_SIZE) -> list[tuple[str, int, int]]:
+    """``(shard key, start, stop)`` for ``n`` URLs; keys are zero-padded so they sort."""
+    if shard_size < 1:
+        raise ValueError("shard_size must be >= 1")
+    return [(f"{start // shard_size:05d}", start, min(start + shard_size, n)) for start in range(0, n, shard_size)]
+
+
+def empty_status() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in STATUS_COLUMNS})
+
+
+def _file_intact(path: Path, sha256: str | None) -> bool:
+    if not path.is_file():
+        return False
+    if not sha256:
+        return True
+    return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+
+
+def jobs_to_run(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[int], Path],
+                previous: pd.DataFrame | None, *, retry_permanent: bool = False,
+                verify: bool = True) -> list[Job]:
+    """The jobs a (re)run of a shard must do, given the shard's previous status table."""
+    done: dict[int, tuple[str, str | None, str]] = {}
+    if previous is not None and len(previous):
+        done = {int(i): (s, h, u) for i, s, h, u in zip(previous["index"], previous["status"], previous["sha256"],
+                                                        previous["url"])}
+    jobs = []
+    for index, url in zip(indices, urls):
+        path = path_of(index)
+        status, sha256, old_url = done.get(int(index), (None, None, None))
+        if old_url is not None and old_url != url:
+            status = None  # the sample changed under this position: fetch the new URL
+        if status == OK and (not verify or _file_intact(path, sha256)):
+            continue
+        if status == PERMANENT and not retry_permanent:
+            continue
+        jobs.append(Job(int(index), url, path))
+    return jobs
+
+
+def merge_status(previous: pd.DataFrame | None, outcomes: Sequence[Outcome], indices: Sequence[int]) -> pd.DataFrame:
+    """The shard's new status table: this run's outcomes over the previous rows, one row per index
+    of ``indices`` that has ever been tried, in index order."""
+    rows: dict[int, dict] = {}
+    if previous is not None:
+        rows.update({int(r["index"]): r for r in previous.to_dict(orient="records")})
+    rows.update({o.index: o.as_row() for o in outcomes})
+    wanted = [int(i) for i in indices if int(i) in rows]
+    if not wanted:
+        return empty_status()
+    frame = pd.DataFrame([rows[i] for i in wanted], columns=list(STATUS_COLUMNS))
+    return frame.astype({"index": "int64", "bytes": "int64", "attempts": "int64"})
+
+
+def summary(status: pd.DataFrame) -> dict:
+    """Counts for metadata: URLs, successes, success rate, failures by kind, bytes."""
+    total = len(status)
+    ok = int((status["status"] == OK).sum()) if total else 0
+    errors = status.loc[status["status"] != OK, "error"].fillna("").map(_error_kind).value_counts()
+    return {"urls": total, "ok": ok, "success rate": round(ok / total, 4) if total else 0.0,
+            "failed transiently": int((status["status"] == "transient").sum()) if total else 0,
+            "failed permanently": int((status["status"] == PERMANENT).sum()) if total else 0,
+            "errors by kind": {str(k): int(v) for k, v in errors.items()},
+            "bytes": int(status["bytes"].sum()) if total else 0}
+
+
+def _error_kind(error: str) -> str:
+    """``HTTP 404``, ``timeout``, ``not an image``, ``refused``, ... — the first words of an error."""
+    for prefix in ("HTTP ", "timeout", "connection error", "not an image", "refused", "more than", "response"):
+        if error.startswith(prefix):
+            return error.split(" (")[0] if prefix == "HTTP " else prefix
+    return error.split(":")[0][:40] or "unknown"
