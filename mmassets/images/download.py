@@ -53,6 +53,16 @@ class DownloadSettings:
     allow_private: bool = False
     """Allow loopback/private/link-local addresses (tests, or a mirror on your network)."""
     decode_threads: int = max(1, min(8, os.cpu_count() or 1))
+    mirrors: tuple[tuple[str, str], ...] = ()
+    """``(prefix, replacement)`` pairs: a URL starting with ``prefix`` is fetched from ``replacement``
+    + the rest (a local mirror of a web host, or the sample's local server); outcomes keep the
+    original URL. The safety checks apply to the URL actually fetched."""
+
+    def fetched_url(self, url: str) -> str:
+        for prefix, replacement in self.mirrors:
+            if url.startswith(prefix):
+                return replacement + url[len(prefix):]
+        return url
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,7 @@ async def _one(client, job: Job, settings: DownloadSettings, resize: ResizeSetti
     while True:
         attempts += 1
         try:
-            body, status = await _fetch(client, job.url, settings)
+            body, status = await _fetch(client, settings.fetched_url(job.url), settings)
             try:
                 image = await loop.run_in_executor(pool, resize_image, body, resize)
             except ImageRejected as exc:

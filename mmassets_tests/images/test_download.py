@@ -120,3 +120,15 @@ def test_outcomes_reach_the_callback_as_they_arrive(server, settings, tmp_path):
     outcomes = download(jobs, settings, on_done=seen.append)
     assert sorted(o.index for o in seen) == list(range(20)) and all(o.status == "ok" for o in outcomes)
     assert len({o.sha256 for o in outcomes}) == 1 and outcomes[0].as_row()["bytes"] == len(JPEG)
+
+
+def test_a_mirror_prefix_fetches_from_elsewhere_and_keeps_the_original_url(server, settings, tmp_path):
+    from dataclasses import replace
+
+    mirrored = replace(settings, mirrors=(("http://images.example.invalid/", f"{server}/"),))
+    (outcome,) = download([Job(0, "http://images.example.invalid/ok.jpg", tmp_path / "0.jpg")], mirrored)
+    assert outcome.status == "ok" and outcome.url == "http://images.example.invalid/ok.jpg"
+    assert Handler.hits["/ok.jpg"] == 1
+    strict = replace(mirrored, allow_private=False)  # the mirror's own address is checked
+    (refused,) = download([Job(1, "http://images.example.invalid/ok.jpg", tmp_path / "1.jpg")], strict)
+    assert refused.status == PERMANENT and "loopback/private/reserved" in refused.error
