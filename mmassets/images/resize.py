@@ -17,6 +17,7 @@ is refused before it is decoded. Nothing here touches the network or the file sy
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -55,8 +56,8 @@ class Resized:
 
 
 def _open(body: bytes, settings: ResizeSettings) -> tuple[Image.Image, tuple[int, int]]:
-    """The decoded image (a large JPEG decoded at a reduced scale that is still at least
-    ``size`` on both sides) and its size as published."""
+    """The decoded image (a large JPEG decoded at a reduced scale that keeps at least ``size``
+    pixels on the side the mode resizes by) and its size as published."""
     if not body:
         raise ImageRejected("empty body")
     try:
@@ -68,8 +69,13 @@ def _open(body: bytes, settings: ResizeSettings) -> tuple[Image.Image, tuple[int
     width, height = image.size
     if width * height > settings.max_pixels:
         raise ImageRejected(f"{width}x{height} is over the {settings.max_pixels:,}-pixel limit")
-    if image.format == "JPEG" and settings.mode != "no" and min(width, height) > 2 * settings.size:
-        image.draft(image.mode if image.mode in ("L", "RGB") else None, (settings.size, settings.size))
+    if image.format == "JPEG" and settings.mode != "no":
+        # decode at the smallest JPEG scale (1/2, 1/4, 1/8) that still leaves the side the mode
+        # resizes by at least ``size``: the longest side, or the shortest for center_crop
+        side = min(width, height) if settings.mode == "center_crop" else max(width, height)
+        if side > 2 * settings.size:
+            wanted = (math.ceil(settings.size * width / side), math.ceil(settings.size * height / side))
+            image.draft(image.mode if image.mode in ("L", "RGB") else None, wanted)
     try:
         image.load()
     except Image.DecompressionBombError as exc:
