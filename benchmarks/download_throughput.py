@@ -9,7 +9,7 @@ fresh process. Last line::
 
     speedup_vs_mblip=<x at the largest latency> cpu_ms_per_image=<y> rss_mb_2k=<a> rss_mb_20k=<b>
 
-``python benchmarks/download_throughput.py`` (about 5 minutes on 2 cores), ``--quick`` (about one).
+``python benchmarks/download_throughput.py`` (about 8 minutes on 2 cores), ``--quick`` (about two).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmassets.conversations import from_mblip
 from mmassets.files import atomic_write_bytes
 
 TRAIN_FIELDS = ("context", "label", "image_id")
@@ -75,11 +76,11 @@ def schema_problems(frame: pd.DataFrame, string_fields: Sequence[str], *, allow_
     return problems
 
 
-def to_llava(frame: pd.DataFrame, id_prefix: str | pd.Series = "") -> list[dict]:
-    """The LLaVA conversation view of training records: one human turn (``<image>`` + context) and
-    one gpt turn (label) per record; ``id`` is ``<prefix>-<row>``."""
+def to_llava(frame: pd.DataFrame, id_prefix: str | pd.Series = "", image_column: str = "image_id") -> list[dict]:
+    """The LLaVA conversation view of training records (``conversations.from_mblip``): one human
+    turn (``<image>`` + context) and one gpt turn (label) per record; ``id`` is ``<prefix>-<row>``;
+    the image path from ``image_column`` (``image``: the path under the record's image root)."""
     prefixes = id_prefix if isinstance(id_prefix, pd.Series) else pd.Series(id_prefix, index=frame.index)
-    return [{"id": f"{prefix}-{i}", "image": image_id,
-             "conversations": [{"from": "human", "value": f"<image>\n{context}"}, {"from": "gpt", "value": label}]}
-            for i, (prefix, context, label, image_id) in enumerate(
-                zip(prefixes, frame["context"], frame["label"], frame["image_id"]))]
+    return [from_mblip({"context": context, "label": label, "image_id": image}, f"{prefix}-{i}")
+            for i, (prefix, context, label, image) in enumerate(
+                zip(prefixes, frame["context"], frame["label"], frame[image_column]))]

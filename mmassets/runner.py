@@ -148,7 +148,7 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
                 runs.append(result.run_id)
                 _collect(result, {k: reports[k] for k in runnable}, stopped, {k: graph.get(k).parent_keys for k in runnable})
                 if run_guard.interrupted(result) or STOP.is_set():
-                    instance.event_log_storage.free_concurrency_slots_for_run(result.run_id)
+                    run_guard.end_run(instance, result.run_id, "mmassets build was interrupted")
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
             for report in reports.values():

@@ -54,6 +54,16 @@ def start_build(data_dir: Path, *args: str, env: dict[str, str] | None = None) -
                             start_new_session=True)
 
 
+def finish(process: subprocess.Popen, timeout: float, what: str = "the build did not end") -> str:
+    """The output of a started build once it exits; past ``timeout`` it is killed (never left running)
+    and an AssertionError carries ``what`` and the end of its output."""
+    try:
+        return process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError(f"{what}: " + process.communicate()[0][-3000:]) from None
+
+
 def wait_for_pool_slot(data_dir: Path, process: subprocess.Popen, pool: str = "gpu", timeout: float = 180) -> None:
     """Return once a step of ``process``'s build holds a slot of ``pool`` (a translation is running)."""
     import dagster as dg

@@ -40,18 +40,23 @@ def eval_asset(benchmark: EvalBenchmark) -> dg.AssetsDefinition:
         fields = [*EVAL_FIELDS, *benchmark.extra_fields]
         frames, problems = {}, {}
         folder = folders.exports / "eval" / safe_name(benchmark.name, "benchmark name")
+
+        def split_folder(split: object) -> Path:
+            return folder / safe_name(str(split), f"eval/{benchmark.name} split")
+
         for language in context.partition_keys:
             part = parts[language]
             name = safe_name(language, f"eval/{benchmark.name} language")
-            written = {folder / safe_name(str(split), f"eval/{benchmark.name} split") / f"{name}.json": records
-                       for split, records in part.records.groupby("split", sort=False)}
-            exports = {path.parent.name: str(write_records(path, records, fields)) for path, records in written.items()}
+            exports, written = {}, set()
+            for split, records in part.records.groupby("split", sort=False):
+                path = write_records(split_folder(split) / f"{name}.json", records, fields)
+                exports[split] = str(path)
+                written.add(path)
             for split, reference in part.references.items():
-                path = write_json(folder / safe_name(split, f"eval/{benchmark.name} split") / f"{name}.coco.json",
-                                  reference)
-                written[path] = None
+                path = write_json(split_folder(split) / f"{name}.coco.json", reference)
+                written.add(path)
                 problems[str(path)] = reference_problems(json.loads(path.read_text(encoding="utf-8")))
-            remove_stale_exports(folder, name, set(written))
+            remove_stale_exports(folder, name, written)
             context.add_asset_metadata({
                 **frame_metadata(part.records, language_column=None),
                 "records per split": counts_metadata(part.records["split"].value_counts(sort=False).to_dict()),

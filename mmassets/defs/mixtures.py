@@ -18,7 +18,6 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from mmassets.conversations import IMAGE_TOKEN
 from mmassets.defs.common import checks
 from mmassets.defs.common.io import stored_path
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata, markdown_table
@@ -38,14 +37,6 @@ LEGACY_TASK_MIX = "mblip_v2"
 the files of the former ``train/task_mix`` asset (same format, now in mBLIP's task order)."""
 
 
-def llava_records(frame: pd.DataFrame) -> list[dict]:
-    """The mixture's records as LLaVA conversations, image paths relative to their image root."""
-    return [{"id": f"{task}-{i}", "image": image,
-             "conversations": [{"from": "human", "value": f"{IMAGE_TOKEN}\n{context}"}, {"from": "gpt", "value": label}]}
-            for i, (task, context, label, image) in enumerate(
-                zip(frame["task"], frame["context"], frame["label"], frame["image"]))]
-
-
 def _jsonl(records: Sequence[dict]) -> bytes:
     return b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
 
@@ -56,7 +47,7 @@ def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[st
     if "mblip" in stage.formats:
         written["mblip"] = write_records(folder / f"{stage.name}.mblip.json", frame, TRAIN_FIELDS)
     if {"llava", "llava_jsonl"} & set(stage.formats):
-        conversations = llava_records(frame)
+        conversations = to_llava(frame, frame["task"], image_column="image")  # paths under their image root
         if "llava" in stage.formats:
             written["llava"] = atomic_write_bytes(folder / f"{stage.name}.llava.json", dumps_records(conversations))
         if "llava_jsonl" in stage.formats:

@@ -22,7 +22,6 @@ import hashlib
 import ipaddress
 import os
 import socket
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from mmassets.files import atomic_write_bytes
 from mmassets.images.resize import ImageRejected, ResizeSettings, resize_image
 
 OK, TRANSIENT, PERMANENT = "ok", "transient", "permanent"
@@ -180,18 +180,6 @@ async def _fetch(client, url: str, settings: DownloadSettings) -> tuple[bytes, i
     raise _Permanent(f"more than {settings.max_redirects} redirects")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 async def _one(client, job: Job, settings: DownloadSettings, resize: ResizeSettings,
                pool: ThreadPoolExecutor) -> Outcome:
     attempts = 0
@@ -205,7 +193,7 @@ async def _one(client, job: Job, settings: DownloadSettings, resize: ResizeSetti
             except ImageRejected as exc:
                 return Outcome(job.index, job.url, PERMANENT, status, f"not an image we take: {exc}", len(body),
                                attempts=attempts)
-            await loop.run_in_executor(pool, _write_atomically, job.path, image.jpeg)
+            await loop.run_in_executor(pool, atomic_write_bytes, job.path, image.jpeg)
             return Outcome(job.index, job.url, OK, status, None, len(body), hashlib.sha256(image.jpeg).hexdigest(),
                            image.width, image.height, attempts)
         except _Refused as exc:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError
+from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, require
 
 CAPTIONS_FILE = "blip/ccs_synthetic_filtered_large.json"
 SAMPLE_FILE = "blip/ccs_synthetic_filtered_large_2273005_raw.json"
@@ -47,13 +47,7 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def _string(record: Any, field: str, path: Path, i: int) -> str:
-    if not isinstance(record, dict):
-        raise RawFormatError(path, f"expected an object, got {type(record).__name__}", record=f"record {i}")
-    if field not in record:
-        raise RawFormatError(path, "field missing", record=f"record {i}", field=field)
-    value = record[field]
-    if not isinstance(value, str):
-        raise RawFormatError(path, f"expected str, got {type(value).__name__}", record=f"record {i}", field=field)
+    value = require(record, field, str, path, f"record {i}")
     if "\0" in value:
         raise RawFormatError(path, "NUL character", record=f"record {i}", field=field)
     return value

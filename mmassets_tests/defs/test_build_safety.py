@@ -6,13 +6,12 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from builds import run_build, start_build, wait_for_pool_slot
+from builds import finish, run_build, start_build, wait_for_pool_slot
 from mmassets.defs.common.io import stored_path
 from mmassets.files import safe_name
 from mmassets.languages import LanguageTable
@@ -57,11 +56,7 @@ def test_an_interrupt_stops_the_build_frees_its_slots_and_writes_no_mixture(tmp_
         os.killpg(build.pid, signum)  # Ctrl-C reaches the whole process group
     else:
         build.send_signal(signum)
-    try:
-        out, _ = build.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        build.kill()
-        raise AssertionError("the build went on after the interrupt: " + build.communicate()[0][-3000:])
+    out = finish(build, 120, "the build went on after the interrupt")
     assert build.returncode == 130, out
     assert "interrupted: the build stopped after the interrupted run" in out
     assert "skipped: the build was interrupted" in out
@@ -137,7 +132,7 @@ def test_a_language_code_that_is_a_path_is_refused_before_any_file_is_written(tm
         LanguageTable.load(bad)
     data_dir = tmp_path / "deep" / "er" / "data"
     build = start_build(data_dir, "--select", "group:translated", env={"MMASSETS_LANGUAGES": str(bad)})
-    out, _ = build.communicate(timeout=120)
+    out = finish(build, 120)
     assert build.returncode == 2, out
     assert "'../../x' is not a plain name" in out and "Traceback" not in out
     assert not list(tmp_path.rglob("*.parquet"))
@@ -171,6 +166,6 @@ def test_a_build_waiting_for_a_pool_slot_says_what_it_waits_for(tmp_path, sample
     assert any("waiting for a slot of pool 'gpu' (limit 1) for translated__caption_instructions; held by run "
                "0badc0de" in line for line in lines), "".join(lines)
     storage.free_concurrency_slot_for_step(holder, "some_step")
-    out, _ = build.communicate(timeout=180)
+    out = finish(build, 180)
     assert build.returncode == 0, "".join(lines) + out
     assert "1/1 assets materialized" in out

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pycocotools.coco import COCO
 
-from builds import run_build, start_build, wait_for_pool_slot
+from builds import finish, run_build, start_build, wait_for_pool_slot
 from mmassets.recipes import SHIPPED_DIR, load_recipe
 from mmassets.languages import LanguageTable, largest_remainder_counts
 from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS
@@ -106,7 +106,6 @@ def test_a_build_killed_mid_translation_leaves_a_folder_the_next_build_finishes_
     build fails that run, frees the slot and finishes, and (same inputs, same seed) every export is
     byte-identical to an uninterrupted build's."""
     import signal
-    import subprocess
 
     import dagster as dg
 
@@ -121,11 +120,7 @@ def test_a_build_killed_mid_translation_leaves_a_folder_the_next_build_finishes_
     assert instance.event_log_storage.get_concurrency_info("gpu").claimed_slots  # the dead run holds it
 
     rebuild = start_build(again)
-    try:
-        out, _ = rebuild.communicate(timeout=400)
-    except subprocess.TimeoutExpired:
-        rebuild.kill()
-        raise AssertionError("the build after a killed one hung: " + rebuild.communicate()[0][-3000:])
+    out = finish(rebuild, 400, "the build after a killed one hung")
     assert rebuild.returncode == 0, out
     assert re.search(r"recovered 1 run\(s\) left in flight by a process that is gone: \w+ \(pid "
                      rf"{killed.pid}, STARTED\); marked failed, pool slots freed", out), out

@@ -12,8 +12,8 @@ import pandas as pd
 from mmassets.defs.common import checks
 from mmassets.defs.common.metadata import frame_metadata
 from mmassets.defs.common.resources import DataFolders, LanguageMix
-from mmassets.languages import SOURCE_LANGUAGE, largest_remainder_counts
 from mmassets.conversations import LINEAGE_FIELDS
+from mmassets.languages import SOURCE_LANGUAGE, largest_remainder_counts
 from mmassets.records import TRAIN_FIELDS, write_records
 from mmassets.sources import coco
 
@@ -21,7 +21,7 @@ TRAIN = dict(group_name="train", key_prefix="train", kinds={"pandas", "json"})
 COLUMNS = [*TRAIN_FIELDS, "language", "image_root", "image", *LINEAGE_FIELDS]
 """A train asset's stored columns: the mBLIP record, its language, its image as a path relative to a
 named image root (``mmassets.image_roots``), and its lineage: dataset, raw file (relative to the raw
-root) and upstream id or record index (exports leave the last five out)."""
+root) and upstream id or record index. Exports hold the mBLIP record only."""
 SOURCE_ID_COLUMNS = ("source_id", "question_id", "source_index")
 """Where a record's upstream id is found, first present first; else its row in the task."""
 
