@@ -22,6 +22,8 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--raw-dir", help="raw root in the upstream layout (env MMASSETS_RAW_DIR)")
     build.add_argument("--data-dir", help="where assets, exports and the Dagster instance go (env MMASSETS_DATA_DIR, default ./data)")
     build.add_argument("--recipes-dir", help="a folder of your own recipe YAML files (env MMASSETS_RECIPES_DIR)")
+    build.add_argument("--config", help="a YAML file of asset configs: asset key → its config fields, e.g. "
+                                        "'english/caption_matching: {captions_from: web_captions}'")
     ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) on the instance `mmassets build` uses")
     for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
                             ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
@@ -59,10 +61,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:  # e.g. a malformed languages table: one line, no traceback
         print(f"mmassets build: cannot load the definitions: {exc}", file=sys.stderr)
         return 2
+    try:
+        config = asset_config(args.config, defs) if args.config else {}
+    except ValueError as exc:
+        print(f"mmassets build: {exc}", file=sys.stderr)
+        return 2
     instance = instance_for(settings.data_dir)
     print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}")
+    import dagster as dg
+
     try:
-        report = build(defs, instance, args.select)
+        report = build(defs, instance, args.select, config=config)
+    except dg.DagsterInvalidConfigError as exc:
+        print(f"mmassets build: the config of --config {args.config} does not fit: {exc}", file=sys.stderr)
+        return 2
     except BuildInterrupted as stop:
         print()
         print(stop.args[0].summary())
@@ -75,6 +87,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nexports: {settings.data_dir / 'exports'}")
     print(f"UI: `make ui` (or `mmassets ui --data-dir {settings.data_dir}`), then open http://127.0.0.1:3000")
     return 0 if report.ok else 1
+
+
+def asset_config(path: str, defs) -> dict:
+    """``{asset key: config}`` from a YAML file of ``<asset key>: {field: value}``; a file that is not
+    such a mapping, or names an asset the graph lacks, is a ValueError naming the file."""
+    import dagster as dg
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read the asset config file {path}: {exc}") from None
+    if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
+        raise ValueError(f"{path}: expected a mapping of asset key → mapping of config fields")
+    known = defs.resolve_asset_graph().get_all_asset_keys()
+    config = {}
+    for name, fields in loaded.items():
+        key = dg.AssetKey.from_user_string(str(name))
+        if key not in known:
+            raise ValueError(f"{path}: no asset {name!r} in the graph")
+        config[key] = fields
+    return config
 
 
 WORKSPACE = """load_from:

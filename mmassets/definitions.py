@@ -11,7 +11,8 @@ import dagster as dg
 from mmassets.defs import eval, families
 from mmassets.defs.common import automation, partitions, sources
 from mmassets.defs.common.io import ParquetIOManager
-from mmassets.defs.common.resources import CaptionSimilarity, DataFolders, LanguageMix, NLLBTranslator
+from mmassets.defs.common.resources import (CaptionSimilarity, DataFolders, ImageDownloader, LanguageMix, NLLBTranslator,
+                                            PhraseExtractor)
 from mmassets.defs.mixtures import mixture_assets
 from mmassets.languages import LanguageTable
 from mmassets.recipes import load_recipes
@@ -40,6 +41,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "translator": NLLBTranslator(model=settings.translator_model, cache_dir=data_dir, languages=languages),
             "mix": LanguageMix(seed=settings.seed, languages=languages),
             "similarity": CaptionSimilarity(),
+            "downloader": ImageDownloader(allow_private=settings.download_allow_private),
+            "extractor": PhraseExtractor(),
             "io_manager": ParquetIOManager(base_dir=data_dir),
         },
     )

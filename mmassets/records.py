@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from mmassets.conversations import from_mblip
-from mmassets.files import atomic_write_bytes
+from mmassets.files import atomic_path, atomic_write_bytes
 
 TRAIN_FIELDS = ("context", "label", "image_id")
 EVAL_FIELDS = ("context", "label", "image_id", "text_label")
@@ -41,13 +41,23 @@ def write_json(path: str | Path, obj: object) -> Path:
     return atomic_write_bytes(path, json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n")
 
 
-def write_records(path: str | Path, frame: pd.DataFrame, fields: Sequence[str]) -> Path:
-    """Export the ``fields`` columns of ``frame`` as a JSON list of records, atomically."""
+def write_records(path: str | Path, frame: pd.DataFrame, fields: Sequence[str], chunk: int = 50_000) -> Path:
+    """Export the ``fields`` columns of ``frame`` as a JSON list of records (the bytes of
+    ``dumps_records``), atomically; ``chunk`` rows at a time, so that a file of millions of records
+    never exists as Python objects all at once."""
     missing = [f for f in fields if f not in frame.columns]
     if missing:
         raise KeyError(f"cannot export {path}: columns {missing} missing")
-    records = frame[list(fields)].to_dict(orient="records")
-    return atomic_write_bytes(path, dumps_records(_plain(r) for r in records))
+    if frame.empty:
+        return atomic_write_bytes(path, dumps_records([]))
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        out.write(b"[\n")
+        for start in range(0, len(frame), chunk):
+            records = frame[list(fields)].iloc[start:start + chunk].to_dict(orient="records")
+            lines = ",\n".join(json.dumps(_plain(r), ensure_ascii=False, allow_nan=False) for r in records)
+            out.write(((",\n" if start else "") + lines).encode("utf-8"))
+        out.write(b"\n]\n")
+    return Path(path)
 
 
 def _plain(record: dict) -> dict:

@@ -118,9 +118,11 @@ def plan_stages(defs: dg.Definitions, selection: str) -> list[list[dg.AssetKey]]
 
 
 def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "*",
-          log: Callable[[str], None] = print, log_level: str = "INFO") -> BuildReport:
-    """Run ``selection`` stage by stage. Runs left in flight by a dead process are failed first; SIGINT
-    or SIGTERM stops the build after the interrupted run (``BuildInterrupted``, with the report)."""
+          log: Callable[[str], None] = print, log_level: str = "INFO",
+          config: dict[dg.AssetKey, dict] | None = None) -> BuildReport:
+    """Run ``selection`` stage by stage, each asset with its ``config`` (run config fields) where
+    given. Runs left in flight by a dead process are failed first; SIGINT or SIGTERM stops the
+    build after the interrupted run (``BuildInterrupted``, with the report)."""
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     stages = plan_stages(defs, selection)
@@ -141,10 +143,13 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
                 names = ", ".join(k.to_user_string() for k in runnable)
                 log(f"run {len(runs) + 1}: {names}" + (f" over {len(partitions)} partitions" if partitions else ""))
                 pools = sorted({pool for k in runnable for pool in (graph.get(k).pools or ())})
+                ops = {defs.get_assets_def(k).node_def.name: {"config": config[k]} for k in runnable
+                       if config and k in config}
                 with run_guard.watch_pools(instance, pools, log):
                     result = job.execute_in_process(
                         instance=instance, asset_selection=runnable, tags={**tags, **run_guard.process_tags()},
-                        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+                        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}},
+                                                          **({"ops": ops} if ops else {})})
                 runs.append(result.run_id)
                 _collect(result, {k: reports[k] for k in runnable}, stopped, {k: graph.get(k).parent_keys for k in runnable})
                 if run_guard.interrupted(result) or STOP.is_set():

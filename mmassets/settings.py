@@ -36,6 +36,8 @@ class Settings:
     """When the schedule observes the raw inputs (MMASSETS_REFRESH_CRON)."""
     image_check_limit: int = 50_000
     """Distinct images the images-resolve check looks at, above which it samples (MMASSETS_IMAGE_CHECK_LIMIT)."""
+    download_allow_private: bool = False
+    """Let the image downloader fetch from loopback/private addresses (MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -56,7 +58,8 @@ class Settings:
                    recipes_dir=Path(str(recipes)).resolve() if recipes else None, image_roots=roots_from_env(env),
                    languages=Path(env["MMASSETS_LANGUAGES"]).resolve() if env.get("MMASSETS_LANGUAGES") else None,
                    refresh_cron=env.get("MMASSETS_REFRESH_CRON") or DEFAULT_REFRESH_CRON,
-                   image_check_limit=int(env.get("MMASSETS_IMAGE_CHECK_LIMIT") or 50_000))
+                   image_check_limit=int(env.get("MMASSETS_IMAGE_CHECK_LIMIT") or 50_000),
+                   download_allow_private=env.get("MMASSETS_DOWNLOAD_ALLOW_PRIVATE", "") in ("1", "true", "yes"))
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -67,6 +70,7 @@ class Settings:
                 "MMASSETS_RAW_DIR": str(self.raw_dir), "MMASSETS_TRANSLATOR_MODEL": self.translator_model,
                 "MMASSETS_SEED": str(self.seed),
                 "MMASSETS_REFRESH_CRON": self.refresh_cron, "MMASSETS_IMAGE_CHECK_LIMIT": str(self.image_check_limit),
+                **({"MMASSETS_DOWNLOAD_ALLOW_PRIVATE": "1"} if self.download_allow_private else {}),
                 **({"MMASSETS_RECIPES_DIR": str(self.recipes_dir)} if self.recipes_dir else {}),
                 **({"MMASSETS_LANGUAGES": str(self.languages)} if self.languages else {}),
                 **{IMAGE_ROOT_PREFIX + name.upper(): folder for name, folder in self.image_roots.items()}}

@@ -30,13 +30,14 @@ def _settings_free_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ENV_KEYS and not k.startswith("MMASSETS_")}
 
 
-def run_build(data_dir: Path, *args: str) -> tuple[int, str]:
-    """`mmassets build` in-process with its own DAGSTER_HOME; the whole environment is restored after
-    (the CLI exports its settings as MMASSETS_* variables, which must not leak into the next test)."""
+def run_build(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """`mmassets build` in-process with its own DAGSTER_HOME (and ``env`` settings); the whole
+    environment is restored after (the CLI exports its settings as MMASSETS_* variables, which must
+    not leak into the next test)."""
     out, saved, clean = io.StringIO(), dict(os.environ), _settings_free_env()
     try:
         os.environ.clear()
-        os.environ.update(clean, DAGSTER_HOME=str(_home(data_dir)))
+        os.environ.update(clean, DAGSTER_HOME=str(_home(data_dir)), **(env or {}))
         with contextlib.redirect_stdout(out):
             code = main(["build", "--data-dir", str(data_dir), *args])
     finally:

@@ -95,24 +95,14 @@ def test_unserialisable_value_leaves_the_old_file(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["records.json"]
 
 
-def test_failure_while_writing_leaves_the_old_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_while_writing_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
     path = tmp_path / "records.json"
     path.write_text("old", encoding="utf-8")
-    written = []
-
-    def half_then_fail(self: Path, data: bytes) -> int:
-        with open(self, "wb") as handle:
-            handle.write(data[: len(data) // 2])
-        written.append(self)
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Path, "write_bytes", half_then_fail)
-    with pytest.raises(OSError, match="disk full"):
-        write_records(path, _frame(), TRAIN_FIELDS)
-    monkeypatch.undo()
-    assert written and written[0].parent == tmp_path and written[0] != path  # it wrote to a temp file
+    frame = pd.DataFrame({"context": ["a", "b", "c"], "label": ["x", "y", float("nan")], "image_id": ["1", "2", "3"]})
+    with pytest.raises(ValueError, match="Out of range float"):  # the second chunk cannot be JSON
+        write_records(path, frame, TRAIN_FIELDS, chunk=2)
     assert path.read_text(encoding="utf-8") == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["records.json"]  # no temp file left
 
 
 def test_write_json_keeps_order_and_non_ascii(tmp_path: Path) -> None:
@@ -164,3 +154,14 @@ def test_to_llava_prefix_per_record_and_any_index() -> None:
     items = to_llava(frame, prefixes)
     assert [item["id"] for item in items] == ["de-0", "zh-1", "en-2"]
     assert [item["conversations"][1]["value"] for item in items] == [r["label"] for r in RECORDS]
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3, 7])
+def test_a_chunked_export_has_the_bytes_of_one_written_at_once(tmp_path, rows):
+    from mmassets.records import dumps_records, write_records
+
+    frame = pd.DataFrame({"context": [f"Décris l'image {i}." for i in range(rows)], "label": ["ein Hund"] * rows,
+                          "image_id": [f"{i:08d}.jpg" for i in range(rows)]})
+    path = write_records(tmp_path / "t.json", frame, ["context", "label", "image_id"], chunk=3)
+    assert path.read_bytes() == dumps_records(frame.to_dict(orient="records"))
+    assert len(json.loads(path.read_text(encoding="utf-8"))) == rows

@@ -64,6 +64,8 @@ def _open(body: bytes, settings: ResizeSettings) -> tuple[Image.Image, tuple[int
         image = Image.open(io.BytesIO(body))
     except Image.DecompressionBombError as exc:
         raise ImageRejected(f"decompression bomb: {exc}") from None
+    except Image.UnidentifiedImageError:
+        raise ImageRejected("not an image (no image format recognised)") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageRejected(f"not an image ({type(exc).__name__}: {exc})") from None
     width, height = image.size

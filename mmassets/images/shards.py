@@ -45,6 +45,30 @@ def _file_intact(path: Path, sha256: str | None) -> bool:
     return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
 
 
+def adopt_existing(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[int], Path],
+                   previous: pd.DataFrame | None) -> list[Outcome]:
+    """Outcomes for the images already on disk that no status row knows of — a download killed
+    before its shard's table was written, or images the user fetched before (mBLIP's released
+    names): each becomes a success (``attempts`` 0, sha256 and size from the file), not a refetch."""
+    from PIL import Image
+
+    known = set() if previous is None or not len(previous) else {int(i) for i in previous["index"]}
+    adopted = []
+    for index, url in zip(indices, urls):
+        path = path_of(index)
+        if int(index) in known or not path.is_file():
+            continue
+        data = path.read_bytes()
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except (OSError, Image.DecompressionBombError):
+            continue  # not an image: fetched again
+        adopted.append(Outcome(int(index), url, OK, None, None, len(data), hashlib.sha256(data).hexdigest(),
+                               width, height, 0))
+    return adopted
+
+
 def jobs_to_run(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[int], Path],
                 previous: pd.DataFrame | None, *, retry_permanent: bool = False,
                 verify: bool = True) -> list[Job]:
@@ -78,7 +102,8 @@ def merge_status(previous: pd.DataFrame | None, outcomes: Sequence[Outcome], ind
     if not wanted:
         return empty_status()
     frame = pd.DataFrame([rows[i] for i in wanted], columns=list(STATUS_COLUMNS))
-    return frame.astype({"index": "int64", "bytes": "int64", "attempts": "int64"})
+    return frame.astype({"index": "int64", "bytes": "int64", "attempts": "int64", "http_status": "Int64", "width": "Int64",
+                         "height": "Int64"})
 
 
 def summary(status: pd.DataFrame) -> dict:

@@ -19,10 +19,11 @@ from mmassets.sample.llava import write_llava
 from mmassets.sample.maxm import write_maxm
 from mmassets.sample.pope import write_pope
 from mmassets.sample.vqav2 import write_vqav2
+from mmassets.sample.web_captions import write_web_captions
 from mmassets.sample.xflickrco import write_xflickrco
 from mmassets.sample.xm3600 import write_xm3600
 
-SAMPLE_VERSION = 3
+SAMPLE_VERSION = 4
 MARKER_NAME = ".mmassets-sample.json"
 
 #: One ``(raw_dir, seed) -> None`` writer per dataset, run in order.
@@ -37,6 +38,7 @@ GENERATORS: list[Callable[[Path, int], None]] = [
     write_aokvqa,
     write_llava,
     write_imagenet,
+    write_web_captions,
 ]
 
 __all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "SampleFolderRefused", "check_sample_target", "ensure_sample_raw"]

@@ -33,6 +33,12 @@ HOW_TO_GET = ("Download BLIP's ccs_synthetic_filtered_large.json (the 'CC3M+CC12
 CHUNK = 100_000
 
 
+def input_file(raw_dir: str | Path) -> str:
+    """The file the web captions come from (relative to the raw root): mBLIP's released sample when
+    it is there, else BLIP's caption file."""
+    return SAMPLE_FILE if (Path(raw_dir) / SAMPLE_FILE).is_file() else CAPTIONS_FILE
+
+
 def _records(path: Path) -> Iterator[tuple[int, Any]]:
     import ijson
 

@@ -14,6 +14,7 @@ from mmassets.files import sha256_file
 
 DATASET_FILES: dict[str, tuple[str, ...]] = {
     "coco": ("coco/dataset_coco.json",),
+    "blip": ("blip/ccs_synthetic_filtered_large.json", "blip/ccs_synthetic_filtered_large_2273005_raw.json"),
     "gqa": ("iglue/gqa/annotations/*.json", "iglue/xGQA/annotations/**/*.json"),
     "xvnli": ("iglue/XVNLI/annotations/**/*.jsonl",),
     "marvl": ("iglue/marvl/zero_shot/annotations/*.jsonl",),

@@ -18,8 +18,8 @@ installed, else TextBlob's bundled English shallow parser, which needs no downlo
 from __future__ import annotations
 
 import random
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from mmassets.seeding import derive_seed
@@ -48,23 +48,80 @@ def phrases_of(chunks: Iterable[str], stopwords: frozenset[str]) -> list[str]:
 def concept_sample(captions: Iterable[str], noun_chunks: Callable[[str], list[str]], stopwords: frozenset[str],
                    *, min_per_phrase: int = 10, max_per_phrase: int = 30, seed: int = 0) -> ConceptSample:
     """Sample ``captions`` so that no phrase has more than ``max_per_phrase`` captions (see module doc)."""
+    return draw(phrase_index(map(noun_chunks, captions), stopwords), min_per_phrase=min_per_phrase,
+                max_per_phrase=max_per_phrase, seed=seed)
+
+
+def phrase_index(chunk_lists: Iterable[list[str]], stopwords: frozenset[str]) -> dict[str, array]:
+    """Phrase → the positions of the captions it occurs in (once per occurrence), given each
+    caption's noun chunks in order. Positions are kept in compact arrays (4 bytes each, not a Python
+    int each): BLIP's file has millions of captions and several phrases per caption."""
+    index: dict[str, array] = {}
+    for i, chunks in enumerate(chunk_lists):
+        for phrase in phrases_of(chunks, stopwords):
+            found = index.get(phrase)
+            if found is None:
+                found = index[phrase] = array("I")
+            found.append(i)
+    return index
+
+
+def draw(index: dict[str, array], *, min_per_phrase: int = 10, max_per_phrase: int = 30,
+         seed: int = 0) -> ConceptSample:
+    """Skip phrases with fewer than ``min_per_phrase`` captions, cap the others at ``max_per_phrase``
+    (a seeded draw per phrase, without replacement), and take the union, ascending."""
     if min_per_phrase < 1 or max_per_phrase < min_per_phrase:
         raise ValueError(f"need 1 <= min_per_phrase <= max_per_phrase, got {min_per_phrase} and {max_per_phrase}")
-    index: dict[str, list[int]] = defaultdict(list)
-    for i, caption in enumerate(captions):
-        for phrase in phrases_of(noun_chunks(caption), stopwords):
-            index[phrase].append(i)
     chosen: set[int] = set()
     manifest: dict[str, list[int]] = {}
     for phrase in sorted(index):
         found = index[phrase]
         if len(found) < min_per_phrase:
             continue
-        drawn = found if len(found) <= max_per_phrase else \
-            random.Random(derive_seed(seed, "concepts", phrase)).sample(found, max_per_phrase)
+        drawn = found.tolist() if len(found) <= max_per_phrase else \
+            random.Random(derive_seed(seed, "concepts", phrase)).sample(found.tolist(), max_per_phrase)
         manifest[phrase] = sorted(drawn)
         chosen.update(drawn)
     return ConceptSample(sorted(chosen), manifest, len(index))
+
+
+_WORKER_CHUNKER: Callable[[str], list[str]] | None = None
+
+
+def _start_worker(kind: str, spacy_model: str) -> None:
+    global _WORKER_CHUNKER
+    _WORKER_CHUNKER = chunker(kind, spacy_model)
+
+
+def _chunk_batch(captions: list[str]) -> list[list[str]]:
+    return [_WORKER_CHUNKER(caption) for caption in captions]
+
+
+def noun_chunk_lists(captions: Iterable[str], kind: str = "auto", spacy_model: str = "en_core_web_sm", *,
+                     workers: int = 1, batch: int = 2_000) -> Iterator[list[str]]:
+    """Each caption's noun chunks, in order, from ``workers`` processes (one extractor each; the
+    parsers are pure Python, so threads would not help). ``workers=1`` extracts in this process."""
+    if workers <= 1:
+        yield from map(chunker(kind, spacy_model), captions)
+        return
+    import multiprocessing
+
+    batches = _batches(captions, batch)
+    # spawn, not fork: the caller (a Dagster step) runs threads, and a forked child would inherit their locks
+    with multiprocessing.get_context("spawn").Pool(workers, _start_worker, (kind, spacy_model)) as pool:
+        for chunk_lists in pool.imap(_chunk_batch, batches):
+            yield from chunk_lists
+
+
+def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class TextBlobChunker:

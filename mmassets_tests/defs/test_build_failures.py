@@ -110,7 +110,6 @@ def test_the_mblip_mixture_merges_the_tasks_present_when_other_datasets_are_miss
     event = instance.get_latest_materialization_event(dg.AssetKey(["mixture", "mblip_v2"]))
     metadata = event.asset_materialization.metadata
     assert metadata["skipped entries"].value == {
-        "train/web_captions": "not in this graph (optional entry)",
-        **{f"train/{name}": "not materialized" for name in ("coco_captions", "llava_detail", "llava_conversation",
+        **{f"train/{name}": "not materialized" for name in ("web_captions", "coco_captions", "llava_detail", "llava_conversation",
                                                              "vqav2_vqa", "vqav2_vqg", "caption_matching")}}
     assert [row["task"] for row in metadata["per entry"].value] == present

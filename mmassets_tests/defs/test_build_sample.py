@@ -15,7 +15,7 @@ from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS
 from mmassets.sources.coco import image_path
 
 MBLIP_V2 = load_recipe(SHIPPED_DIR / "mblip_v2.yaml", known_assets=None)
-TRAIN_TASKS = [entry.asset.split("/", 1)[1] for entry in MBLIP_V2.stages[0].entries if not entry.optional]
+TRAIN_TASKS = [entry.asset.split("/", 1)[1] for entry in MBLIP_V2.stages[0].entries]
 """Every train task, in mBLIP's task-mix order."""
 TRAIN_EXPORTS = [f"train/{task}.json" for task in TRAIN_TASKS]
 EXPORTS = [*TRAIN_EXPORTS, "train/task_mix.json", "train/task_mix.llava.json",
@@ -234,8 +234,9 @@ def test_mixture_llava_export_names_each_image_under_its_root(built):
     _, _, data_dir = built
     folder = data_dir / "exports/mixtures/mblip_v2"
     roots = json.loads((folder / "train.image_roots.json").read_text(encoding="utf-8"))
-    assert set(roots["roots"]) == {"coco", "imagenet"}
+    assert set(roots["roots"]) == {"coco", "imagenet", "web_captions"}
     assert roots["entries"]["train/imagenet_classify"] == "imagenet" and roots["entries"]["train/vqav2_vqa"] == "coco"
+    assert roots["entries"]["train/web_captions"] == "web_captions"
     llava = json.loads((folder / "train.llava.json").read_text(encoding="utf-8"))
     mblip = json.loads((folder / "train.mblip.json").read_text(encoding="utf-8"))
     assert len(llava) == len(mblip)
@@ -244,7 +245,7 @@ def test_mixture_llava_export_names_each_image_under_its_root(built):
         assert (Path(root) / record["image"]).is_file(), record
     v1 = json.loads((data_dir / "exports/mixtures/mblip_v1/train.mblip.json").read_text(encoding="utf-8"))
     first_eight = [json.loads((data_dir / "exports/train" / f"{task}.json").read_text(encoding="utf-8"))
-                   for task in TRAIN_TASKS[:7]]
+                   for task in TRAIN_TASKS[:8]]
     assert v1 == [record for task in first_eight for record in task]
 
 
@@ -289,3 +290,28 @@ def test_a_user_recipe_folder_builds_its_mixture_through_mmassets_build(built, t
     metadata = _latest(data_dir, ["mixture", "mine"])
     assert metadata["rows per entry"].value == {"coco_captions": full, "vqav2_vqa": 7}
     assert len(metadata["recipe sha256"].value) == 64
+
+
+def test_the_sample_downloads_its_web_captions_from_its_local_server(built):
+    import pandas as pd
+
+    from mmassets.sample.web_captions import CORRUPT, NOT_FOUND, SAMPLED, SERVER_ERROR, SLOW
+
+    code, out, data_dir = built
+    assert code == 0, out
+    sample = pd.read_parquet(data_dir / "assets" / "english" / "web_caption_sample.parquet")
+    status = pd.read_parquet(data_dir / "assets" / "images" / "web_captions.parquet").set_index("index")
+    assert len(sample) == len(status) == SAMPLED  # the captions naming no frequent phrase fell out
+    at = {raw: int(position) for position, raw in enumerate(sample["source_index"])}
+    assert status.loc[at[NOT_FOUND], ["status", "http_status"]].tolist() == ["permanent", 404]
+    assert status.loc[at[SERVER_ERROR], ["status", "http_status", "attempts"]].tolist() == ["transient", 500, 3]
+    assert status.loc[at[SLOW], "status"] == "ok"
+    assert status.loc[at[CORRUPT], "status"] == "permanent"
+    images = data_dir / "sample" / "raw" / "blip" / "images"
+    assert sorted(p.name for p in images.iterdir()) == sorted(status.loc[status["status"] == "ok", "image_id"])
+    train = json.loads((data_dir / "exports" / "train" / "web_captions.json").read_text(encoding="utf-8"))
+    assert len(train) == SAMPLED - 3 and {r["image_id"] for r in train} <= {p.name for p in images.iterdir()}
+    mix = json.loads((data_dir / "exports" / "train" / "task_mix.json").read_text(encoding="utf-8"))
+    assert mix[:len(train)] == train  # the first entry of mBLIP's mix
+    manifest = json.loads((data_dir / "exports" / "web_captions" / "concept_manifest.json").read_text(encoding="utf-8"))
+    assert sorted(i for rows in manifest.values() for i in rows) == sample["source_index"].tolist()

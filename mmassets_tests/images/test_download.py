@@ -20,6 +20,7 @@ JPEG = JPEG.getvalue()
 
 class Handler(BaseHTTPRequestHandler):
     hits: Counter = Counter()
+    agents: set = set()
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -34,6 +35,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         Handler.hits[self.path] += 1
+        Handler.agents.add(self.headers.get("User-Agent"))
         seen = Handler.hits[self.path]
         route = self.path.split("?", 1)[0]
         if route == "/ok.jpg":
@@ -120,6 +122,14 @@ def test_outcomes_reach_the_callback_as_they_arrive(server, settings, tmp_path):
     outcomes = download(jobs, settings, on_done=seen.append)
     assert sorted(o.index for o in seen) == list(range(20)) and all(o.status == "ok" for o in outcomes)
     assert len({o.sha256 for o in outcomes}) == 1 and outcomes[0].as_row()["bytes"] == len(JPEG)
+
+
+def test_every_request_carries_the_user_agent_setting(server, settings, tmp_path):
+    from dataclasses import replace
+
+    Handler.agents.clear()
+    download([Job(0, f"{server}/ok.jpg", tmp_path / "0.jpg")], replace(settings, user_agent="my-lab-crawler/2.0"))
+    assert Handler.agents == {"my-lab-crawler/2.0"}
 
 
 def test_a_mirror_prefix_fetches_from_elsewhere_and_keeps_the_original_url(server, settings, tmp_path):

@@ -28,7 +28,7 @@ stages:
         budget: 10
       - asset: train/vqav2_vqg
         repeat: 2
-      - asset: train/web_captions
+      - asset: train/sharegpt4v_captions
         optional: true
 """
 
@@ -45,7 +45,7 @@ def test_a_recipe_loads_with_its_stages_and_entries(tmp_path):
     pretrain, finetune = recipe.stages
     assert (pretrain.seed, pretrain.shuffle, pretrain.formats, pretrain.missing) == (3, True, ("llava_jsonl",), "error")
     assert pretrain.entries == (Entry("train/coco_captions", weight=0.5),)
-    assert finetune.entries[2] == Entry("train/web_captions", optional=True)
+    assert finetune.entries[2] == Entry("train/sharegpt4v_captions", optional=True)
     assert recipe.asset_name(finetune) == "two__finetune"
     assert len(recipe.sha256) == 64
 
@@ -53,11 +53,12 @@ def test_a_recipe_loads_with_its_stages_and_entries(tmp_path):
 def test_the_shipped_mblip_recipes_are_mblips_order():
     order = ["web_captions", "coco_captions", "llava_detail", "llava_conversation", "aokvqa_cot", "aokvqa_explain",
              "vqav2_vqa", "vqav2_vqg", "caption_matching", "imagenet_classify", "imagenet_decide"]
-    known = {f"train/{name}" for name in order[1:]}
+    known = {f"train/{name}" for name in order}
     recipes = {r.name: r for r in load_recipes([], known)}
     for name, tasks in (("mblip_v2", order), ("mblip_v1", order[:8])):
         (stage,) = recipes[name].stages
         assert [e.asset for e in stage.entries] == [f"train/{t}" for t in tasks]
+        assert not any(e.optional for e in stage.entries)  # web captions are built now
         assert stage.missing == "skip" and not stage.shuffle and recipes[name].asset_name(stage) == name
         assert "first 500 rows" in recipes[name].description
 

@@ -70,3 +70,13 @@ def test_auto_takes_textblob_when_no_spacy_model_is_installed():
 def test_spacy_finds_the_same_noun_chunks():
     assert chunker("spacy")("A man riding a red bicycle down the busy street.") == ["A man", "a red bicycle",
                                                                                    "the busy street"]
+
+
+def test_worker_processes_extract_the_same_chunks_in_order():
+    from mmassets.tasks.concepts import noun_chunk_lists
+
+    captions = [f"a {colour} car parked near the old house number {i}" for i, colour in
+                enumerate(["red", "blue", "green"] * 5)]
+    alone = list(noun_chunk_lists(captions, "textblob"))
+    assert list(noun_chunk_lists(captions, "textblob", workers=2, batch=4)) == alone
+    assert alone[0][:2] == ["a red car", "the old house number"]

@@ -22,6 +22,8 @@ REFERENCES = "coco_references"
 ROW_COUNT = "row_count_stable"
 DUPLICATES = "duplicate_share"
 SPLITS = "splits_present"
+DOWNLOADS = "download_success_rate"
+MIN_DOWNLOAD_SUCCESS = 0.8
 MAX_ROW_DROP = 0.5  # a materialization with less than half the rows of the previous one fails
 MAX_DUPLICATE_SHARE = 0.01
 
@@ -32,11 +34,12 @@ _DESCRIPTIONS = {
     REFERENCES: "COCO-format reference files load in pycocotools and accept predictions via loadRes.",
     ROW_COUNT: f"The row count did not drop by more than {MAX_ROW_DROP:.0%} against the previous materialization.",
     SPLITS: "Every split the dataset publishes has records.",
+    DOWNLOADS: f"At least {MIN_DOWNLOAD_SUCCESS:.0%} of the URLs were downloaded (advisory: the web loses images).",
     DUPLICATES: f"At most {MAX_DUPLICATE_SHARE:.0%} of the records are exact duplicates (advisory).",
 }
 
 
-ADVISORY = {DUPLICATES}
+ADVISORY = {DUPLICATES, DOWNLOADS}
 
 
 def specs(asset_key: Sequence[str], *names: str) -> list[dg.AssetCheckSpec]:
@@ -154,3 +157,12 @@ def references(problems: Mapping[str, list[str]]) -> dg.AssetCheckResult:
     bad = {name: p for name, p in problems.items() if p}
     return dg.AssetCheckResult(check_name=REFERENCES, passed=not bad, metadata={
         "files": len(problems), "problems": dg.MetadataValue.json(bad)})
+
+
+def download_success(summary: Mapping, threshold: float = MIN_DOWNLOAD_SUCCESS) -> dg.AssetCheckResult:
+    """Advisory: the share of a download's URLs that succeeded (img2dataset users meet 5–60%
+    without noticing), with the failures by kind."""
+    rate = float(summary["success rate"])
+    return dg.AssetCheckResult(check_name=DOWNLOADS, passed=rate >= threshold, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"success rate": rate, "threshold": threshold, "urls": summary["urls"],
+                                         "errors by kind": dg.MetadataValue.json(summary["errors by kind"])})

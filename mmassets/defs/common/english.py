@@ -23,17 +23,19 @@ def english_specs(name: str) -> list[dg.AssetCheckSpec]:
 
 
 def publish_english(context: dg.AssetExecutionContext, folders: DataFolders, built: TaskRecords,
-                    metadata: dict[str, Any] | None = None) -> Iterator:
-    """Yield an English task's records (of COCO images) with their metadata (rows, preview, distinct
-    images, skipped inputs by reason), then its checks."""
+                    metadata: dict[str, Any] | None = None, *, image_root: str = "coco",
+                    relative_image: Callable[[str], str] = coco.relative_image) -> Iterator:
+    """Yield an English task's records with their metadata (rows, preview, distinct images, skipped
+    inputs by reason), then its checks; each image is ``relative_image(image_id)`` under the image
+    root named ``image_root`` (COCO's by default)."""
     frame = built.frame
     row_count = checks.row_count_stable(context, len(frame))  # before this materialization is stored
     yield dg.Output(frame, metadata={
         **frame_metadata(frame, language_column=None), "distinct images": int(frame["image_id"].nunique()),
         "skipped": counts_metadata(built.skipped), **checks.config_metadata(context), **(metadata or {})})
     yield checks.schema(frame, TRAIN_FIELDS)
-    root = folders.image_root("coco")
-    yield checks.images(frame, lambda image_id: root / coco.relative_image(image_id), limit=folders.image_check_limit)
+    root = folders.image_root(image_root)
+    yield checks.images(frame, lambda image_id: root / relative_image(image_id), limit=folders.image_check_limit)
     yield row_count
     yield checks.duplicates(frame, TRAIN_FIELDS)
 

@@ -1,6 +1,7 @@
-"""Resources: the data folders and the NLLB translator."""
+"""Resources: the data folders, the NLLB translator, the language mix, caption similarity, the image
+downloader and the phrase extractor."""
 
-
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,3 +177,50 @@ class CaptionSimilarity(dg.ConfigurableResource):
                 raise ValueError("caption similarity 'clip' needs clip_pretrained (an open_clip tag or checkpoint)")
             return ClipSimilarity(model_name=self.clip_model, pretrained=self.clip_pretrained, image_path=image_path)
         raise ValueError(f"unknown caption similarity {self.kind!r}: auto, tfidf or clip")
+
+
+class ImageDownloader(dg.ConfigurableResource):
+    """How images are fetched from the web (``mmassets.images.download``): an httpx connection pool
+    with bounded concurrency, retries with backoff, and the safety rules. Requests to loopback,
+    private, link-local and multicast addresses are refused unless ``allow_private``
+    (``MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1``)."""
+
+    concurrency: int = Field(default=64, description="requests in flight at once")
+    timeout_s: float = 10.0
+    retries: int = Field(default=2, description="further attempts after a timeout, connection error, 429 or 5xx")
+    backoff_s: float = 1.0
+    max_redirects: int = 5
+    max_bytes: int = 32 * 1024 * 1024
+    user_agent: str = Field(default="mmassets-image-downloader/0.1 (research dataset preparation)")
+    allow_private: bool = False
+    mirrors: dict[str, str] = Field(default={}, description="URL prefix → prefix fetched instead (a local mirror)")
+
+    def settings(self, **changes: Any) -> Any:
+        from mmassets.images.download import DownloadSettings
+
+        values = dict(concurrency=self.concurrency, timeout_s=self.timeout_s, retries=self.retries,
+                      backoff_s=self.backoff_s, max_redirects=self.max_redirects, max_bytes=self.max_bytes,
+                      user_agent=self.user_agent, allow_private=self.allow_private,
+                      mirrors=tuple(self.mirrors.items()))
+        return DownloadSettings(**{**values, **changes})
+
+
+class PhraseExtractor(dg.ConfigurableResource):
+    """Noun chunks for concept-balanced sampling (``mmassets.tasks.concepts``): spaCy with
+    ``spacy_model`` (mBLIP's ``en_core_web_sm``) when that model is installed, else TextBlob's
+    bundled English parser, which needs no download; ``workers`` processes extract in parallel."""
+
+    kind: str = Field(default="auto", description="auto | spacy | textblob")
+    spacy_model: str = "en_core_web_sm"
+    workers: int = Field(default=1, description="processes extracting noun chunks (0: one per CPU)")
+
+    def chunk_lists(self, captions: Any) -> Any:
+        from mmassets.tasks.concepts import noun_chunk_lists
+
+        workers = self.workers or (os.cpu_count() or 1)
+        return noun_chunk_lists(captions, self.kind, self.spacy_model, workers=workers)
+
+    def name(self) -> str:
+        from mmassets.tasks.concepts import chunker, extractor_name
+
+        return extractor_name(chunker(self.kind, self.spacy_model))

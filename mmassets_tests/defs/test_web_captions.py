@@ -1,0 +1,158 @@
+"""Web captions through `mmassets build` on a production raw root whose URLs point at a real local
+server: mBLIP's released sample used as published, reruns that request only what failed
+transiently, images already on disk adopted, and caption matching from the web captions."""
+
+import io
+import json
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dagster as dg
+import pandas as pd
+import pytest
+from PIL import Image
+
+from builds import run_build
+from mmassets.sample.coco import write_coco
+from mmassets.sources.blip import SAMPLE_FILE
+
+GONE, FAILING, CORRUPT = 2, 4, 6
+ENTRIES = 12
+ALLOW_PRIVATE = {"MMASSETS_DOWNLOAD_ALLOW_PRIVATE": "1"}
+
+
+def _jpeg(i: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (400 + 10 * i, 300), (20 * i, 100, 200)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+class Handler(BaseHTTPRequestHandler):
+    hits: Counter = Counter()
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        Handler.hits[self.path] += 1
+        i = int(self.path.rsplit("/", 1)[-1].split(".")[0])
+        status, body = (404, b"") if i == GONE else (500, b"") if i == FAILING else \
+            (200, b"garbage" * 50) if i == CORRUPT else (200, _jpeg(i))
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def released(server, tmp_path_factory):
+    """A raw root with mBLIP's released sample (its `jpg` names have gaps, as after mBLIP's
+    download) and COCO, built up to the web-caption records."""
+    raw = tmp_path_factory.mktemp("released") / "raw"
+    write_coco(raw)
+    entries = [{"url": f"{server}/img/{i}.jpg", "caption": f"a photo of a red kite number {i} over the hills",
+                "jpg": f"./images/{3 * i:08d}.jpg"} for i in range(ENTRIES)]
+    (raw / SAMPLE_FILE).parent.mkdir(parents=True)
+    (raw / SAMPLE_FILE).write_text(json.dumps(entries), encoding="utf-8")
+    data = raw.parent / "data"
+    Handler.hits.clear()
+    code, out = run_build(data, "--profile", "production", "--raw-dir", str(raw), "--select", "*english/web_captions",
+                          env=ALLOW_PRIVATE)
+    return raw, data, code, out, Counter(Handler.hits)
+
+
+def _status(data) -> pd.DataFrame:
+    return pd.read_parquet(data / "assets" / "images" / "web_captions.parquet")
+
+
+def test_the_released_sample_is_used_as_published_with_its_file_names(released):
+    raw, data, code, out, hits = released
+    assert code == 0, out
+    sample = pd.read_parquet(data / "assets" / "english" / "web_caption_sample.parquet")
+    assert sample["image_id"].tolist() == [f"{3 * i:08d}.jpg" for i in range(ENTRIES)]
+    assert json.loads((data / "exports" / "web_captions" / "concept_manifest.json").read_text()) == {}
+    images = sorted(p.name for p in (raw / "blip" / "images").iterdir())
+    assert images == [f"{3 * i:08d}.jpg" for i in range(ENTRIES) if i not in (GONE, FAILING, CORRUPT)]
+    with Image.open(raw / "blip" / "images" / "00000000.jpg") as image:
+        assert image.size == (256, 256) and image.format == "JPEG"  # mBLIP's rule: 400x300 → 256, padded
+    status = _status(data).set_index("index")
+    assert status.loc[GONE, "status"] == "permanent" and status.loc[GONE, "http_status"] == 404
+    assert status.loc[FAILING, "status"] == "transient" and status.loc[FAILING, "attempts"] == 3  # retried twice
+    assert status.loc[CORRUPT, "status"] == "permanent" and "not an image" in status.loc[CORRUPT, "error"]
+    assert hits[f"/img/{FAILING}.jpg"] == 3 and hits[f"/img/{GONE}.jpg"] == 1
+    english = pd.read_parquet(data / "assets" / "english" / "web_captions.parquet")
+    assert len(english) == ENTRIES - 3 and set(english["image_id"]) == set(images)
+    assert english["source_id"].tolist() == [i for i in range(ENTRIES) if i not in (GONE, FAILING, CORRUPT)]
+
+
+def test_a_rerun_requests_only_the_transient_failure(released, server):
+    raw, data, *_ = released
+    Handler.hits.clear()
+    code, out = run_build(data, "--profile", "production", "--raw-dir", str(raw), "--select", "images/web_captions",
+                          env=ALLOW_PRIVATE)
+    assert code == 0, out
+    assert dict(Handler.hits) == {f"/img/{FAILING}.jpg": 3}
+
+
+def test_images_on_disk_without_a_status_row_are_adopted_not_fetched(released):
+    raw, data, *_ = released
+    for table in (data / "downloads" / "web_captions").glob("shard-*.parquet"):
+        table.unlink()  # as after a build killed before it wrote its status table
+    before = _status(data)
+    Handler.hits.clear()
+    code, out = run_build(data, "--profile", "production", "--raw-dir", str(raw), "--select", "images/web_captions",
+                          env=ALLOW_PRIVATE)
+    assert code == 0, out
+    assert "/img/0.jpg" not in Handler.hits and len(Handler.hits) == 3  # only the three that are not on disk
+    after = _status(data).set_index("index")
+    ok = before[before["status"] == "ok"].set_index("index")
+    assert (after.loc[ok.index, "status"] == "ok").all() and (after.loc[ok.index, "sha256"] == ok["sha256"]).all()
+    instance = dg.DagsterInstance.from_config(str(data / "dagster_home"))
+    metadata = instance.get_latest_materialization_event(dg.AssetKey(["images", "web_captions"])).asset_materialization.metadata
+    assert metadata["found on disk"].value == len(ok) and metadata["fetched this run"].value == 3
+
+
+def test_without_the_private_address_setting_every_local_url_is_refused(released, tmp_path):
+    raw, *_ = released
+    Handler.hits.clear()
+    code, out = run_build(tmp_path / "data", "--profile", "production", "--raw-dir", str(raw), "--select",
+                          "*images/web_captions")
+    assert code == 0, out  # the build goes on; the advisory success-rate check warns
+    assert "images/web_captions: check download_success_rate failed" in out
+    assert not Handler.hits
+    status = _status(tmp_path / "data")
+    tried = status[status["attempts"] > 0]  # the others are the earlier build's images, found on disk
+    assert len(tried) == 3 and (tried["status"] == "permanent").all()
+    assert tried["error"].str.contains("MMASSETS_DOWNLOAD_ALLOW_PRIVATE").all()
+
+
+def test_caption_matching_can_take_the_web_captions_as_mblip_does(released, capsys):
+    raw, data, *_ = released
+    config = data / "matching.yaml"
+    config.write_text("english/caption_matching:\n  captions_from: web_captions\n  web_caption_rows: [1, 8]\n")
+    args = ["--profile", "production", "--raw-dir", str(raw), "--config", str(config)]
+    code, out = run_build(data, *args, "--select",
+                          'key:"raw/coco_karpathy" or key:"english/caption_matching"')
+    assert code == 0, out
+    frame = pd.read_parquet(data / "assets" / "english" / "caption_matching.parquet")
+    english = pd.read_parquet(data / "assets" / "english" / "web_captions.parquet")
+    assert len(frame) == 7 and set(frame["image_id"]) <= set(english["image_id"].iloc[1:8])
+    assert set(frame["image_root"]) == {"web_captions"}
+
+    config.write_text("english/caption_matching:\n  captions_from: web_captions\n  colour: red\n")
+    assert run_build(data, *args, "--select", 'key:"english/caption_matching"')[0] == 2
+    err = capsys.readouterr().err
+    assert "does not fit" in err and "colour" in err
+    config.write_text("english/no_such_asset: {}\n")
+    assert run_build(data, *args)[0] == 2
+    assert f"{config}: no asset 'english/no_such_asset' in the graph" in capsys.readouterr().err
