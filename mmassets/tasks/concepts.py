@@ -106,11 +106,17 @@ def noun_chunk_lists(captions: Iterable[str], kind: str = "auto", spacy_model: s
         return
     import multiprocessing
 
-    batches = _batches(captions, batch)
+    from collections import deque
+
     # spawn, not fork: the caller (a Dagster step) runs threads, and a forked child would inherit their locks
     with multiprocessing.get_context("spawn").Pool(workers, _start_worker, (kind, spacy_model)) as pool:
-        for chunk_lists in pool.imap(_chunk_batch, batches):
-            yield from chunk_lists
+        pending: deque = deque()  # a bounded window of batches in flight (Pool.imap would queue them all)
+        for captions_batch in _batches(captions, batch):
+            pending.append(pool.apply_async(_chunk_batch, (captions_batch,)))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
 
 
 def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
