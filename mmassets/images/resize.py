@@ -6,6 +6,10 @@ padded with white to 256×256, centred (albumentations' ``pad``: the odd pixel g
 right); smaller images are kept as they are; everything is written as JPEG quality 95. mBLIP
 decodes with OpenCV, which ignores EXIF orientation, so ``exif_transpose`` is off by default.
 
+VILA's (``data_prepare/coyo/coyo_downloader.py``), ``vila``: converted to RGB (alpha dropped, not
+composited), the short side shrunk to the size (336 there) when it is larger, the long side
+``int(size * long / short)``; VILA saves at Pillow's default JPEG quality, 75.
+
 img2dataset's modes: ``border`` (mBLIP's, but smaller images are also padded to the square),
 ``keep_ratio`` (longest side to the size, no padding; mBLIP's rule for larger images), ``center_crop``
 (shortest side to the size, then the centre square), ``no`` (as decoded).
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-MODES = ("mblip", "border", "keep_ratio", "center_crop", "no")
+MODES = ("mblip", "border", "keep_ratio", "center_crop", "no", "vila")
 WHITE = 255
 
 
@@ -74,7 +78,7 @@ def _open(body: bytes, settings: ResizeSettings) -> tuple[Image.Image, tuple[int
     if image.format == "JPEG" and settings.mode != "no":
         # decode at the smallest JPEG scale (1/2, 1/4, 1/8) that still leaves the side the mode
         # resizes by at least ``size``: the longest side, or the shortest for center_crop
-        side = min(width, height) if settings.mode == "center_crop" else max(width, height)
+        side = min(width, height) if settings.mode in ("center_crop", "vila") else max(width, height)
         if side > 2 * settings.size:
             wanted = (math.ceil(settings.size * width / side), math.ceil(settings.size * height / side))
             image.draft(image.mode if image.mode in ("L", "RGB") else None, wanted)
@@ -130,6 +134,12 @@ def reshape(image: Image.Image, settings: ResizeSettings) -> Image.Image:
             return image
         shrunk = _longest_to(image, size)
         return _pad(shrunk, size) if settings.mode == "mblip" else shrunk
+    if settings.mode == "vila":
+        if min(image.size) <= size:
+            return image
+        w, h = image.size
+        target = (int(size * w / h), size) if h < w else (size, int(size * h / w))
+        return image.resize(target, Image.Resampling.BICUBIC, reducing_gap=3.0)
     if settings.mode == "border":
         return _pad(_longest_to(image, size) if max(image.size) != size else image, size)
     scale = size / min(image.size)  # center_crop
@@ -142,7 +152,7 @@ def reshape(image: Image.Image, settings: ResizeSettings) -> Image.Image:
 def resize_image(body: bytes, settings: ResizeSettings = ResizeSettings()) -> Resized:
     """Decode ``body`` (untrusted bytes), flatten and reshape it, and encode it as JPEG."""
     image, (width, height) = _open(body, settings)
-    out = reshape(flatten(image), settings)
+    out = reshape(image.convert("RGB") if settings.mode == "vila" else flatten(image), settings)
     buffer = io.BytesIO()
     out.save(buffer, format="JPEG", quality=settings.quality)
     return Resized(buffer.getvalue(), out.width, out.height, width, height)

@@ -108,3 +108,18 @@ def test_the_pixel_limit_is_a_setting():
         resize_image(body, ResizeSettings(max_pixels=10_000))
     with pytest.raises(ValueError, match="unknown resize mode"):
         ResizeSettings(mode="stretch")
+
+
+@pytest.mark.parametrize("size, expected", [((1000, 500), (672, 336)), ((500, 1001), (336, 672)), ((336, 900), (336, 900)),
+                                            ((2400, 1800), (448, 336))])
+def test_vilas_rule_shrinks_the_short_side_to_336_when_larger(size, expected):
+    settings = ResizeSettings(mode="vila", size=336, quality=75)
+    out = resize_image(encode(Image.new("RGB", size, (10, 200, 30)), "JPEG"), settings)
+    assert (out.width, out.height) == expected and decoded(out).mode == "RGB"
+
+
+def test_vilas_rule_drops_alpha_and_makes_grey_rgb_as_pillows_convert_does():
+    settings = ResizeSettings(mode="vila", size=336)
+    rgba = Image.new("RGBA", (40, 30), (200, 10, 10, 0))  # fully transparent red: VILA keeps the red
+    assert decoded(resize_image(encode(rgba, "PNG"), settings)).getpixel((5, 5))[0] > 180
+    assert decoded(resize_image(encode(Image.new("L", (40, 30), 90), "PNG"), settings)).mode == "RGB"

@@ -1,0 +1,87 @@
+"""Files of conversation records (the LLaVA schema) as the LLaVA-family trainers read them: LLaVA-1.5's
+mixes, the llm-jp sets, ShareGPT4V, ALLaVA, DataOptim.
+
+VILA's loader reads a JSON array and falls back to JSON lines; so does ``read_conversation_file``
+(a file starting with ``[`` is an array, one starting with ``{`` is JSON lines). Both are streamed
+(ijson for arrays), so a file of hundreds of thousands of dialogues is never one list of dicts.
+
+Every record is checked against the schema (``mmassets.conversations.validate``): an id that is a
+string or an integer (LLaVA-1.5's are strings except GQA's integers: both are kept, the type
+recorded), an image path, a list of paths or none (text-only), and alternating turns; image paths
+must stay inside their root. A bad record fails naming the file, the record and the field.
+
+Each row keeps the record exactly as published (``record``, compact JSON), so that an export can
+write it back unchanged, beside the fields the checks and mixtures use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mmassets.conversations import ConversationError, image_paths, validate
+from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, safe_relative_path
+
+COLUMNS = ("source_index", "id", "id_is_int", "images", "turns", "record")
+
+
+def _array(path: Path) -> Iterator[tuple[str, Any]]:
+    import ijson
+
+    with path.open("rb") as handle:
+        try:
+            for i, record in enumerate(ijson.items(handle, "item", use_float=True)):
+                yield f"record {i}", record
+        except ijson.IncompleteJSONError as exc:
+            raise RawFormatError(path, f"not valid JSON or truncated ({exc})") from None
+
+
+def _lines(path: Path) -> Iterator[tuple[str, Any]]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield f"line {number}", json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise RawFormatError(path, f"not valid JSON ({exc.msg}, column {exc.colno})",
+                                     record=f"line {number}") from None
+
+
+def _records(path: Path) -> Iterator[tuple[str, Any]]:
+    with path.open("rb") as handle:
+        start = handle.read(1024).lstrip()[:1]
+    if start == b"[":
+        return _array(path)
+    if start == b"{":
+        return _lines(path)
+    if not start:
+        raise RawFormatError(path, f"the file is empty; {EMPTY_HINT}")
+    raise RawFormatError(path, "expected a JSON array of conversation records, or JSON lines of them")
+
+
+def read_conversation_file(path: str | Path, how_to_get: str) -> pd.DataFrame:
+    """One row per record, in file order: source_index, id (as text), id_is_int, images (safe
+    relative paths; empty for a text-only record), turns, and record (the record as published)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RawFileMissing(path, how_to_get)
+    rows = []
+    try:
+        for i, (where, record) in enumerate(_records(path)):
+            try:
+                validate(record, where)
+            except ConversationError as exc:
+                raise RawFormatError(path, str(exc)) from None
+            images = [safe_relative_path(p, path, where, "image") for p in image_paths(record)]
+            rows.append((i, str(record["id"]), isinstance(record["id"], int), images, len(record["conversations"]),
+                         json.dumps(record, ensure_ascii=False, separators=(",", ":"))))
+    except UnicodeDecodeError as exc:
+        raise RawFormatError(path, f"not UTF-8 text ({exc.reason})") from None
+    if not rows:
+        raise RawFormatError(path, f"holds no records; {EMPTY_HINT}")
+    return pd.DataFrame(rows, columns=list(COLUMNS))

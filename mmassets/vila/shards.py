@@ -1,0 +1,142 @@
+"""VILA's pickle shards (dataset types ``coyo`` and ``mmc4``), written and read back exactly as
+VILA's loader (``llava/data/dataset.py``, ``LazyCoyoDataset`` / ``LazyMMC4Dataset``) sees them.
+
+- A shard is one pickle of a Python list of dicts, ``part-{n:05d}.pkl``; beside it
+  ``part-{n:05d}.count`` holds ``str(len(list))`` with no newline.
+- The loader takes ``len(os.listdir(folder)) // 2`` as the number of shards, reads the sorted
+  ``.count`` files for the lengths and trusts them: so a folder holds nothing but matched pairs,
+  and every count is exact. A folder is written whole into a staging folder and renamed into place.
+- NVlabs' COYO splitter writes 12,440 records a shard and drops the short remainder; keeping it is
+  a setting here (``keep_last``), and what is dropped is counted.
+- Pickle runs code on load, so shards are never read back with plain ``pickle.load``:
+  ``read_shard`` refuses every global (classes, functions), which leaves exactly the plain
+  containers, strings, bytes and numbers the records are made of.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mmassets.files import move_dir_into_place
+
+SHARD_SIZE = 12_440
+"""Records per shard, as NVlabs VILA's COYO splitter."""
+PROTOCOL = 4
+
+
+@dataclass
+class Shards:
+    """What ``write_shards`` wrote: each shard's name and length, and the records it dropped."""
+
+    folder: Path
+    counts: list[tuple[str, int]] = field(default_factory=list)
+    dropped: int = 0
+
+    @property
+    def records(self) -> int:
+        return sum(n for _, n in self.counts)
+
+
+class UnsafePickle(pickle.UnpicklingError):
+    """A shard that asks to load a class or function: refused, since loading it would run code."""
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        raise UnsafePickle(f"refusing to load {module}.{name}: a VILA shard holds only lists, dicts, strings, "
+                           "bytes and numbers")
+
+
+def read_shard(path: str | Path) -> list:
+    """The records of one shard, refusing anything but plain data (``UnsafePickle``)."""
+    with open(path, "rb") as handle:
+        try:
+            value = _PlainUnpickler(handle).load()
+        except UnsafePickle as exc:
+            raise UnsafePickle(f"{path}: {exc}") from None
+        except (pickle.UnpicklingError, EOFError, ValueError) as exc:
+            raise pickle.UnpicklingError(f"{path}: not a readable pickle ({exc})") from None
+    if not isinstance(value, list):
+        raise pickle.UnpicklingError(f"{path}: a shard must hold a list, not {type(value).__name__}")
+    return value
+
+
+def _chunks(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int = SHARD_SIZE,
+                 keep_last: bool = True) -> Shards:
+    """Write ``records`` as VILA shards into ``folder`` (replacing it whole, atomically): shard
+    ``n`` holds records ``n*shard_size`` to ``(n+1)*shard_size``; a short last shard is written
+    only when ``keep_last``. Records stream through one shard at a time."""
+    if shard_size < 1:
+        raise ValueError("shard_size must be >= 1")
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    written = Shards(folder)
+    try:
+        for n, chunk in enumerate(_chunks(records, shard_size)):
+            if len(chunk) < shard_size and not keep_last:
+                written.dropped = len(chunk)
+                break
+            name = f"part-{n:05d}"
+            with open(staging / f"{name}.pkl", "wb") as out:
+                pickle.dump(chunk, out, protocol=PROTOCOL)
+            (staging / f"{name}.count").write_text(str(len(chunk)), encoding="ascii")
+            written.counts.append((name, len(chunk)))
+        move_dir_into_place(staging, folder, lambda _: False)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+def folder_problems(folder: str | Path) -> list[str]:
+    """What would mislead VILA's loader: files that are not a ``.pkl``/``.count`` pair, a count that
+    is not a bare integer, or one that differs from its shard's length (every shard is read)."""
+    folder = Path(folder)
+    names = sorted(os.listdir(folder))
+    problems = [f"{name}: not a .pkl/.count file" for name in names if not name.endswith((".pkl", ".count"))]
+    stems = {name.rsplit(".", 1)[0] for name in names if name.endswith((".pkl", ".count"))}
+    for stem in sorted(stems):
+        pkl, count = folder / f"{stem}.pkl", folder / f"{stem}.count"
+        if not pkl.is_file() or not count.is_file():
+            problems.append(f"{stem}: " + (".pkl without its .count" if pkl.is_file() else ".count without its .pkl"))
+            continue
+        text = count.read_text(encoding="ascii", errors="replace")
+        if not text.isdigit():
+            problems.append(f"{count.name}: {text[:20]!r} is not a bare integer")
+        elif int(text) != len(read_shard(pkl)):
+            problems.append(f"{count.name}: says {int(text)}, the shard holds {len(read_shard(pkl))}")
+    return problems
+
+
+def load_as_vila(folder: str | Path, rank: int = 0, world_size: int = 1) -> tuple[int, list]:
+    """What VILA's shard loader gives rank ``rank`` of ``world_size`` (its rules, our safe reader):
+    shards = files // 2, lengths from the sorted ``.count`` files, shards split evenly across ranks
+    with the leftover shards dropped; returns (the dataset length VILA reports, this rank's records)."""
+    folder = Path(folder)
+    n_shards = len(os.listdir(folder)) // 2
+    counts = sorted(f for f in os.listdir(folder) if f.endswith(".count"))[:n_shards]
+    n_samples = [int((folder / f).read_text().strip()) for f in counts]
+    per_rank = n_shards // world_size
+    rank_samples = [sum(n_samples[i * per_rank:(i + 1) * per_rank]) for i in range(world_size)]
+    records: list = []
+    for name in counts[rank * per_rank:(rank + 1) * per_rank]:
+        records.extend(read_shard(folder / name.replace(".count", ".pkl")))
+    return min(rank_samples) * world_size, records
