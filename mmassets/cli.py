@@ -66,10 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"mmassets build: {exc}", file=sys.stderr)
         return 2
-    instance = instance_for(settings.data_dir)
-    print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}")
     import dagster as dg
 
+    try:
+        dg.AssetSelection.from_string(args.select)
+    except dg.DagsterError as exc:
+        print(f"mmassets build: --select {args.select!r} is not an asset selection ({exc}); e.g. 'group:train', "
+              "'key:\"train/coco_captions\"', '3+key:\"mixture/mblip_v2\"' (it and three layers above)", file=sys.stderr)
+        return 2
+    instance = instance_for(settings.data_dir)
+    print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}")
     try:
         report = build(defs, instance, args.select, config=config)
     except dg.DagsterInvalidConfigError as exc:

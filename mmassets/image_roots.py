@@ -21,6 +21,11 @@ DEFAULT_ROOTS = {
     "ocr_vqa": "ocr_vqa/images",
     "textvqa": "textvqa/train_images",
     "web_captions": "blip/images",      # images downloaded for BLIP's web captions
+    "raw": ".",                         # the raw root itself: the LLaVA-family "data folder" (coco/train2017/..., gqa/images/...)
+    "llava_pretrain": "llava_pretrain/images",
+    "llm_jp_step0": "llm_jp/alt_pair_ja/image_step0",
+    "japanese_photos": "llm_jp/japanese-photos/images",
+    "llm_jp": "llm_jp",                 # synthdog-ja/image/... as llm-jp's converter names them
 }
 """Root name → folder under the raw root (publisher's layout)."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.conversations import from_mblip
+from mmassets.conversations import ConversationError, from_mblip, to_mblip
 from mmassets.files import atomic_path, atomic_write_bytes
 
 TRAIN_FIELDS = ("context", "label", "image_id")
@@ -60,6 +60,19 @@ def write_records(path: str | Path, frame: pd.DataFrame, fields: Sequence[str], 
     return Path(path)
 
 
+def write_conversations(path: str | Path, records: Iterable[str], chunk: int = 50_000) -> Path:
+    """Export conversation records held as JSON text (as published) as a JSON list in the layout
+    of ``dumps_records``, atomically, ``chunk`` records at a time."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        count = 0
+        for record in records:
+            line = json.dumps(json.loads(record), ensure_ascii=False, allow_nan=False)
+            out.write(((",\n" if count else "[\n") + line).encode("utf-8"))
+            count += 1
+        out.write(b"\n]\n" if count else b"[]\n")
+    return Path(path)
+
+
 def _plain(record: dict) -> dict:
     """numpy arrays (list columns read back from Parquet) become lists so JSON can hold them."""
     return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}
@@ -71,26 +84,53 @@ def schema_problems(frame: pd.DataFrame, string_fields: Sequence[str], *, allow_
     Returns ``{"<field>: <problem>": count}``; empty when every record is well formed.
     """
     problems: dict[str, int] = {}
-    for field in string_fields:
-        if field not in frame.columns:
-            problems[f"{field}: column missing"] = len(frame)
+    for name in string_fields:
+        if name not in frame.columns:
+            problems[f"{name}: column missing"] = len(frame)
             continue
-        values = frame[field]
+        values = frame[name]
         not_str = ~values.map(lambda v: isinstance(v, str))
         if not_str.any():
-            problems[f"{field}: not a string"] = int(not_str.sum())
-        if field not in allow_empty:
+            problems[f"{name}: not a string"] = int(not_str.sum())
+        if name not in allow_empty:
             empty = values.map(lambda v: isinstance(v, str) and not v.strip())
             if empty.any():
-                problems[f"{field}: empty"] = int(empty.sum())
+                problems[f"{name}: empty"] = int(empty.sum())
     return problems
 
 
 def to_llava(frame: pd.DataFrame, id_prefix: str | pd.Series = "", image_column: str = "image_id") -> list[dict]:
-    """The LLaVA conversation view of training records (``conversations.from_mblip``): one human
-    turn (``<image>`` + context) and one gpt turn (label) per record; ``id`` is ``<prefix>-<row>``;
+    """The LLaVA conversation view of training records: a row holding a conversation record
+    (``record``, as published) is that record; an mBLIP row becomes one human turn (``<image>`` +
+    context) and one gpt turn (label) (``conversations.from_mblip``), ``id`` ``<prefix>-<row>``,
     the image path from ``image_column`` (``image``: the path under the record's image root)."""
     prefixes = id_prefix if isinstance(id_prefix, pd.Series) else pd.Series(id_prefix, index=frame.index)
-    return [from_mblip({"context": context, "label": label, "image_id": image}, f"{prefix}-{i}")
-            for i, (prefix, context, label, image) in enumerate(
-                zip(prefixes, frame["context"], frame["label"], frame[image_column]))]
+    empty = pd.Series(None, index=frame.index, dtype=object)
+    records = frame["record"] if "record" in frame.columns else empty
+    out = []
+    for i, (prefix, context, label, image, record) in enumerate(zip(
+            prefixes, frame.get("context", empty), frame.get("label", empty), frame[image_column], records)):
+        out.append(json.loads(record) if isinstance(record, str) else
+                   from_mblip({"context": context, "label": label, "image_id": image}, f"{prefix}-{i}"))
+    return out
+
+
+def to_mblip_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The mBLIP view of training records: mBLIP rows as they are, and each conversation row
+    (``record``) split into one record per human→gpt pair (``conversations.to_mblip``, image_id
+    its image path); conversation rows with no image or several cannot be mBLIP records and are
+    counted, not written."""
+    if "record" not in frame.columns:
+        return frame, 0
+    empty = pd.Series(None, index=frame.index, dtype=object)
+    columns = [frame[field] if field in frame.columns else empty for field in TRAIN_FIELDS]
+    parts, skipped = [], 0
+    for record, *values in zip(frame["record"], *columns):
+        if not isinstance(record, str):
+            parts.append(dict(zip(TRAIN_FIELDS, values)))
+            continue
+        try:
+            parts += to_mblip(json.loads(record))
+        except ConversationError:
+            skipped += 1
+    return pd.DataFrame(parts, columns=list(TRAIN_FIELDS)), skipped

@@ -165,3 +165,24 @@ def test_a_chunked_export_has_the_bytes_of_one_written_at_once(tmp_path, rows):
     path = write_records(tmp_path / "t.json", frame, ["context", "label", "image_id"], chunk=3)
     assert path.read_bytes() == dumps_records(frame.to_dict(orient="records"))
     assert len(json.loads(path.read_text(encoding="utf-8"))) == rows
+
+
+def test_conversation_rows_are_written_as_published_and_split_for_the_mblip_view():
+    from mmassets.records import to_mblip_frame
+
+    conversation = {"id": 7, "image": "gqa/images/7.jpg", "model": "", "conversations": [
+        {"from": "human", "value": "<image>\nIs it red?"}, {"from": "gpt", "value": "Yes"},
+        {"from": "human", "value": "And the sky?"}, {"from": "gpt", "value": "Blue"}]}
+    text_only = {"id": "t", "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]}
+    frame = pd.DataFrame({"context": ["Caption it.", None, None], "label": ["a cat", None, None],
+                          "image_id": ["c.jpg", "gqa/images/7.jpg", ""], "image": ["coco/c.jpg", "gqa/images/7.jpg", ""],
+                          "record": [None, json.dumps(conversation), json.dumps(text_only)]})
+    llava = to_llava(frame, "mix", image_column="image")
+    assert llava[1] == conversation and llava[2] == text_only  # as published: integer id, extra key
+    assert llava[0]["id"] == "mix-0" and llava[0]["image"] == "coco/c.jpg"
+    mblip, skipped = to_mblip_frame(frame)
+    assert mblip.to_dict(orient="records") == [
+        {"context": "Caption it.", "label": "a cat", "image_id": "c.jpg"},
+        {"context": "Is it red?", "label": "Yes", "image_id": "gqa/images/7.jpg"},
+        {"context": "And the sky?", "label": "Blue", "image_id": "gqa/images/7.jpg"}]
+    assert skipped == 1  # the text-only record has no image for an mBLIP record

@@ -5,15 +5,22 @@ A stage reads each entry's stored records, scales it (weight, budget or repeat; 
 shuffles the whole stage (seeded), and exports it in each of the stage's formats to
 ``exports/mixtures/<recipe>/<stage>.<format>.json`` (``.llava.jsonl`` for JSON lines), with
 ``<stage>.image_roots.json`` beside: which image root each entry's paths are relative to, and
-where each root is. A stage with ``missing: skip`` merges the entries that are materialized (the
+where each root is; ``vila`` writes ``<stage>.vila/``, a LLaVA JSON file per entry with VILA's
+registry and ``--data_mixture`` string. Entries hold mBLIP records or conversation records (the
+LLaVA-family datasets, kept as published): the LLaVA views write a conversation as it is, the
+mBLIP view splits it into its human→gpt pairs. A stage with ``missing: skip`` merges the entries that are materialized (the
 build runs it after them, and skips it only when all of them failed); with ``missing: error`` an
 entry that is not materialized fails it.
 """
 
 
 import json
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 import dagster as dg
 import pandas as pd
@@ -23,14 +30,17 @@ from mmassets.defs.common.io import stored_path
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.defs.common.tags import MERGES_PRESENT
-from mmassets.files import atomic_write_bytes
+from mmassets.files import atomic_write_bytes, move_dir_into_place
 from mmassets.recipes import Recipe, Stage
-from mmassets.records import TRAIN_FIELDS, dumps_records, to_llava, write_json, write_records
+from mmassets.records import TRAIN_FIELDS, dumps_records, to_llava, to_mblip_frame, write_json, write_records
 from mmassets.seeding import derive_seed
 from mmassets.tasks.mix import mix_stage, task_statistics
+from mmassets.vila.registry import VilaDataset, python_registration, registry
 
 STAGE_COLUMNS = (*TRAIN_FIELDS, "language", "image_root", "image")
-"""What a mixture needs of each entry's stored records."""
+"""What a mixture needs of each entry's stored mBLIP records."""
+CONVERSATION_STAGE_COLUMNS = ("record", "images", "image_root", "image", "image_id", "language")
+"""... and of each entry's stored conversation records (``train.CONVERSATION_COLUMNS``)."""
 
 LEGACY_TASK_MIX = "mblip_v2"
 """The recipe whose stage also writes ``exports/train/task_mix.json`` and ``task_mix.llava.json``,
@@ -41,17 +51,45 @@ def _jsonl(records: Sequence[dict]) -> bytes:
     return b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
 
 
-def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str]) -> dict[str, str]:
-    """Write the stage's formats and its image-roots file; return format → path."""
+def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str]) -> Path:
+    """``<stage>.vila/``: each entry's records as a LLaVA JSON file named by its dataset name, the
+    registry (``registry.json``, and ``datasets_mixture.py`` lines) with each file's image folder,
+    and the ``--data_mixture`` string; written whole, then renamed into place."""
+    names = {entry.asset.rsplit("/", 1)[-1]: entry.dataset_name for entry in stage.entries}
+    target = folder / f"{stage.name}.vila"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        datasets = []
+        for task, part in frame.groupby("task", sort=False):
+            name = names.get(task, task)
+            path = staging / f"{name}.json"
+            atomic_write_bytes(path, dumps_records(to_llava(part, part["task"], image_column="image")))
+            (root,) = set(part["image_root"])  # one root per entry
+            datasets.append(VilaDataset(name, "torch", str(target / path.name), roots[root]))
+        write_json(staging / "registry.json", registry(datasets))
+        atomic_write_bytes(staging / "datasets_mixture.py", python_registration(datasets).encode("utf-8"))
+        move_dir_into_place(staging, target, lambda _: False)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str],
+                 mblip: pd.DataFrame) -> dict[str, str]:
+    """Write the stage's formats and its image-roots file; return format → path. ``mblip`` is the
+    stage's mBLIP view (``records.to_mblip_frame``)."""
     written = {}
     if "mblip" in stage.formats:
-        written["mblip"] = write_records(folder / f"{stage.name}.mblip.json", frame, TRAIN_FIELDS)
+        written["mblip"] = write_records(folder / f"{stage.name}.mblip.json", mblip, TRAIN_FIELDS)
     if {"llava", "llava_jsonl"} & set(stage.formats):
         conversations = to_llava(frame, frame["task"], image_column="image")  # paths under their image root
         if "llava" in stage.formats:
             written["llava"] = atomic_write_bytes(folder / f"{stage.name}.llava.json", dumps_records(conversations))
         if "llava_jsonl" in stage.formats:
             written["llava_jsonl"] = atomic_write_bytes(folder / f"{stage.name}.llava.jsonl", _jsonl(conversations))
+    if "vila" in stage.formats:
+        written["vila"] = export_vila(frame, folder, stage, roots)
     entries = {f"train/{task}": root for task, root in zip(frame["task"], frame["image_root"])}
     used = sorted(set(entries.values()))
     written["image_roots"] = write_json(folder / f"{stage.name}.image_roots.json", {
@@ -84,7 +122,8 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
                 skipped[entry.asset] = "not materialized"
                 continue
             frame = pd.read_parquet(path)
-            lacking = [column for column in STAGE_COLUMNS if column not in frame.columns]
+            needed = CONVERSATION_STAGE_COLUMNS if "record" in frame.columns else STAGE_COLUMNS
+            lacking = [column for column in needed if column not in frame.columns]
             if lacking:
                 raise ValueError(f"mixture/{name}: {path} (entry {entry.asset}) has no column(s) {lacking}: it was "
                                  f"stored by an earlier mmassets; rebuild it (mmassets build --select "
@@ -97,9 +136,10 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
         seed = derive_seed(mix.seed, "recipe", recipe.name, stage.name, str(stage.seed))
         frame = mix_stage(parts, seed, shuffle=stage.shuffle)
         roots = {root: str(folders.image_root(root)) for root in sorted(set(frame["image_root"]))}
-        exports = export_stage(frame, folders.exports / "mixtures" / recipe.name, stage, roots)
+        mblip, not_mblip = to_mblip_frame(frame)
+        exports = export_stage(frame, folders.exports / "mixtures" / recipe.name, stage, roots, mblip)
         if recipe.name == LEGACY_TASK_MIX:
-            exports["task_mix"] = str(write_records(folders.exports / "train" / "task_mix.json", frame, TRAIN_FIELDS))
+            exports["task_mix"] = str(write_records(folders.exports / "train" / "task_mix.json", mblip, TRAIN_FIELDS))
             exports["task_mix llava"] = str(atomic_write_bytes(folders.exports / "train" / "task_mix.llava.json",
                                                                dumps_records(to_llava(frame, frame["task"]))))
         config = {"recipe sha256": recipe.sha256}
@@ -118,15 +158,34 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
             "per entry": dg.MetadataValue.json(stats), "skipped entries": dg.MetadataValue.json(skipped),
             "distinct images": int(frame[["image_root", "image"]].drop_duplicates().shape[0]),
             "recipe": dg.MetadataValue.path(str(recipe.path)), "recipe sha256": recipe.sha256,
+            "conversations not in the mblip view": not_mblip,
             "config": dg.MetadataValue.json(config)})
-        yield checks.schema(frame, TRAIN_FIELDS)
-        files = frame.assign(image_file=[str(folders.image_root(root) / image)
-                                         for root, image in zip(frame["image_root"], frame["image"])])
-        yield checks.images(files, Path, columns=("image_file",), limit=folders.image_check_limit)
+        yield checks.schema(mblip, TRAIN_FIELDS)
+        yield checks.images(pd.DataFrame({"image_file": image_files(frame, folders)}), Path, columns=("image_file",),
+                            limit=folders.image_check_limit)
         yield row_count
-        yield checks.duplicates(frame, TRAIN_FIELDS)
+        yield checks.duplicates(pd.DataFrame({"record": record_keys(frame)}), ["record"])
 
     return _mixture
+
+
+def record_keys(frame: pd.DataFrame) -> list[str]:
+    """Each row's record as text: a conversation row's record, an mBLIP row's fields (for duplicates)."""
+    records = frame["record"] if "record" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    return [record if isinstance(record, str) else json.dumps([frame.at[i, f] for f in TRAIN_FIELDS], ensure_ascii=False)
+            for i, record in zip(frame.index, records)]
+
+
+def image_files(frame: pd.DataFrame, folders: DataFolders) -> list[str]:
+    """Every image file a stage's records name: an mBLIP row's ``image``, each of a conversation
+    row's ``images`` (none for a text-only one), under the row's image root."""
+    roots = {root: folders.image_root(root) for root in set(frame["image_root"])}
+    lists = frame["images"] if "images" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    files = []
+    for root, image, images in zip(frame["image_root"], frame["image"], lists):
+        paths = [image] if not isinstance(images, (list, tuple, np.ndarray)) else list(images)
+        files += [str(roots[root] / path) for path in paths]
+    return files
 
 
 def mixture_assets(recipes: Sequence[Recipe], known: set[str]) -> list[dg.AssetsDefinition]:

@@ -8,7 +8,7 @@ repeat, plus the stage's seed, shuffle, export formats and what a missing entry 
       - name: train            # optional for a one-stage recipe (default "train")
         seed: 0                # default 0 (mixed with MMASSETS_SEED)
         shuffle: false         # seeded shuffle of the whole stage
-        formats: [mblip, llava]  # mblip JSON, llava JSON, llava_jsonl
+        formats: [mblip, llava]  # mblip JSON, llava JSON, llava_jsonl, vila (a file per entry + registry)
         missing: skip          # an entry not materialized: skip and list it (default: error)
         entries:
           - asset: train/coco_captions
@@ -16,7 +16,9 @@ repeat, plus the stage's seed, shuffle, export formats and what a missing entry 
             weight: 0.5        # a seeded sample of half the rows, kept in order
           - asset: train/vqav2_vqg
             budget: 1000       # exactly 1000 rows
-          - asset: train/web_captions
+          - asset: train/llava_pretrain
+            name: llava_1_5_mm_align_en  # the entry's dataset name in the vila export (default: the asset's)
+          - asset: train/sharegpt4v
             optional: true     # an asset this graph may not have (yet): listed as skipped
 
 The recipes of the systems mmassets reproduces ship in this folder; a user adds their own in
@@ -37,13 +39,13 @@ import yaml
 from mmassets.files import PLAIN_NAME
 
 SHIPPED_DIR = Path(__file__).parent
-FORMATS = ("mblip", "llava", "llava_jsonl")
+FORMATS = ("mblip", "llava", "llava_jsonl", "vila")
 MISSING = ("error", "skip")
 DEFAULT_STAGE = "train"
 
 _RECIPE_KEYS = {"name", "description", "stages"}
 _STAGE_KEYS = {"name", "description", "seed", "shuffle", "formats", "missing", "entries"}
-_ENTRY_KEYS = {"asset", "weight", "budget", "repeat", "optional"}
+_ENTRY_KEYS = {"asset", "weight", "budget", "repeat", "optional", "name"}
 
 
 class RecipeError(ValueError):
@@ -61,6 +63,12 @@ class Entry:
     budget: int | None = None
     repeat: int | None = None
     optional: bool = False
+    name: str | None = None
+    """The entry's dataset name in exports that name datasets (VILA's registry); default: the asset's name."""
+
+    @property
+    def dataset_name(self) -> str:
+        return self.name or self.asset.rsplit("/", 1)[-1]
 
     def rows(self, n: int) -> int:
         """How many of the asset's ``n`` rows the entry takes."""
@@ -228,7 +236,8 @@ def _entry(read: _Reader, value: Any, where: str, parent: _Map, known_assets: Co
         raise read.fail(entry, f"{where}.{scaling[1]}", f"give one of weight, budget and repeat, not {' and '.join(scaling)}")
     return Entry(asset=asset, optional=optional, weight=read.get(entry, "weight", where, (int, float), None, minimum=0),
                  budget=read.get(entry, "budget", where, int, None, minimum=0),
-                 repeat=read.get(entry, "repeat", where, int, None, minimum=1))
+                 repeat=read.get(entry, "repeat", where, int, None, minimum=1),
+                 name=read.name(entry, "name", where, None) if "name" in entry else None)
 
 
 def recipe_files(folders: Iterable[str | Path]) -> list[Path]:

@@ -16,6 +16,7 @@ from mmassets.sample.coco import write_coco
 from mmassets.sample.imagenet import write_imagenet
 from mmassets.sample.iglue import write_iglue
 from mmassets.sample.llava import write_llava
+from mmassets.sample.llm_jp import write_llm_jp
 from mmassets.sample.maxm import write_maxm
 from mmassets.sample.pope import write_pope
 from mmassets.sample.vqav2 import write_vqav2
@@ -23,7 +24,7 @@ from mmassets.sample.web_captions import write_web_captions
 from mmassets.sample.xflickrco import write_xflickrco
 from mmassets.sample.xm3600 import write_xm3600
 
-SAMPLE_VERSION = 4
+SAMPLE_VERSION = 5
 MARKER_NAME = ".mmassets-sample.json"
 
 #: One ``(raw_dir, seed) -> None`` writer per dataset, run in order.
@@ -39,6 +40,7 @@ GENERATORS: list[Callable[[Path, int], None]] = [
     write_llava,
     write_imagenet,
     write_web_captions,
+    write_llm_jp,
 ]
 
 __all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "SampleFolderRefused", "check_sample_target", "ensure_sample_raw"]

@@ -26,6 +26,10 @@ DATASET_FILES: dict[str, tuple[str, ...]] = {
     "vqav2": ("vqav2/*.json",),
     "aokvqa": ("aokvqa/*.json",),
     "llava": ("llava/*.json",),
+    "llava_pretrain": ("llava_pretrain/*.json",),
+    "llm_jp": ("llm_jp/alt_pair_ja/*.json", "llm_jp/llava_instruct_ja/*.json", "llm_jp/japanese-photos/*.json",
+               "llm_jp/ja-vg-vqa/*.json"),
+    "synthdog_ja": ("llm_jp/synthdog-ja/data/*.parquet",),
     "imagenet": ("imagenet/imagenet_class_index.json",),
     "babel_imagenet": ("babel_imagenet/*.json",),
 }

@@ -108,15 +108,19 @@ def image_path(row: SynthdogRow) -> str:
     return f"synthdog-ja/image/{row.file:03d}/{row.row:05d}.jpg"
 
 
+def synthdog_record(i: int, row: SynthdogRow) -> dict:
+    """llm-jp's conversation record of the ``i``-th row converted (see the module doc)."""
+    question, prefix = TEMPLATES_JA[i % len(TEMPLATES_JA)]
+    human = f"<image>\n{question}" if i % 2 == 0 else f"{question}\n<image>"
+    path = image_path(row)
+    return {"id": path[: -len(".jpg")], "image": path,
+            "conversations": [{"from": "human", "value": human},
+                              {"from": "gpt", "value": prefix + row.text.replace(" ", "\n") + ANSWER_END}]}
+
+
 def synthdog_records(rows: Iterable[SynthdogRow]) -> Iterator[dict]:
-    """llm-jp's conversation record of each row (see the module doc)."""
-    for i, row in enumerate(rows):
-        question, prefix = TEMPLATES_JA[i % len(TEMPLATES_JA)]
-        human = f"<image>\n{question}" if i % 2 == 0 else f"{question}\n<image>"
-        path = image_path(row)
-        yield {"id": path[: -len(".jpg")], "image": path,
-               "conversations": [{"from": "human", "value": human},
-                                 {"from": "gpt", "value": prefix + row.text.replace(" ", "\n") + ANSWER_END}]}
+    """The conversation record of each row, in order."""
+    return (synthdog_record(i, row) for i, row in enumerate(rows))
 
 
 def jpeg_of(body: bytes, where: str) -> bytes:

@@ -315,3 +315,37 @@ def test_the_sample_downloads_its_web_captions_from_its_local_server(built):
     assert mix[:len(train)] == train  # the first entry of mBLIP's mix
     manifest = json.loads((data_dir / "exports" / "web_captions" / "concept_manifest.json").read_text(encoding="utf-8"))
     assert sorted(i for rows in manifest.values() for i in rows) == sample["source_index"].tolist()
+
+
+@pytest.mark.parametrize("recipe, stage, mixture", [
+    ("vila_ja_step0", "step0", "llava_1_5_mm_align_en+llm_jp_mm_pair_step0_558k"),
+    ("vila_ja_step2", "step2",
+     "llava_instruct_v1_5_en_subset+llava_instruct_ja+japanese_photos_conv+ja_vg_vqa+synthdog_ja_subset")])
+def test_llm_jp_stages_export_for_vila_with_every_record_as_published(built, recipe, stage, mixture):
+    from mmassets.sources.conversation_files import read_conversation_file
+
+    _, _, data_dir = built
+    folder = data_dir / "exports" / "mixtures" / recipe / f"{stage}.vila"
+    registry = json.loads((folder / "registry.json").read_text(encoding="utf-8"))
+    assert registry["data_mixture"] == mixture
+    assert f"--data_mixture {mixture}" in (folder / "datasets_mixture.py").read_text(encoding="utf-8")
+    raw = data_dir / "sample" / "raw"
+    everything = []
+    for dataset in registry["datasets"]:
+        assert dataset["dataset_type"] == "torch" and Path(dataset["data_path"]).parent == folder
+        records = json.loads(Path(dataset["data_path"]).read_text(encoding="utf-8"))
+        for record in records:  # every image resolves under the dataset's image_path, as VILA joins them
+            images = record.get("image", [])
+            assert all((Path(dataset["image_path"]) / p).is_file() for p in ([images] if isinstance(images, str) else images))
+        everything += records
+    llava = json.loads((data_dir / "exports" / "mixtures" / recipe / f"{stage}.llava.json").read_text(encoding="utf-8"))
+    assert llava == everything  # VILA concatenates the datasets in order
+    if recipe == "vila_ja_step2":
+        published = read_conversation_file(raw / "llava" / "llava_v1_5_subset_358k.json", "")
+        assert everything[:len(published)] == [json.loads(r) for r in published["record"]]  # ids' types kept
+        synthdog = everything[-7:]  # the sample's two parquet files hold 4 + 3 rows
+        assert [r["id"] for r in synthdog] == [f"synthdog-ja/image/{f:03d}/{r:05d}" for f, n in ((0, 4), (1, 3))
+                                               for r in range(n)]
+        assert all((raw / "llm_jp" / r["image"]).read_bytes()[:2] == b"\xff\xd8" for r in synthdog)  # JPEGs
+        assert synthdog[0]["conversations"][0]["value"].startswith("<image>\n")
+        assert synthdog[1]["conversations"][0]["value"].endswith("\n<image>")

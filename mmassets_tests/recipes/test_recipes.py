@@ -5,7 +5,7 @@ import re
 import pandas as pd
 import pytest
 
-from mmassets.recipes import Entry, RecipeError, load_recipe, load_recipes, recipe_files
+from mmassets.recipes import SHIPPED_DIR, Entry, RecipeError, load_recipe, load_recipes, recipe_files
 from mmassets.tasks.mix import mix_stage
 
 KNOWN = {"train/coco_captions", "train/vqav2_vqa", "train/vqav2_vqg", "train/llava_detail"}
@@ -54,7 +54,7 @@ def test_the_shipped_mblip_recipes_are_mblips_order():
     order = ["web_captions", "coco_captions", "llava_detail", "llava_conversation", "aokvqa_cot", "aokvqa_explain",
              "vqav2_vqa", "vqav2_vqg", "caption_matching", "imagenet_classify", "imagenet_decide"]
     known = {f"train/{name}" for name in order}
-    recipes = {r.name: r for r in load_recipes([], known)}
+    recipes = {name: load_recipe(SHIPPED_DIR / f"{name}.yaml", known) for name in ("mblip_v1", "mblip_v2")}
     for name, tasks in (("mblip_v2", order), ("mblip_v1", order[:8])):
         (stage,) = recipes[name].stages
         assert [e.asset for e in stage.entries] == [f"train/{t}" for t in tasks]
@@ -156,3 +156,22 @@ def test_each_stage_of_a_user_recipe_is_an_asset_whose_deps_are_its_entries(tmp_
     assert pretrain.parent_keys == {dg.AssetKey(["train", "coco_captions"])}
     assert finetune.parent_keys == {dg.AssetKey(["train", "vqav2_vqa"]), dg.AssetKey(["train", "vqav2_vqg"])}
     assert finetune.tags.get("mmassets/merges_present") == "true" and "mmassets/merges_present" not in pretrain.tags
+
+
+def test_an_entry_can_name_its_dataset_for_the_vila_export(tmp_path):
+    path = write(tmp_path, GOOD.replace("      - asset: train/vqav2_vqa\n", "      - asset: train/vqav2_vqa\n        name: vqav2_en\n"))
+    (_, finetune) = load_recipe(path, None).stages
+    assert [e.dataset_name for e in finetune.entries] == ["vqav2_en", "vqav2_vqg", "sharegpt4v_captions"]
+    write(tmp_path, GOOD.replace("      - asset: train/vqav2_vqa\n", "      - asset: train/vqav2_vqa\n        name: a+b\n"))
+    with pytest.raises(RecipeError, match=r"line 15, field 'stages\[1\].entries\[0\].name': 'a\+b' is not a plain name"):
+        load_recipe(path, None)
+
+
+def test_the_shipped_vila_recipes_name_llm_jps_datasets_in_order():
+    recipes = {r.name: r for r in load_recipes([], None)}
+    (step0,) = recipes["vila_ja_step0"].stages
+    assert "+".join(e.dataset_name for e in step0.entries) == "llava_1_5_mm_align_en+llm_jp_mm_pair_step0_558k"
+    (step2,) = recipes["vila_ja_step2"].stages
+    assert "+".join(e.dataset_name for e in step2.entries) == (
+        "llava_instruct_v1_5_en_subset+llava_instruct_ja+japanese_photos_conv+ja_vg_vqa+synthdog_ja_subset")
+    assert "vila" in step0.formats and "vila" in step2.formats

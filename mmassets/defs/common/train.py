@@ -10,11 +10,11 @@ import dagster as dg
 import pandas as pd
 
 from mmassets.defs.common import checks
-from mmassets.defs.common.metadata import frame_metadata
+from mmassets.defs.common.metadata import counts_metadata, frame_metadata
 from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.conversations import LINEAGE_FIELDS
 from mmassets.languages import SOURCE_LANGUAGE, largest_remainder_counts
-from mmassets.records import TRAIN_FIELDS, write_records
+from mmassets.records import TRAIN_FIELDS, write_conversations, write_records
 from mmassets.sources import coco
 
 TRAIN = dict(group_name="train", key_prefix="train", kinds={"pandas", "json"})
@@ -22,6 +22,11 @@ COLUMNS = [*TRAIN_FIELDS, "language", "image_root", "image", *LINEAGE_FIELDS]
 """A train asset's stored columns: the mBLIP record, its language, its image as a path relative to a
 named image root (``mmassets.image_roots``), and its lineage: dataset, raw file (relative to the raw
 root) and upstream id or record index. Exports hold the mBLIP record only."""
+CONVERSATION_COLUMNS = ["id", "id_is_int", "record", "images", "turns", "language", "image_root", "image", "image_id",
+                        *LINEAGE_FIELDS]
+"""A conversation train asset's stored columns: the record as published (``record``, JSON), its
+images (paths under ``image_root``; ``image``/``image_id`` the first, or "" for a text-only
+record), its language, and its lineage."""
 SOURCE_ID_COLUMNS = ("source_id", "question_id", "source_index")
 """Where a record's upstream id is found, first present first; else its row in the task."""
 
@@ -78,3 +83,32 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, name: str, 
         results.append(checks.language_counts(translated, expected, n_english))
     results += [row_count, checks.duplicates(frame, TRAIN_FIELDS)]
     yield from (result._replace(asset_key=key) if key else result for result in results)
+
+
+def conversation_specs(name: str) -> list[dg.AssetCheckSpec]:
+    return checks.specs(["train", name], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT, checks.DUPLICATES)
+
+
+def publish_conversations(context: dg.AssetExecutionContext, folders: DataFolders, name: str, frame: pd.DataFrame,
+                          *, image_root: str, language: str, source: tuple[str, str],
+                          metadata: dict[str, Any] | None = None) -> Iterator:
+    """Export conversation records (``sources.conversation_files``: id, id_is_int, images, turns,
+    record) as ``exports/train/<name>.llava.json``, yield them with their metadata, then the
+    checks: ids and records present, every image under ``image_root``, row count, duplicates."""
+    first = frame["images"].map(lambda images: images[0] if len(images) else "")
+    frame = frame.assign(language=language, image_root=image_root, image=first, image_id=first, dataset=source[0],
+                         source_file=source[1], source_id=frame["id"])
+    export = write_conversations(folders.exports / "train" / f"{name}.llava.json", frame["record"])
+    row_count = checks.row_count_stable(context, len(frame))  # before this materialization is stored
+    text_only = int((first == "").sum())
+    yield dg.Output(frame[CONVERSATION_COLUMNS].reset_index(drop=True), metadata={
+        **frame_metadata(frame[["id", "images", "turns", "language"]], export=export),
+        "distinct images": int(frame["images"].explode().dropna().nunique()), "text-only records": text_only,
+        "turns": counts_metadata(frame["turns"].value_counts().sort_index().to_dict()),
+        **checks.config_metadata(context), **(metadata or {})})
+    root = folders.image_root(image_root)
+    yield checks.schema(frame, ["id", "record"])
+    yield checks.images(frame.assign(path=frame["images"]).explode("path").dropna(subset=["path"]),
+                        lambda image: root / image, columns=("path",), limit=folders.image_check_limit)
+    yield row_count
+    yield checks.duplicates(frame, ["record"])

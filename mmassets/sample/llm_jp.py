@@ -1,0 +1,126 @@
+"""Sample inputs of llm-jp's Japanese VILA (Step-0 and Step-2), in their published formats:
+
+- ``llava_pretrain/blip_laion_cc_sbu_558k.json`` (LLaVA-Pretrain: one-turn records, ``<image>``
+  after the instruction, images ``llava_pretrain/images/<5 digits>/<9 digits>.jpg``);
+- ``llm_jp/alt_pair_ja/llm-jp_mm_pair_step0_558k.json`` with ``image_step0/<image>``;
+- ``llava/llava_v1_5_subset_358k.json`` (LLaVA-1.5's mix: string ids and GQA's integer ids, paths
+  under the data folder, a text-only ShareGPT record), as JSON lines to exercise that fallback;
+- ``llm_jp/llava_instruct_ja/llava_instruct_ja_156k.json`` (COCO ``coco/train2017/``),
+  ``llm_jp/japanese-photos/japanese_photos_conv_12k.json`` (its own ``images/``),
+  ``llm_jp/ja-vg-vqa/ja-vg-vqa_instruct_99k.json`` (``vg/VG_100K/``, an image's QA pairs in one
+  conversation, the first question asking for a short answer);
+- ``llm_jp/synthdog-ja/data/*.parquet``: two files of rows with ``image.bytes`` and a
+  ``ground_truth`` JSON string.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+from mmassets.sample.images import write_jpeg
+
+SIZE = (48, 36)
+SYNTHDOG_ROWS = (4, 3)
+
+
+def _json(path: Path, records: list[dict], *, lines: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records) if lines else \
+        json.dumps(records, ensure_ascii=False, indent=2)
+    path.write_text(text, encoding="utf-8")
+
+
+def _pair(i: int, image: str, human: str, gpt: str, **extra) -> dict:
+    return {"id": extra.pop("id", f"{i:09d}"), "image": image, **extra,
+            "conversations": [{"from": "human", "value": human}, {"from": "gpt", "value": gpt}]}
+
+
+def _step0(raw: Path, rng: random.Random) -> None:
+    captions = ["a red tram in a quiet street", "two cups of coffee on a wooden table", "a dog running on the beach",
+                "mount fuji behind a lake at dawn", "a bowl of ramen with egg and seaweed"]
+    records = []
+    for i, caption in enumerate(captions):
+        number = 4539375 + 17 * i
+        image = f"{number // 10000:05d}/{number:09d}.jpg"
+        write_jpeg(raw / "llava_pretrain" / "images" / image, rng.randrange(1 << 30), size=SIZE)
+        prompt = rng.choice(["Render a clear and concise summary of the photo.", "Give a brief description of the image."])
+        records.append(_pair(number, image, f"{prompt}\n<image>", caption, id=f"{number:09d}"))
+    _json(raw / "llava_pretrain" / "blip_laion_cc_sbu_558k.json", records)
+    japanese = ["静かな通りを走る赤い路面電車", "木のテーブルの上の二杯のコーヒー", "浜辺を走る犬", "夜明けの湖と富士山"]
+    records = []
+    for i, caption in enumerate(japanese):
+        image = f"{100 + i:08d}.jpg"
+        write_jpeg(raw / "llm_jp" / "alt_pair_ja" / "image_step0" / image, rng.randrange(1 << 30), size=SIZE)
+        records.append(_pair(i, image, "<image>\nこの画像を簡潔に説明してください。", caption, id=f"step0_{i}"))
+    _json(raw / "llm_jp" / "alt_pair_ja" / "llm-jp_mm_pair_step0_558k.json", records)
+
+
+def _step2(raw: Path, rng: random.Random) -> None:
+    def image(rel: str) -> str:
+        write_jpeg(raw / rel, rng.randrange(1 << 30), size=SIZE)
+        return rel
+
+    llava = [
+        _pair(0, image("coco/train2017/000000033471.jpg"), "<image>\nWhat are the colors of the bus in the image?",
+              "The bus in the image is white and red.", id="000000033471"),
+        _pair(1, image("gqa/images/2354786.jpg"), "<image>\nIs the sky dark?\nAnswer the question using a single "
+              "word or phrase.", "Yes", id=2354786),
+        _pair(2, image("ocr_vqa/images/140031996.jpg"), "<image>\nWho wrote this book?", "Sandra Boynton",
+              id="140031996"),
+        {"id": "i6IyJda_0", "model": "", "conversations": [
+            {"from": "human", "value": "How do I make a cup of green tea?"},
+            {"from": "gpt", "value": "Heat water to about 80 °C, pour it over the leaves and wait two minutes."}]},
+    ]
+    _json(raw / "llava" / "llava_v1_5_subset_358k.json", llava, lines=True)
+    instruct_ja = [
+        {"id": "000000442786", "image": image("coco/train2017/000000442786.jpg"), "conversations": [
+            {"from": "human", "value": "この画像で何が起きていますか？\n<image>"},
+            {"from": "gpt", "value": "広場で人々が買い物をしています。"},
+            {"from": "human", "value": "天気はどうですか？"},
+            {"from": "gpt", "value": "晴れていて、影がはっきりしています。"}]},
+        _pair(1, image("coco/train2017/000000118606.jpg"), "<image>\n写真の中の動物は何ですか？", "二匹の猫です。",
+              id="000000118606"),
+    ]
+    _json(raw / "llm_jp" / "llava_instruct_ja" / "llava_instruct_ja_156k.json", instruct_ja)
+    photos = []
+    for i, (question, answer) in enumerate([("この写真はどこで撮られたと思いますか？", "京都の寺院のようです。"),
+                                            ("写っている食べ物を説明してください。", "焼き魚とご飯、味噌汁の定食です。")]):
+        name = f"photo_{i:04d}.jpg"
+        write_jpeg(raw / "llm_jp" / "japanese-photos" / "images" / name, rng.randrange(1 << 30), size=SIZE)
+        photos.append(_pair(i, name, f"<image>\n{question}", answer, id=f"japanese_photos_{i}"))
+    _json(raw / "llm_jp" / "japanese-photos" / "japanese_photos_conv_12k.json", photos)
+    vg = image("vg/VG_100K/2345678.jpg")
+    _json(raw / "llm_jp" / "ja-vg-vqa" / "ja-vg-vqa_instruct_99k.json", [{"id": "2345678", "image": vg, "conversations": [
+        {"from": "human", "value": "<image>\n机の上には何がありますか？\n語句または短い文で答えてください。"},
+        {"from": "gpt", "value": "ノートパソコン"},
+        {"from": "human", "value": "壁は何色ですか？"},
+        {"from": "gpt", "value": "白"}]}])
+
+
+def _synthdog(raw: Path, rng: random.Random) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from PIL import Image
+
+    words = ["東京", "の", "天気", "は", "晴れ", "です", "明日", "雨", "予報", "会議", "午後", "三時"]
+    folder = raw / "llm_jp" / "synthdog-ja" / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, rows in enumerate(SYNTHDOG_ROWS):
+        images, truths = [], []
+        for _ in range(rows):
+            buffer = io.BytesIO()
+            Image.new("RGB", (64, 32), tuple(rng.randrange(256) for _ in range(3))).save(buffer, format="PNG")
+            images.append({"bytes": buffer.getvalue(), "path": None})
+            text = " ".join(rng.choice(words) for _ in range(rng.randint(3, 7)))
+            truths.append(json.dumps({"gt_parse": {"text_sequence": text}}, ensure_ascii=False))
+        pq.write_table(pa.table({"image": images, "ground_truth": truths}), folder / f"train-{n:05d}-of-00002.parquet")
+
+
+def write_llm_jp(raw_dir: Path, seed: int) -> None:
+    rng = random.Random(seed * 104729 + 3)
+    _step0(raw_dir, rng)
+    _step2(raw_dir, rng)
+    _synthdog(raw_dir, rng)
