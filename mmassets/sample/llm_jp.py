@@ -10,7 +10,9 @@
   ``llm_jp/ja-vg-vqa/ja-vg-vqa_instruct_99k.json`` (``vg/VG_100K/``, an image's QA pairs in one
   conversation, the first question asking for a short answer);
 - ``llm_jp/synthdog-ja/data/*.parquet``: two files of rows with ``image.bytes`` and a
-  ``ground_truth`` JSON string.
+  ``ground_truth`` JSON string;
+- ``llm_jp/alt_pair_ja/pairs_00{0,1}.jsonl``: Step-1 pairs (``url``, ``text``) whose images the
+  sample's local web server serves from ``sample_web/`` (one URL is gone: a 404).
 """
 
 from __future__ import annotations
@@ -119,8 +121,28 @@ def _synthdog(raw: Path, rng: random.Random) -> None:
         pq.write_table(pa.table({"image": images, "ground_truth": truths}), folder / f"train-{n:05d}-of-00002.parquet")
 
 
+PAIRS = (("京都の紅葉と古い寺", "雨の日の渋谷の交差点", "海辺の小さな漁村", "桜並木の川沿いの道"),
+         ("雪に覆われた山小屋", "夏祭りの夜店", "新幹線のホーム"))
+GONE_PAIR = (1, 2)
+"""(file, record) of the pair whose URL answers 404."""
+
+
+def _step1_pairs(raw: Path, rng: random.Random) -> None:
+    from mmassets.sample.web_server import SAMPLE_HOST, SERVER_FOLDER
+
+    for f, texts in enumerate(PAIRS):
+        records = []
+        for n, text in enumerate(texts):
+            name = f"ja_pair_{f}_{n}.jpg"
+            if (f, n) != GONE_PAIR:
+                write_jpeg(raw / SERVER_FOLDER / name, rng.randrange(1 << 30), size=(480, 360) if n % 2 else (200, 150))
+            records.append({"url": f"{SAMPLE_HOST}img/{name}", "text": text})
+        _json(raw / "llm_jp" / "alt_pair_ja" / f"pairs_{f:03d}.jsonl", records, lines=True)
+
+
 def write_llm_jp(raw_dir: Path, seed: int) -> None:
     rng = random.Random(seed * 104729 + 3)
     _step0(raw_dir, rng)
     _step2(raw_dir, rng)
     _synthdog(raw_dir, rng)
+    _step1_pairs(raw_dir, rng)

@@ -1,5 +1,5 @@
 """Sample BLIP web captions: ``blip/ccs_synthetic_filtered_large.json`` in BLIP's format (a JSON list
-of ``{"url", "caption"}``) and, in ``blip/sample_web/``, the images its URLs stand for, which the
+of ``{"url", "caption"}``) and, in ``sample_web/``, the images its URLs stand for, which the
 sample's local web server serves (``mmassets.sample.web_server``).
 
 The captions are built so that concept-balanced sampling has work to do: every one of
@@ -19,10 +19,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from mmassets.sample.web_server import SAMPLE_HOST
+from mmassets.sample.web_server import SAMPLE_HOST, SERVER_FOLDER
 from mmassets.sources.blip import CAPTIONS_FILE
 
-SERVER_FOLDER = "blip/sample_web"
 SAMPLED = 40
 UNSAMPLED = 6
 NOT_FOUND, SERVER_ERROR, SLOW, CORRUPT = 3, 7, 11, 15
@@ -82,4 +81,5 @@ def write_web_captions(raw_dir: Path, seed: int) -> None:
         (folder / f"{position:03d}.jpg").write_bytes(body)
     records = [{"url": _url(position), "caption": caption} for position, caption in enumerate(captions)]
     path = raw_dir / CAPTIONS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")

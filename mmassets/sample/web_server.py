@@ -1,7 +1,7 @@
 """The sample profile's stand-in for the web: a local HTTP server on 127.0.0.1 that serves the
 sample's web-caption images, so that ``make run`` exercises the downloader for real.
 
-The sample's URLs name a host that never resolves (``SAMPLE_HOST``, under ``.invalid``); the
+The sample's URLs (web captions, llm-jp's Step-1 pairs) name a host that never resolves (``SAMPLE_HOST``, under ``.invalid``); the
 images asset maps that prefix to this server (the downloader's ``mirrors``). Paths under
 ``/img/`` serve the file of that name from the server's folder (404 when there is none); paths
 under ``/fail/`` answer 500; paths under ``/slow/`` serve the file after ``SLOW_S`` seconds. A
@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 SAMPLE_HOST = "http://images.sample.mmassets.invalid/"
+SERVER_FOLDER = "sample_web"
+"""The folder of the sample raw root the server serves (the sample's web, not an upstream dataset)."""
 SLOW_S = 1.0
 
 

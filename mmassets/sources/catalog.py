@@ -30,6 +30,7 @@ DATASET_FILES: dict[str, tuple[str, ...]] = {
     "llm_jp": ("llm_jp/alt_pair_ja/*.json", "llm_jp/llava_instruct_ja/*.json", "llm_jp/japanese-photos/*.json",
                "llm_jp/ja-vg-vqa/*.json"),
     "synthdog_ja": ("llm_jp/synthdog-ja/data/*.parquet",),
+    "llm_jp_pairs": ("llm_jp/alt_pair_ja/*.jsonl",),
     "imagenet": ("imagenet/imagenet_class_index.json",),
     "babel_imagenet": ("babel_imagenet/*.json",),
 }

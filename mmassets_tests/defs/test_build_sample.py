@@ -349,3 +349,25 @@ def test_llm_jp_stages_export_for_vila_with_every_record_as_published(built, rec
         assert all((raw / "llm_jp" / r["image"]).read_bytes()[:2] == b"\xff\xd8" for r in synthdog)  # JPEGs
         assert synthdog[0]["conversations"][0]["value"].startswith("<image>\n")
         assert synthdog[1]["conversations"][0]["value"].endswith("\n<image>")
+
+
+def test_llm_jp_step1_pairs_become_vila_shards_a_loader_reads_back(built):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from mmassets.sample.llm_jp import GONE_PAIR, PAIRS
+    from mmassets.vila.shards import folder_problems, load_as_vila
+
+    _, _, data_dir = built
+    folder = data_dir / "exports" / "vila" / "llm_jp_mm_pair_step1_6m"
+    assert folder_problems(folder) == []
+    length, records = load_as_vila(folder)
+    expected = [(f"pairs_{f:03d}-{n}", text) for f, texts in enumerate(PAIRS) for n, text in enumerate(texts)
+                if (f, n) != GONE_PAIR]  # the pair whose URL is gone is not in the shards
+    assert length == len(expected) and [(r["id"], r["text"]) for r in records] == expected
+    for record in records:
+        with Image.open(io.BytesIO(base64.b64decode(record["image"]))) as image:
+            assert image.format == "JPEG" and image.mode == "RGB" and min(image.size) <= 336
+            assert min(image.size) in (150, 336)  # 200x150 kept; 480x360 shrunk to a short side of 336

@@ -23,6 +23,7 @@ ROW_COUNT = "row_count_stable"
 DUPLICATES = "duplicate_share"
 SPLITS = "splits_present"
 DOWNLOADS = "download_success_rate"
+SHARDS = "vila_shards_exact"
 MIN_DOWNLOAD_SUCCESS = 0.8
 MAX_ROW_DROP = 0.5  # a materialization with less than half the rows of the previous one fails
 MAX_DUPLICATE_SHARE = 0.01
@@ -35,6 +36,8 @@ _DESCRIPTIONS = {
     ROW_COUNT: f"The row count did not drop by more than {MAX_ROW_DROP:.0%} against the previous materialization.",
     SPLITS: "Every split the dataset publishes has records.",
     DOWNLOADS: f"At least {MIN_DOWNLOAD_SUCCESS:.0%} of the URLs were downloaded (advisory: the web loses images).",
+    SHARDS: ("The shard folder holds only .pkl/.count pairs, every count equals its shard's length (each shard "
+             "re-read, safely), and a seeded sample of the images decodes."),
     DUPLICATES: f"At most {MAX_DUPLICATE_SHARE:.0%} of the records are exact duplicates (advisory).",
 }
 
@@ -166,3 +169,32 @@ def download_success(summary: Mapping, threshold: float = MIN_DOWNLOAD_SUCCESS) 
     return dg.AssetCheckResult(check_name=DOWNLOADS, passed=rate >= threshold, severity=dg.AssetCheckSeverity.WARN,
                                metadata={"success rate": rate, "threshold": threshold, "urls": summary["urls"],
                                          "errors by kind": dg.MetadataValue.json(summary["errors by kind"])})
+
+
+def vila_shards(folder: Path, *, image_key: str, sample: int = 20) -> dg.AssetCheckResult:
+    """VILA's shards as its loader will see them: matched pairs and exact counts (``vila.shards``), and
+    ``sample`` records' base64 images (a seeded choice) decode."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from mmassets.vila.shards import folder_problems, read_shard
+
+    problems = folder_problems(folder)
+    shard_files = sorted(folder.glob("*.pkl"))
+    lengths = [int(p.with_suffix(".count").read_text()) for p in shard_files if p.with_suffix(".count").is_file()]
+    positions = [(i, j) for i, n in enumerate(lengths) for j in range(n)]
+    chosen = sorted(random.Random(0).sample(positions, min(sample, len(positions))))
+    undecodable = []
+    for i in sorted({i for i, _ in chosen}):
+        records = read_shard(shard_files[i])
+        for _, j in (c for c in chosen if c[0] == i):
+            try:
+                with Image.open(io.BytesIO(base64.b64decode(records[j][image_key]))) as image:
+                    image.verify()
+            except Exception:  # noqa: BLE001 - any failure to decode is what the check reports
+                undecodable.append(f"{shard_files[i].name}[{j}]")
+    return dg.AssetCheckResult(check_name=SHARDS, passed=not problems and not undecodable, metadata={
+        "shards": len(shard_files), "records": sum(lengths), "problems": dg.MetadataValue.json(problems),
+        "images decoded": len(chosen), "undecodable": dg.MetadataValue.json(undecodable)})

@@ -1,12 +1,15 @@
 """llm-jp's Japanese VILA: the conversation-record datasets of its Step-0 and Step-2, raw to train
-(VILA's recipes `vila_ja_step0` and `vila_ja_step2` mix them):
+(VILA's recipes `vila_ja_step0` and `vila_ja_step2` mix them), and its Step-1 pairs as VILA shards:
 
 - Step-0: LLaVA-Pretrain (`llava_pretrain/blip_laion_cc_sbu_558k.json`, VILA's
   `llava_1_5_mm_align_en`) and llm-jp's Japanese pairs (`llm_jp/alt_pair_ja/llm-jp_mm_pair_step0_558k.json`,
   images in `image_step0/` named by each record's `image`);
 - Step-2: LLaVA-1.5's 358k subset, llava-instruct-ja, japanese-photos-conv, ja-vg-vqa, and
   synthdog-ja converted as llm-jp's `convert.py` (`images/synthdog_ja` writes its JPEGs under
-  `llm_jp/synthdog-ja/image/`).
+  `llm_jp/synthdog-ja/image/`);
+- Step-1: the Japanese pairs (`llm_jp/alt_pair_ja/*.jsonl`), their images downloaded
+  (`images/llm_jp_pair_step1`) and written as base64 pickle shards with `.count` files
+  (`train/llm_jp_pair_step1` → `exports/vila/llm_jp_mm_pair_step1_6m/`).
 """
 
 import json
@@ -15,14 +18,19 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from mmassets.defs.common import checks
 from mmassets.defs.common.conversation_sets import conversation_set
+from mmassets.defs.common.downloads import DownloadConfig, download_images
 from mmassets.defs.common.metadata import frame_metadata
-from mmassets.defs.common.resources import DataFolders
+from mmassets.defs.common.raw import raw_output
+from mmassets.defs.common.resources import DataFolders, ImageDownloader
 from mmassets.defs.common.sources import source_key
 from mmassets.defs.common.train import TRAIN, conversation_specs, publish_conversations
 from mmassets.files import atomic_write_bytes
 from mmassets.progress import Progress
-from mmassets.sources import synthdog
+from mmassets.vila import shards
+from mmassets.vila.records import pair_record
+from mmassets.sources import llm_jp_pairs, synthdog
 from mmassets.sources.conversation_files import COLUMNS as CONVERSATION_FILE_COLUMNS
 
 LLM_JP = "Get it from llm-jp (github.com/llm-jp/llm-jp-VILA, data_prepare/README.md) into <raw root>/llm_jp/."
@@ -99,3 +107,69 @@ def train_synthdog_ja(context: dg.AssetExecutionContext, folders: DataFolders, r
     `exports/train/synthdog_ja.llava.json`, images under the `llm_jp` image root."""
     yield from publish_conversations(context, folders, "synthdog_ja", records, image_root="llm_jp", language="ja",
                                      source=("synthdog_ja", synthdog.DATA_DIR))
+
+
+@dg.asset(key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1", deps=[source_key("llm_jp_pairs")])
+def llm_jp_pair_step1(context: dg.AssetExecutionContext, folders: DataFolders):
+    """llm-jp's Japanese image–text pairs for Step-1 (`llm_jp/alt_pair_ja/*.jsonl`): one row per pair
+    (file, record, id, url, text) and where its image goes (`image_id`, under the `llm_jp_step1` root)."""
+    files = llm_jp_pairs.pair_files(folders.raw)
+    frame = llm_jp_pairs.read_pairs(folders.raw)
+    context.log.info(f"read {len(frame):,} pairs from {len(files)} files")
+    yield raw_output(frame, *files, **{"files": len(files)})
+
+
+class PairImagesConfig(DownloadConfig):
+    """VILA's download of pair images: RGB, the short side to 336 when larger, JPEG at Pillow's default quality."""
+
+    resize_mode: str = Field(default="vila", description="vila (short side to image_size) | no | mblip | ...")
+    image_size: int = Field(default=336, ge=1)
+    jpeg_quality: int = Field(default=75, ge=1, le=100)
+
+
+@dg.asset(name="llm_jp_pair_step1", key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
+          ins={"pairs": dg.AssetIn(key=["raw", "llm_jp_pair_step1"])},
+          check_specs=checks.specs(["images", "llm_jp_pair_step1"], checks.DOWNLOADS))
+def llm_jp_pair_step1_images(context: dg.AssetExecutionContext, config: PairImagesConfig, folders: DataFolders,
+                             downloader: ImageDownloader, pairs: pd.DataFrame):
+    """The Step-1 pairs' images, downloaded (resumable per URL) into the `llm_jp_step1` image root."""
+    yield from download_images(context, config, folders, downloader, pairs["url"].tolist(), pairs["image_id"].tolist(),
+                               image_root="llm_jp_step1", name="llm_jp_pair_step1")
+
+
+class ShardConfig(dg.Config):
+    shard_size: int = Field(default=shards.SHARD_SIZE, ge=1, description="records per pickle shard (VILA: 12,440)")
+    keep_last: bool = Field(default=True, description="write the short last shard (VILA's splitter drops it)")
+
+
+STEP1_PAIRS = "llm_jp_mm_pair_step1_6m"
+
+
+@dg.asset(name="llm_jp_pair_step1", code_version="1",
+          check_specs=checks.specs(["train", "llm_jp_pair_step1"], checks.ROW_COUNT, checks.SHARDS),
+          ins={"pairs": dg.AssetIn(key=["raw", "llm_jp_pair_step1"]),
+               "images": dg.AssetIn(key=["images", "llm_jp_pair_step1"])}, **TRAIN)
+def train_llm_jp_pair_step1(context: dg.AssetExecutionContext, config: ShardConfig, folders: DataFolders,
+                            pairs: pd.DataFrame, images: pd.DataFrame):
+    """VILA's coyo-type shards of the Step-1 pairs whose image was downloaded, in
+    `exports/vila/llm_jp_mm_pair_step1_6m/`: `{"id", "url", "text", "image": base64 JPEG}` per record,
+    `part-NNNNN.pkl` with its `.count`. The value lists the records (without the image bytes) and
+    the shard each is in."""
+    root = folders.image_root("llm_jp_step1")
+    ok = set(images.loc[images["status"] == "ok", "image_id"])
+    kept = pairs[pairs["image_id"].isin(ok) & pairs["image_id"].map(lambda i: (root / i).is_file())].reset_index(drop=True)
+    records = (pair_record(i, u, t, (root / image).read_bytes())
+               for i, u, t, image in zip(kept["id"], kept["url"], kept["text"], kept["image_id"]))
+    folder = folders.exports / "vila" / STEP1_PAIRS
+    written = shards.write_shards(records, folder, shard_size=config.shard_size, keep_last=config.keep_last)
+    frame = kept.iloc[:written.records].assign(
+        shard=[name for name, n in written.counts for _ in range(n)], image_root="llm_jp_step1", dataset="llm_jp",
+        source_file=kept["file"].iloc[:written.records].map(lambda f: f"{llm_jp_pairs.FOLDER}/{f}"),
+        source_id=kept["id"].iloc[:written.records])
+    row_count = checks.row_count_stable(context, len(frame))
+    yield dg.Output(frame, metadata={
+        **frame_metadata(frame, language_column=None), "shards": dg.MetadataValue.path(str(folder)),
+        "shard count": len(written.counts), "dropped by the last shard": written.dropped,
+        "pairs without an image": len(pairs) - len(kept), **checks.config_metadata(context)})
+    yield row_count
+    yield checks.vila_shards(folder, image_key="image")

@@ -13,16 +13,14 @@
 On the sample profile the images asset starts a local web server for the sample's URLs.
 """
 
-import contextlib
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
 from mmassets.defs.common import checks
+from mmassets.defs.common.downloads import DownloadConfig, download_images
 from mmassets.defs.common.english import ENGLISH, english_specs, publish_english
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata
 from mmassets.defs.common.raw import raw_output
@@ -30,10 +28,7 @@ from mmassets.defs.common.resources import DataFolders, ImageDownloader, Languag
 from mmassets.defs.common.sources import source_key
 from mmassets.defs.common.train import TRAIN, publish, train_specs, usable_translations
 from mmassets.defs.common.translated import TRANSLATED, Run, gate_spec, translated_asset
-from mmassets.files import atomic_path
-from mmassets.images import shards
-from mmassets.images.download import OK, download
-from mmassets.images.resize import ResizeSettings
+from mmassets.images.download import OK
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.progress import Progress
 from mmassets.records import write_json
@@ -119,39 +114,8 @@ def web_caption_sample(context: dg.AssetExecutionContext, captions: pd.DataFrame
                                       "of raw captions": len(captions), "released sample": "image_id" in captions})
 
 
-class WebImagesConfig(dg.Config):
-    shard_size: int = Field(default=shards.DEFAULT_SHARD_SIZE, ge=1, description="URLs per shard (one status table each)")
-    resize_mode: str = Field(default="mblip", description="mblip | border | keep_ratio | center_crop | no")
-    image_size: int = Field(default=256, ge=1)
-    max_pixels: int = Field(default=100_000_000, ge=1, description="larger images are refused before decoding")
-    retry_permanent: bool = Field(default=False, description="also refetch URLs that failed permanently (404, not an image)")
-    verify_files: bool = Field(default=True, description="check every downloaded file against its sha256 on a rerun")
-    min_success_rate: float = Field(default=checks.MIN_DOWNLOAD_SUCCESS, ge=0, le=1,
-                                    description="the advisory check warns below this share of successes")
-
-
-@contextlib.contextmanager
-def _sample_web(folders: DataFolders) -> Iterator[dict]:
-    """On the sample profile: the local server standing in for the web, and the settings that point
-    the sample's URLs at it."""
-    if folders.profile != "sample":
-        yield {}
-        return
-    from mmassets.sample.web_captions import SERVER_FOLDER
-    from mmassets.sample.web_server import SAMPLE_HOST, serve
-
-    with serve(folders.raw / SERVER_FOLDER) as base:
-        yield {"mirrors": ((SAMPLE_HOST, base),), "allow_private": True, "backoff_s": 0.2}
-
-
-def _status_dir(folders: DataFolders) -> Path:
-    return Path(folders.data_dir) / "downloads" / NAME
-
-
-def _previous_status(folder: Path) -> pd.DataFrame:
-    tables = [pd.read_parquet(path) for path in sorted(folder.glob("shard-*.parquet"))]
-    tables = [t for t in tables if len(t)]
-    return pd.concat(tables, ignore_index=True) if tables else shards.empty_status()
+class WebImagesConfig(DownloadConfig):
+    """mBLIP's download: its resize rule, JPEG quality 95 (the defaults)."""
 
 
 @dg.asset(name=NAME, key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
@@ -164,61 +128,8 @@ def web_caption_images(context: dg.AssetExecutionContext, config: WebImagesConfi
     table (index, url, status, http_status, error, bytes, sha256, width, height, attempts, image_id),
     also kept per shard under `<data dir>/downloads/web_captions/`: a rerun fetches only URLs never
     tried, transient failures and files gone or changed."""
-    resize = ResizeSettings(mode=config.resize_mode, size=config.image_size, max_pixels=config.max_pixels)
-    root, folder = folders.image_root(ROOT), _status_dir(folders)
-    urls, names = sample["url"].tolist(), sample["image_id"].tolist()
-    previous = _previous_status(folder)
-    ranges = shards.shard_ranges(len(sample), config.shard_size)
-    progress = Progress(len(sample), context.log.info, "web caption images", unit="URLs")
-    tables, per_shard, fetched, adopted, covered, started = [], {}, 0, 0, 0, time.monotonic()
-
-    def path_of(index: int) -> Path:
-        return root / names[index]
-
-    with _sample_web(folders) as overrides:
-        settings = downloader.settings(**overrides)
-        for key, start, stop in ranges:
-            indices = range(start, stop)
-            known = previous[(previous["index"] >= start) & (previous["index"] < stop)] if len(previous) else None
-            found = shards.adopt_existing(urls[start:stop], indices, path_of, known)
-            known = shards.merge_status(known, found, indices) if found else known
-            jobs = shards.jobs_to_run(urls[start:stop], indices, path_of, known,
-                                      retry_permanent=config.retry_permanent, verify=config.verify_files)
-            covered += (stop - start) - len(jobs)
-            outcomes: list = []
-
-            def on_done(outcome, base=covered) -> None:
-                outcomes.append(outcome)
-                progress.update(base + len(outcomes))
-
-            try:
-                download(jobs, settings, resize, on_done=on_done)
-            finally:  # an interrupted shard keeps what it fetched
-                table = shards.merge_status(known, outcomes, indices)
-                with atomic_path(folder / f"shard-{key}.parquet") as tmp:
-                    table.to_parquet(tmp, index=False)
-            covered += len(jobs)
-            fetched, adopted = fetched + len(jobs), adopted + len(found)
-            tables.append(table)
-            per_shard[key] = shards.summary(table)["success rate"]
-        progress.update(len(sample))
-    for stale in set(folder.glob("shard-*.parquet")) - {folder / f"shard-{key}.parquet" for key, _, _ in ranges}:
-        stale.unlink()
-    status = pd.concat(tables, ignore_index=True) if tables else shards.empty_status()
-    status["image_id"] = [names[i] for i in status["index"]]
-    summary = shards.summary(status)
-    elapsed = max(time.monotonic() - started, 1e-9)
-    context.log.info(f"{summary['ok']:,}/{summary['urls']:,} images ({summary['success rate']:.1%}); "
-                     f"fetched {fetched:,} this run")
-    yield dg.Output(status, metadata={
-        **frame_metadata(status, language_column=None), "image root": dg.MetadataValue.path(str(root)),
-        "urls": summary["urls"], "ok": summary["ok"], "success rate": summary["success rate"],
-        "failed transiently": summary["failed transiently"], "failed permanently": summary["failed permanently"],
-        "errors by kind": dg.MetadataValue.json(summary["errors by kind"]), "bytes": summary["bytes"],
-        "success rate per shard": dg.MetadataValue.json(per_shard), "fetched this run": fetched,
-        "found on disk": adopted, "images/s this run": round(fetched / elapsed, 1), "resize": config.resize_mode,
-        "status tables": dg.MetadataValue.path(str(folder)), **checks.config_metadata(context)})
-    yield checks.download_success(summary, config.min_success_rate)
+    yield from download_images(context, config, folders, downloader, sample["url"].tolist(),
+                               sample["image_id"].tolist(), image_root=ROOT, name=NAME)
 
 
 @dg.asset(name=NAME, code_version="1", check_specs=english_specs(NAME), **ENGLISH,
