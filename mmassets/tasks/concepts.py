@@ -22,6 +22,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from mmassets.iterables import batches
 from mmassets.seeding import derive_seed
 
 
@@ -111,23 +112,12 @@ def noun_chunk_lists(captions: Iterable[str], kind: str = "auto", spacy_model: s
     # spawn, not fork: the caller (a Dagster step) runs threads, and a forked child would inherit their locks
     with multiprocessing.get_context("spawn").Pool(workers, _start_worker, (kind, spacy_model)) as pool:
         pending: deque = deque()  # a bounded window of batches in flight (Pool.imap would queue them all)
-        for captions_batch in _batches(captions, batch):
+        for captions_batch in batches(captions, batch):
             pending.append(pool.apply_async(_chunk_batch, (captions_batch,)))
             if len(pending) >= 2 * workers:
                 yield from pending.popleft().get()
         while pending:
             yield from pending.popleft().get()
-
-
-def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class TextBlobChunker:

@@ -19,11 +19,12 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmassets.files import move_dir_into_place
+from mmassets.iterables import batches
 
 SHARD_SIZE = 12_440
 """Records per shard, as NVlabs VILA's COYO splitter."""
@@ -67,17 +68,6 @@ def read_shard(path: str | Path) -> list:
     return value
 
 
-def _chunks(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    chunk: list[dict] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int = SHARD_SIZE,
                  keep_last: bool = True) -> Shards:
     """Write ``records`` as VILA shards into ``folder`` (replacing it whole, atomically): shard
@@ -90,7 +80,7 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
     written = Shards(folder)
     try:
-        for n, chunk in enumerate(_chunks(records, shard_size)):
+        for n, chunk in enumerate(batches(records, shard_size)):
             if len(chunk) < shard_size and not keep_last:
                 written.dropped = len(chunk)
                 break
