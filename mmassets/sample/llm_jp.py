@@ -11,6 +11,8 @@
   conversation, the first question asking for a short answer);
 - ``llm_jp/synthdog-ja/data/*.parquet``: two files of rows with ``image.bytes`` and a
   ``ground_truth`` JSON string;
+- ``llm_jp/interleaved_ja/docs_000.jsonl``: three mmc4-style documents, one with an image whose URL
+  is gone;
 - ``llm_jp/alt_pair_ja/pairs_00{0,1}.jsonl``: Step-1 pairs (``url``, ``text``) whose images the
   sample's local web server serves from ``sample_web/`` (one URL is gone: a 404).
 """
@@ -140,9 +142,38 @@ def _step1_pairs(raw: Path, rng: random.Random) -> None:
         _json(raw / "llm_jp" / "alt_pair_ja" / f"pairs_{f:03d}.jsonl", records, lines=True)
 
 
+DOCUMENTS = (
+    (("東京の朝は早い。", "駅には人があふれている。", "喫茶店でコーヒーを飲んだ。"), (1, 2)),
+    (("京都を散歩した。", "古い町並みが美しい。"), (1,)),
+    (("料理の作り方を紹介します。", "まず野菜を切ります。", "次に炒めます。"), (0, 2)),
+)
+"""(sentences, the matched sentence of each image)."""
+GONE_IMAGE = (0, 1)
+"""(document, image) whose URL answers 404."""
+
+
+def _interleaved(raw: Path, rng: random.Random) -> None:
+    from mmassets.sample.web_server import SAMPLE_HOST, SERVER_FOLDER
+
+    documents = []
+    for d, (texts, matched) in enumerate(DOCUMENTS):
+        images = []
+        for i, index in enumerate(matched):
+            name = f"ja_doc_{d}_{i}.jpg"
+            if (d, i) != GONE_IMAGE:
+                write_jpeg(raw / SERVER_FOLDER / name, rng.randrange(1 << 30), size=(400, 300))
+            images.append({"image_name": name, "raw_url": f"{SAMPLE_HOST}img/{name}", "matched_text_index": index,
+                           "matched_sim": round(0.2 + 0.01 * i, 3), "face_detections": None})
+        rows = [[round(rng.random(), 4) for _ in texts] for _ in images]
+        documents.append({"url": f"https://example.jp/blog/{d}", "text_list": list(texts), "image_info": images,
+                          "similarity_matrix": rows, "could_have_url_duplicate": 0})
+    _json(raw / "llm_jp" / "interleaved_ja" / "docs_000.jsonl", documents, lines=True)
+
+
 def write_llm_jp(raw_dir: Path, seed: int) -> None:
     rng = random.Random(seed * 104729 + 3)
     _step0(raw_dir, rng)
     _step2(raw_dir, rng)
     _synthdog(raw_dir, rng)
     _step1_pairs(raw_dir, rng)
+    _interleaved(raw_dir, rng)

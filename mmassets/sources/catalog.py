@@ -31,6 +31,7 @@ DATASET_FILES: dict[str, tuple[str, ...]] = {
                "llm_jp/ja-vg-vqa/*.json"),
     "synthdog_ja": ("llm_jp/synthdog-ja/data/*.parquet",),
     "llm_jp_pairs": ("llm_jp/alt_pair_ja/*.jsonl",),
+    "llm_jp_interleaved": ("llm_jp/interleaved_ja/*.jsonl",),
     "imagenet": ("imagenet/imagenet_class_index.json",),
     "babel_imagenet": ("babel_imagenet/*.json",),
 }

@@ -371,3 +371,26 @@ def test_llm_jp_step1_pairs_become_vila_shards_a_loader_reads_back(built):
         with Image.open(io.BytesIO(base64.b64decode(record["image"]))) as image:
             assert image.format == "JPEG" and image.mode == "RGB" and min(image.size) <= 336
             assert min(image.size) in (150, 336)  # 200x150 kept; 480x360 shrunk to a short side of 336
+
+
+def test_llm_jp_interleaved_documents_become_mmc4_shards_with_their_images(built):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from mmassets.sample.llm_jp import DOCUMENTS, GONE_IMAGE
+    from mmassets.vila.shards import folder_problems, load_as_vila
+
+    _, _, data_dir = built
+    folder = data_dir / "exports" / "vila" / "llm_jp_mm_interleaved_step1_6m"
+    assert folder_problems(folder) == []
+    length, documents = load_as_vila(folder)
+    assert length == len(DOCUMENTS) and [d["text_list"] for d in documents] == [list(t) for t, _ in DOCUMENTS]
+    for d, (document, (_, matched)) in enumerate(zip(documents, DOCUMENTS)):
+        kept = [i for i in range(len(matched)) if (d, i) != GONE_IMAGE]
+        assert [info["matched_text_index"] for info in document["image_info"]] == [matched[i] for i in kept]
+        assert len(document["similarity_matrix"]) == len(document["image_info"])  # VILA zips the two
+        for info in document["image_info"]:
+            with Image.open(io.BytesIO(base64.b64decode(info["image_base64"]))) as image:
+                assert image.format == "JPEG" and min(image.size) <= 336

@@ -171,9 +171,9 @@ def download_success(summary: Mapping, threshold: float = MIN_DOWNLOAD_SUCCESS) 
                                          "errors by kind": dg.MetadataValue.json(summary["errors by kind"])})
 
 
-def vila_shards(folder: Path, *, image_key: str, sample: int = 20) -> dg.AssetCheckResult:
+def vila_shards(folder: Path, *, images_of: Callable[[dict], list[str]], sample: int = 20) -> dg.AssetCheckResult:
     """VILA's shards as its loader will see them: matched pairs and exact counts (``vila.shards``), and
-    ``sample`` records' base64 images (a seeded choice) decode."""
+    the base64 images (``images_of(record)``) of ``sample`` records (a seeded choice) decode."""
     import base64
     import io
 
@@ -191,8 +191,9 @@ def vila_shards(folder: Path, *, image_key: str, sample: int = 20) -> dg.AssetCh
         records = read_shard(shard_files[i])
         for _, j in (c for c in chosen if c[0] == i):
             try:
-                with Image.open(io.BytesIO(base64.b64decode(records[j][image_key]))) as image:
-                    image.verify()
+                for encoded in images_of(records[j]):
+                    with Image.open(io.BytesIO(base64.b64decode(encoded))) as image:
+                        image.verify()
             except Exception:  # noqa: BLE001 - any failure to decode is what the check reports
                 undecodable.append(f"{shard_files[i].name}[{j}]")
     return dg.AssetCheckResult(check_name=SHARDS, passed=not problems and not undecodable, metadata={
