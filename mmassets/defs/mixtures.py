@@ -51,22 +51,29 @@ def _jsonl(records: Sequence[dict]) -> bytes:
     return b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
 
 
-def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str]) -> Path:
-    """``<stage>.vila/``: each entry's records as a LLaVA JSON file named by its dataset name, the
-    registry (``registry.json``, and ``datasets_mixture.py`` lines) with each file's image folder,
-    and the ``--data_mixture`` string; written whole, then renamed into place."""
-    names = {entry.asset.rsplit("/", 1)[-1]: entry.dataset_name for entry in stage.entries}
+def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str],
+                shard_sets: dict[str, VilaDataset]) -> Path:
+    """``<stage>.vila/``: each entry's records as a LLaVA JSON file named by its dataset name (an
+    entry of VILA shards, ``shard_sets``, is registered where its shards are), the registry
+    (``registry.json``, and ``datasets_mixture.py`` lines) with each dataset's image folder, and the
+    ``--data_mixture`` string, in the stage's order; written whole, then renamed into place."""
     target = folder / f"{stage.name}.vila"
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp"))
+    parts = dict(tuple(frame.groupby("task", sort=False))) if len(frame) else {}
     try:
         datasets = []
-        for task, part in frame.groupby("task", sort=False):
-            name = names.get(task, task)
-            path = staging / f"{name}.json"
+        for entry in stage.entries:
+            task = entry.asset.rsplit("/", 1)[-1]
+            if task in shard_sets:
+                datasets.append(shard_sets[task])
+                continue
+            if task not in parts:
+                continue  # skipped entry
+            part, path = parts[task], staging / f"{entry.dataset_name}.json"
             atomic_write_bytes(path, dumps_records(to_llava(part, part["task"], image_column="image")))
             (root,) = set(part["image_root"])  # one root per entry
-            datasets.append(VilaDataset(name, "torch", str(target / path.name), roots[root]))
+            datasets.append(VilaDataset(entry.dataset_name, "torch", str(target / path.name), roots[root]))
         write_json(staging / "registry.json", registry(datasets))
         atomic_write_bytes(staging / "datasets_mixture.py", python_registration(datasets).encode("utf-8"))
         move_dir_into_place(staging, target, lambda _: False)
@@ -76,9 +83,10 @@ def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str
 
 
 def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str],
-                 mblip: pd.DataFrame) -> dict[str, str]:
+                 mblip: pd.DataFrame, shard_sets: dict[str, VilaDataset]) -> dict[str, str]:
     """Write the stage's formats and its image-roots file; return format → path. ``mblip`` is the
-    stage's mBLIP view (``records.to_mblip_frame``)."""
+    stage's mBLIP view (``records.to_mblip_frame``); ``shard_sets`` its entries of VILA shards,
+    which only the vila format holds."""
     written = {}
     if "mblip" in stage.formats:
         written["mblip"] = write_records(folder / f"{stage.name}.mblip.json", mblip, TRAIN_FIELDS)
@@ -89,7 +97,7 @@ def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[st
         if "llava_jsonl" in stage.formats:
             written["llava_jsonl"] = atomic_write_bytes(folder / f"{stage.name}.llava.jsonl", _jsonl(conversations))
     if "vila" in stage.formats:
-        written["vila"] = export_vila(frame, folder, stage, roots)
+        written["vila"] = export_vila(frame, folder, stage, roots, shard_sets)
     entries = {f"train/{task}": root for task, root in zip(frame["task"], frame["image_root"])}
     used = sorted(set(entries.values()))
     written["image_roots"] = write_json(folder / f"{stage.name}.image_roots.json", {
@@ -113,6 +121,7 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
                                        checks.DUPLICATES))
     def _mixture(context: dg.AssetExecutionContext, folders: DataFolders, mix: LanguageMix):
         parts, skipped = [], {asset: "not in this graph (optional entry)" for asset in absent}
+        shard_sets: dict[str, VilaDataset] = {}
         for entry in entries:
             path = stored_path(folders.data_dir, dg.AssetKey.from_user_string(entry.asset))
             if not path.is_file():
@@ -122,6 +131,14 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
                 skipped[entry.asset] = "not materialized"
                 continue
             frame = pd.read_parquet(path)
+            if "vila_folder" in frame.columns:  # VILA shards: registered as they are, not mixed row by row
+                if entry.weight is not None or entry.budget is not None or entry.repeat is not None:
+                    raise ValueError(f"mixture/{name}: entry {entry.asset} of {recipe.path} is a folder of VILA shards; "
+                                     "weight, budget and repeat cannot apply to it")
+                if len(frame):
+                    shard_sets[entry.asset.rsplit("/", 1)[-1]] = VilaDataset(
+                        entry.dataset_name, str(frame["vila_type"].iloc[0]), str(frame["vila_folder"].iloc[0]))
+                continue
             needed = CONVERSATION_STAGE_COLUMNS if "record" in frame.columns else STAGE_COLUMNS
             lacking = [column for column in needed if column not in frame.columns]
             if lacking:
@@ -129,15 +146,16 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
                                  f"stored by an earlier mmassets; rebuild it (mmassets build --select "
                                  f"'key:{entry.asset}')")
             parts.append((entry.asset.rsplit("/", 1)[-1], frame, entry.rows(len(frame))))
-        if not parts:
+        if not parts and not shard_sets:
             raise FileNotFoundError(f"mixture/{name}: none of its entries is materialized ({', '.join(skipped)})")
         if skipped:
             context.log.warning(f"mixture/{name} without {', '.join(skipped)}")
         seed = derive_seed(mix.seed, "recipe", recipe.name, stage.name, str(stage.seed))
-        frame = mix_stage(parts, seed, shuffle=stage.shuffle)
+        frame = mix_stage(parts, seed, shuffle=stage.shuffle) if parts else \
+            pd.DataFrame({c: pd.Series(dtype=object) for c in ("task", *STAGE_COLUMNS)})
         roots = {root: str(folders.image_root(root)) for root in sorted(set(frame["image_root"]))}
         mblip, not_mblip = to_mblip_frame(frame)
-        exports = export_stage(frame, folders.exports / "mixtures" / recipe.name, stage, roots, mblip)
+        exports = export_stage(frame, folders.exports / "mixtures" / recipe.name, stage, roots, mblip, shard_sets)
         if recipe.name == LEGACY_TASK_MIX:
             exports["task_mix"] = str(write_records(folders.exports / "train" / "task_mix.json", mblip, TRAIN_FIELDS))
             exports["task_mix llava"] = str(atomic_write_bytes(folders.exports / "train" / "task_mix.llava.json",
@@ -159,6 +177,8 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
             "distinct images": int(frame[["image_root", "image"]].drop_duplicates().shape[0]),
             "recipe": dg.MetadataValue.path(str(recipe.path)), "recipe sha256": recipe.sha256,
             "conversations not in the mblip view": not_mblip,
+            "VILA shard entries (in the vila export only)": dg.MetadataValue.json(
+                {task: d.data_path for task, d in shard_sets.items()}),
             "config": dg.MetadataValue.json(config)})
         yield checks.schema(mblip, TRAIN_FIELDS)
         yield checks.images(pd.DataFrame({"image_file": image_files(frame, folders)}), Path, columns=("image_file",),

@@ -394,3 +394,12 @@ def test_llm_jp_interleaved_documents_become_mmc4_shards_with_their_images(built
         for info in document["image_info"]:
             with Image.open(io.BytesIO(base64.b64decode(info["image_base64"]))) as image:
                 assert image.format == "JPEG" and min(image.size) <= 336
+
+
+def test_llm_jp_step1_registers_its_shard_folders_for_vila(built):
+    _, _, data_dir = built
+    registry = json.loads((data_dir / "exports/mixtures/vila_ja_step1/step1.vila/registry.json").read_text())
+    assert registry["data_mixture"] == "llm_jp_mm_pair_step1_6m+llm_jp_mm_interleaved_step1_6m"  # COYO, mmc4: not yet
+    assert [(d["dataset_type"], Path(d["data_path"]).name) for d in registry["datasets"]] == [
+        ("coyo", "llm_jp_mm_pair_step1_6m"), ("mmc4", "llm_jp_mm_interleaved_step1_6m")]
+    assert all(Path(d["data_path"]).is_dir() for d in registry["datasets"])

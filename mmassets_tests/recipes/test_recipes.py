@@ -175,3 +175,6 @@ def test_the_shipped_vila_recipes_name_llm_jps_datasets_in_order():
     assert "+".join(e.dataset_name for e in step2.entries) == (
         "llava_instruct_v1_5_en_subset+llava_instruct_ja+japanese_photos_conv+ja_vg_vqa+synthdog_ja_subset")
     assert "vila" in step0.formats and "vila" in step2.formats
+    (step1,) = recipes["vila_ja_step1"].stages
+    assert "+".join(e.dataset_name for e in step1.entries) == (
+        "coyo_6m+mmc4core_6m+llm_jp_mm_pair_step1_6m+llm_jp_mm_interleaved_step1_6m")

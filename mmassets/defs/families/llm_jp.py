@@ -164,7 +164,8 @@ def train_llm_jp_pair_step1(context: dg.AssetExecutionContext, config: ShardConf
     folder = folders.exports / "vila" / STEP1_PAIRS
     written = shards.write_shards(records, folder, shard_size=config.shard_size, keep_last=config.keep_last)
     frame = kept.iloc[:written.records].assign(
-        shard=[name for name, n in written.counts for _ in range(n)], image_root="llm_jp_step1", dataset="llm_jp",
+        shard=[name for name, n in written.counts for _ in range(n)], vila_type="coyo", vila_folder=str(folder),
+        image_root="llm_jp_step1", dataset="llm_jp",
         source_file=kept["file"].iloc[:written.records].map(lambda f: f"{llm_jp_pairs.FOLDER}/{f}"),
         source_id=kept["id"].iloc[:written.records])
     row_count = checks.row_count_stable(context, len(frame))
@@ -251,7 +252,8 @@ def train_llm_jp_interleaved(context: dg.AssetExecutionContext, config: ShardCon
     folder = folders.exports / "vila" / STEP1_INTERLEAVED
     written = shards.write_shards(shard_documents(), folder, shard_size=config.shard_size, keep_last=config.keep_last)
     frame = pd.DataFrame(kept[:written.records], columns=["file", "line", "images"]).assign(
-        shard=[name for name, n in written.counts for _ in range(n)], image_root="llm_jp_interleaved",
+        shard=[name for name, n in written.counts for _ in range(n)], vila_type="mmc4", vila_folder=str(folder),
+        image_root="llm_jp_interleaved",
         dataset="llm_jp", source_file=[f"{interleaved.FOLDER}/{f}" for f, _, _ in kept[:written.records]],
         source_id=[str(line) for _, line, _ in kept[:written.records]])
     row_count = checks.row_count_stable(context, len(frame))
