@@ -13,6 +13,8 @@
   ``ground_truth`` JSON string;
 - ``llm_jp/interleaved_ja/docs_000.jsonl``: three mmc4-style documents, one with an image whose URL
   is gone;
+- ``coyo/part-00000.parquet`` (COYO-700M's columns) and ``llm_jp/ids/coyo_6m_ids.txt.gz`` naming
+  some of its ids and one it does not hold;
 - ``llm_jp/alt_pair_ja/pairs_00{0,1}.jsonl``: Step-1 pairs (``url``, ``text``) whose images the
   sample's local web server serves from ``sample_web/`` (one URL is gone: a 404).
 """
@@ -170,6 +172,35 @@ def _interleaved(raw: Path, rng: random.Random) -> None:
     _json(raw / "llm_jp" / "interleaved_ja" / "docs_000.jsonl", documents, lines=True)
 
 
+COYO_IDS = (4398046511104, 4398046511105, 4398046511106, 4398046511107, 4398046511108, 4398046511109)
+COYO_LISTED = (4398046511105, 4398046511107, 4398046511108, 999)
+"""The COYO rows of the sample, and the ids llm-jp's list names (999 is in no file)."""
+
+
+def _coyo(raw: Path, rng: random.Random) -> None:
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mmassets.sample.web_server import SAMPLE_HOST, SERVER_FOLDER
+
+    texts = ["a red bicycle leaning on a wall", "sunset over the harbour", "a bowl of fresh fruit", "a cat on a sofa",
+             "snow on a mountain road", "a lighthouse at night"]
+    for coyo_id in COYO_IDS:
+        write_jpeg(raw / SERVER_FOLDER / f"coyo_{coyo_id}.jpg", rng.randrange(1 << 30), size=(400, 300))
+    folder = raw / "coyo"
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({
+        "id": pa.array(COYO_IDS, pa.int64()), "url": [f"{SAMPLE_HOST}img/coyo_{i}.jpg" for i in COYO_IDS],
+        "text": texts, "width": [400] * 6, "height": [300] * 6,
+        "clip_similarity_vitb32": [round(0.28 + 0.01 * k, 4) for k in range(6)],
+        "clip_similarity_vitl14": [round(0.25 + 0.01 * k, 4) for k in range(6)]}), folder / "part-00000.parquet")
+    ids = raw / "llm_jp" / "ids" / "coyo_6m_ids.txt.gz"
+    ids.parent.mkdir(parents=True, exist_ok=True)
+    ids.write_bytes(gzip.compress("".join(f"{i}\n" for i in COYO_LISTED).encode(), mtime=0))
+
+
 def write_llm_jp(raw_dir: Path, seed: int) -> None:
     rng = random.Random(seed * 104729 + 3)
     _step0(raw_dir, rng)
@@ -177,3 +208,4 @@ def write_llm_jp(raw_dir: Path, seed: int) -> None:
     _synthdog(raw_dir, rng)
     _step1_pairs(raw_dir, rng)
     _interleaved(raw_dir, rng)
+    _coyo(raw_dir, rng)

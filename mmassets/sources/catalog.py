@@ -32,6 +32,8 @@ DATASET_FILES: dict[str, tuple[str, ...]] = {
     "synthdog_ja": ("llm_jp/synthdog-ja/data/*.parquet",),
     "llm_jp_pairs": ("llm_jp/alt_pair_ja/*.jsonl",),
     "llm_jp_interleaved": ("llm_jp/interleaved_ja/*.jsonl",),
+    "llm_jp_ids": ("llm_jp/ids/*.gz",),
+    "coyo": ("coyo/*.parquet",),
     "imagenet": ("imagenet/imagenet_class_index.json",),
     "babel_imagenet": ("babel_imagenet/*.json",),
 }

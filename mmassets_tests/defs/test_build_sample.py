@@ -397,9 +397,14 @@ def test_llm_jp_interleaved_documents_become_mmc4_shards_with_their_images(built
 
 
 def test_llm_jp_step1_registers_its_shard_folders_for_vila(built):
+    from mmassets.sample.llm_jp import COYO_IDS, COYO_LISTED
+    from mmassets.vila.shards import load_as_vila
+
     _, _, data_dir = built
     registry = json.loads((data_dir / "exports/mixtures/vila_ja_step1/step1.vila/registry.json").read_text())
-    assert registry["data_mixture"] == "llm_jp_mm_pair_step1_6m+llm_jp_mm_interleaved_step1_6m"  # COYO, mmc4: not yet
+    assert registry["data_mixture"] == "coyo_6m+llm_jp_mm_pair_step1_6m+llm_jp_mm_interleaved_step1_6m"  # no mmc4 yet
     assert [(d["dataset_type"], Path(d["data_path"]).name) for d in registry["datasets"]] == [
-        ("coyo", "llm_jp_mm_pair_step1_6m"), ("mmc4", "llm_jp_mm_interleaved_step1_6m")]
-    assert all(Path(d["data_path"]).is_dir() for d in registry["datasets"])
+        ("coyo", "coyo_6m"), ("coyo", "llm_jp_mm_pair_step1_6m"), ("mmc4", "llm_jp_mm_interleaved_step1_6m")]
+    length, records = load_as_vila(registry["datasets"][0]["data_path"])
+    assert [r["id"] for r in records] == [i for i in COYO_LISTED if i in COYO_IDS] and length == len(records)
+    assert all(isinstance(r["id"], int) and 0.5 < r["clip_sim"] < 0.7 for r in records)  # COYO's ids, vitb32 + vitl14
