@@ -27,6 +27,7 @@ DEFAULT_ROOTS = {
     "llm_jp_step1": "llm_jp/alt_pair_ja/image_step1",  # downloaded by mmassets for the Step-1 pairs
     "llm_jp_interleaved": "llm_jp/interleaved_ja/images",  # downloaded for the interleaved documents
     "coyo": "coyo/images",              # downloaded for the COYO subset
+    "mmc4": "mmc4/images",              # downloaded for the mmc4-core subset
     "japanese_photos": "llm_jp/japanese-photos/images",
     "llm_jp": "llm_jp",                 # synthdog-ja/image/... as llm-jp's converter names them
 }

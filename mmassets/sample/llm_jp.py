@@ -15,6 +15,8 @@
   is gone;
 - ``coyo/part-00000.parquet`` (COYO-700M's columns) and ``llm_jp/ids/coyo_6m_ids.txt.gz`` naming
   some of its ids and one it does not hold;
+- ``mmc4/docs_{0,1}_v3.jsonl`` (mmc4-core documents) and ``llm_jp/ids/mmc4_6m_ids.csv.gz`` naming
+  documents of both and of a shard the sample does not have; one listed document lost its image;
 - ``llm_jp/alt_pair_ja/pairs_00{0,1}.jsonl``: Step-1 pairs (``url``, ``text``) whose images the
   sample's local web server serves from ``sample_web/`` (one URL is gone: a 404).
 """
@@ -201,6 +203,36 @@ def _coyo(raw: Path, rng: random.Random) -> None:
     ids.write_bytes(gzip.compress("".join(f"{i}\n" for i in COYO_LISTED).encode(), mtime=0))
 
 
+MMC4_SHARDS = (4, 2)
+"""Documents in the sample's mmc4 shards 0 and 1."""
+MMC4_LISTED = ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (5, 0))
+"""(shard, index) of llm-jp's list; shard 5 is not in the sample."""
+MMC4_GONE = (0, 1)
+"""(shard, line) of the document whose only image is gone."""
+
+
+def _mmc4(raw: Path, rng: random.Random) -> None:
+    import gzip
+
+    from mmassets.sample.web_server import SAMPLE_HOST, SERVER_FOLDER
+
+    for shard, count in enumerate(MMC4_SHARDS):
+        documents = []
+        for line in range(count):
+            name = f"mmc4_{shard}_{line}.jpg"
+            if (shard, line) != MMC4_GONE:
+                write_jpeg(raw / SERVER_FOLDER / name, rng.randrange(1 << 30), size=(360, 480))
+            texts = [f"Document {shard}-{line} begins here.", "It shows a picture.", "And it ends."]
+            documents.append({"url": f"https://example.org/{shard}/{line}", "text_list": texts,
+                              "image_info": [{"image_name": name, "raw_url": f"{SAMPLE_HOST}img/{name}",
+                                              "matched_text_index": 1, "matched_sim": 0.31, "face_detections": None}],
+                              "similarity_matrix": [[0.1, 0.31, 0.05]], "could_have_url_duplicate": 0})
+        _json(raw / "mmc4" / f"docs_{shard}_v3.jsonl", documents, lines=True)
+    ids = raw / "llm_jp" / "ids" / "mmc4_6m_ids.csv.gz"
+    ids.parent.mkdir(parents=True, exist_ok=True)
+    ids.write_bytes(gzip.compress("".join(f"{s},{i}\n" for s, i in MMC4_LISTED).encode(), mtime=0))
+
+
 def write_llm_jp(raw_dir: Path, seed: int) -> None:
     rng = random.Random(seed * 104729 + 3)
     _step0(raw_dir, rng)
@@ -209,3 +241,4 @@ def write_llm_jp(raw_dir: Path, seed: int) -> None:
     _step1_pairs(raw_dir, rng)
     _interleaved(raw_dir, rng)
     _coyo(raw_dir, rng)
+    _mmc4(raw_dir, rng)

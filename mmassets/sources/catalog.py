@@ -34,6 +34,7 @@ DATASET_FILES: dict[str, tuple[str, ...]] = {
     "llm_jp_interleaved": ("llm_jp/interleaved_ja/*.jsonl",),
     "llm_jp_ids": ("llm_jp/ids/*.gz",),
     "coyo": ("coyo/*.parquet",),
+    "mmc4": ("mmc4/docs_*_v3.jsonl",),
     "imagenet": ("imagenet/imagenet_class_index.json",),
     "babel_imagenet": ("babel_imagenet/*.json",),
 }

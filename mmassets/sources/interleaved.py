@@ -22,6 +22,8 @@ from typing import Any
 from mmassets.sources.validation import RawFileMissing, RawFormatError
 
 FOLDER = "llm_jp/interleaved_ja"
+MMC4_FOLDER = "mmc4"
+"""mmc4-core's shards, ``mmc4/docs_<shard>_v3.jsonl``."""
 HOW_TO_GET = ("Download the JSON-lines files of gitlab.llm-jp.nii.ac.jp/datasets/llm-jp-japanese-interleaved-data "
               "into <raw root>/llm_jp/interleaved_ja/.")
 

@@ -402,9 +402,30 @@ def test_llm_jp_step1_registers_its_shard_folders_for_vila(built):
 
     _, _, data_dir = built
     registry = json.loads((data_dir / "exports/mixtures/vila_ja_step1/step1.vila/registry.json").read_text())
-    assert registry["data_mixture"] == "coyo_6m+llm_jp_mm_pair_step1_6m+llm_jp_mm_interleaved_step1_6m"  # no mmc4 yet
+    assert registry["data_mixture"] == "coyo_6m+mmc4core_6m+llm_jp_mm_pair_step1_6m+llm_jp_mm_interleaved_step1_6m"
     assert [(d["dataset_type"], Path(d["data_path"]).name) for d in registry["datasets"]] == [
-        ("coyo", "coyo_6m"), ("coyo", "llm_jp_mm_pair_step1_6m"), ("mmc4", "llm_jp_mm_interleaved_step1_6m")]
+        ("coyo", "coyo_6m"), ("mmc4", "mmc4core_6m"), ("coyo", "llm_jp_mm_pair_step1_6m"),
+        ("mmc4", "llm_jp_mm_interleaved_step1_6m")]
     length, records = load_as_vila(registry["datasets"][0]["data_path"])
     assert [r["id"] for r in records] == [i for i in COYO_LISTED if i in COYO_IDS] and length == len(records)
     assert all(isinstance(r["id"], int) and 0.5 < r["clip_sim"] < 0.7 for r in records)  # COYO's ids, vitb32 + vitl14
+
+
+def test_the_mmc4_id_list_is_applied_under_either_reading_of_its_index(built, tmp_path):
+    """Runs last: it rebuilds the mmc4 subset in the shared folder with the other reading."""
+    from mmassets.sample.llm_jp import MMC4_GONE, MMC4_LISTED, MMC4_SHARDS
+    from mmassets.vila.shards import load_as_vila
+
+    _, _, data_dir = built
+    folder = data_dir / "exports" / "vila" / "mmc4core_6m"
+    present = [(s, i) for s, i in MMC4_LISTED if s < len(MMC4_SHARDS) and i < MMC4_SHARDS[s]]
+    by_line = [f"https://example.org/{s}/{i}" for s, i in present if (s, i) != MMC4_GONE]
+    assert [d["url"] for d in load_as_vila(folder)[1]] == by_line  # the default: index is the line of the shard file
+    config = tmp_path / "kept.yaml"
+    config.write_text("raw/mmc4core_6m:\n  index_reading: kept\n")
+    select = " or ".join(f'key:"{g}/mmc4core_6m"' for g in ("raw", "images", "train"))
+    code, out = run_build(data_dir, "--config", str(config), "--select", select)
+    assert code == 0, out
+    kept = {s: [i for i in range(n) if (s, i) != MMC4_GONE] for s, n in enumerate(MMC4_SHARDS)}
+    by_kept = [f"https://example.org/{s}/{kept[s][i]}" for s, i in MMC4_LISTED if s in kept and i < len(kept[s])]
+    assert [d["url"] for d in load_as_vila(folder)[1]] == by_kept and by_kept != by_line

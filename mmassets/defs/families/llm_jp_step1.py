@@ -108,10 +108,22 @@ def pair_shards(context: dg.AssetExecutionContext, config: ShardConfig, folders:
     yield checks.vila_shards(folder, images_of=lambda record: [record["image"]])
 
 
+SIMILARITY_ROWS = "similarity_rows"
+
+
+def similarity_spec(name: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(SIMILARITY_ROWS, asset=dg.AssetKey(["raw", name]), blocking=False, description=(
+        "Every image has its row in similarity_matrix (VILA silently drops an image without one; so do the "
+        "shards, counted)."))
+
+
+def similarity_check(missing: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=SIMILARITY_ROWS, passed=not missing, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"images without a similarity row": missing})
+
+
 @dg.asset(key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1", deps=[source_key("llm_jp_interleaved")],
-          check_specs=[dg.AssetCheckSpec("similarity_rows", asset=dg.AssetKey(["raw", "llm_jp_interleaved"]), blocking=False,
-                                         description="Every image has its row in similarity_matrix (VILA silently "
-                                                     "drops an image without one; so do the shards, counted).")])
+          check_specs=[similarity_spec("llm_jp_interleaved")])
 def llm_jp_interleaved(context: dg.AssetExecutionContext, folders: DataFolders):
     """llm-jp's Japanese interleaved documents (`llm_jp/interleaved_ja/*.jsonl`, mmc4's format): one
     row per document (file, line, the document as published, its image URLs)."""
@@ -126,13 +138,12 @@ def llm_jp_interleaved(context: dg.AssetExecutionContext, folders: DataFolders):
     frame = pd.DataFrame(rows, columns=["file", "line", "document", "urls"])
     yield raw_output(frame, *files, **{"images": int(frame["urls"].map(len).sum()),
                                        "images without a similarity row": missing})
-    yield dg.AssetCheckResult(check_name="similarity_rows", passed=not missing, severity=dg.AssetCheckSeverity.WARN,
-                              metadata={"images without a similarity row": missing})
+    yield similarity_check(missing)
 
 
 def _document_images(documents: pd.DataFrame) -> pd.DataFrame:
     """One row per image of each document: url, and image_id ``<file stem>/<line:08d>_<i:02d>.jpg``."""
-    rows = [(url, f"{Path(file).stem}/{line:08d}_{i:02d}.jpg")
+    rows = [(url, _image_name(file, line, i))
             for file, line, urls in zip(documents["file"], documents["line"], documents["urls"]) for i, url in enumerate(urls)]
     return pd.DataFrame(rows, columns=["url", "image_id"])
 
@@ -161,40 +172,61 @@ def train_llm_jp_interleaved(context: dg.AssetExecutionContext, config: ShardCon
     `exports/vila/llm_jp_mm_interleaved_step1_6m/`: each document as published with
     `image_info[i].image_base64` for every image that was downloaded; images that were not, and
     their similarity rows, are left out together; a document with no image left is left out."""
-    root = folders.image_root("llm_jp_interleaved")
+    with_images = _with_downloaded(folders.image_root("llm_jp_interleaved"), images)
+    chosen = ((file, line, with_images(file, line, json.loads(text)))
+              for file, line, text in zip(documents["file"], documents["line"], documents["document"]))
+    yield from document_shards(context, config, folders, chosen, len(documents), vila_name=STEP1_INTERLEAVED,
+                               image_root="llm_jp_interleaved", dataset="llm_jp", folder=interleaved.FOLDER)
+
+
+def _image_name(file: str, line: int, i: int) -> str:
+    return f"{Path(file).stem}/{line:08d}_{i:02d}.jpg"
+
+
+def _with_downloaded(root: Path, images: pd.DataFrame):
+    """``(file, line, document) -> document with its downloaded images`` (None when none was)."""
     ok = set(images.loc[images["status"] == "ok", "image_id"])
-    kept, dropped_images, dropped_documents = [], 0, 0
 
-    def shard_documents():
-        nonlocal dropped_images, dropped_documents
-        for file, line, text in zip(documents["file"], documents["line"], documents["document"]):
-            doc = json.loads(text)
-            names = [f"{Path(file).stem}/{line:08d}_{i:02d}.jpg" for i in range(len(doc["image_info"]))]
-            jpegs = {i: (root / name).read_bytes() for i, name in enumerate(names)
-                     if name in ok and (root / name).is_file()}
-            out = interleaved.with_images(doc, jpegs)
-            if out is None:
-                dropped_documents += 1
+    def with_images(file: str, line: int, doc: dict) -> dict | None:
+        names = [_image_name(file, line, i) for i in range(len(doc["image_info"]))]
+        return interleaved.with_images(doc, {i: (root / name).read_bytes() for i, name in enumerate(names)
+                                             if name in ok and (root / name).is_file()})
+
+    return with_images
+
+
+def document_shards(context: dg.AssetExecutionContext, config: ShardConfig, folders: DataFolders,
+                    chosen: Iterator[tuple[str, int, dict | None]], candidates: int, *, vila_name: str,
+                    image_root: str, dataset: str, folder: str, metadata: dict | None = None) -> Iterator:
+    """VILA mmc4-type shards of the ``chosen`` documents (``(file, line, document with its images)``;
+    None: no image left, left out and counted) in ``exports/vila/<vila_name>/``; yields the documents
+    (without image bytes) with their shard, then the row-count and shard checks."""
+    kept, left_out = [], 0
+
+    def documents():
+        nonlocal left_out
+        for file, line, doc in chosen:
+            if doc is None:
+                left_out += 1
                 continue
-            dropped_images += len(doc["image_info"]) - len(out["image_info"])
-            kept.append((file, line, len(out["image_info"])))
-            yield out
+            kept.append((file, int(line), len(doc["image_info"])))
+            yield doc
 
-    folder = folders.exports / "vila" / STEP1_INTERLEAVED
-    written = shards.write_shards(shard_documents(), folder, shard_size=config.shard_size, keep_last=config.keep_last)
-    frame = pd.DataFrame(kept[:written.records], columns=["file", "line", "images"]).assign(
-        shard=[name for name, n in written.counts for _ in range(n)], vila_type="mmc4", vila_folder=str(folder),
-        image_root="llm_jp_interleaved",
-        dataset="llm_jp", source_file=[f"{interleaved.FOLDER}/{f}" for f, _, _ in kept[:written.records]],
-        source_id=[str(line) for _, line, _ in kept[:written.records]])
+    target = folders.exports / "vila" / vila_name
+    written = shards.write_shards(documents(), target, shard_size=config.shard_size, keep_last=config.keep_last)
+    kept = kept[:written.records]
+    frame = pd.DataFrame(kept, columns=["file", "line", "images"]).assign(
+        shard=[name for name, n in written.counts for _ in range(n)], vila_type="mmc4", vila_folder=str(target),
+        image_root=image_root, dataset=dataset, source_file=[f"{folder}/{f}" for f, _, _ in kept],
+        source_id=[str(line) for _, line, _ in kept])
     row_count = checks.row_count_stable(context, len(frame))
     yield dg.Output(frame, metadata={
-        **frame_metadata(frame, language_column=None), "shards": dg.MetadataValue.path(str(folder)),
+        **frame_metadata(frame, language_column=None), "shards": dg.MetadataValue.path(str(target)),
         "shard count": len(written.counts), "dropped by the last shard": written.dropped,
-        "images left out (not downloaded, or no similarity row)": dropped_images,
-        "documents left out (no image)": dropped_documents, **checks.config_metadata(context)})
+        "candidate documents": candidates, "documents left out (no image)": left_out,
+        **(metadata or {}), **checks.config_metadata(context)})
     yield row_count
-    yield checks.vila_shards(folder, images_of=lambda doc: [i["image_base64"] for i in doc["image_info"]])
+    yield checks.vila_shards(target, images_of=lambda doc: [i["image_base64"] for i in doc["image_info"]])
 
 
 COYO = "coyo_6m"
@@ -231,3 +263,85 @@ def train_coyo_6m(context: dg.AssetExecutionContext, config: ShardConfig, folder
     `{"id", "url", "text", "clip_sim", "image": base64 JPEG}` per record whose image was downloaded."""
     yield from pair_shards(context, config, folders, pairs, images, image_root="coyo", vila_name=COYO, dataset="coyo",
                            source_file=pairs["file"].map(lambda f: f"{coyo.FOLDER}/{f}"))
+
+
+MMC4 = "mmc4core_6m"
+
+
+class Mmc4SubsetConfig(dg.Config):
+    index_reading: str = Field(default="line", description=(
+        "what `index` of mmc4_6m_ids.csv.gz counts (unverified upstream): line — the 0-based line of "
+        "docs_<shard>_v3.jsonl; kept — the position among the shard's documents with a downloaded image"))
+
+
+@dg.asset(name=MMC4, key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
+          deps=[source_key("mmc4"), source_key("llm_jp_ids")], check_specs=[similarity_spec(MMC4)])
+def raw_mmc4core_6m(context: dg.AssetExecutionContext, config: Mmc4SubsetConfig, folders: DataFolders):
+    """The mmc4-core documents llm-jp's list names (`llm_jp/ids/mmc4_6m_ids.csv.gz`: `shard,index`
+    over `mmc4/docs_<shard>_v3.jsonl`), for the shards the user has: one row per candidate document
+    (shard, line, the document, its image URLs, and whether the list names its line). With the
+    `kept` reading every document of a listed shard is a candidate, since which are named depends
+    on which images download."""
+    if config.index_reading not in llm_jp_ids.READINGS:
+        raise ValueError(f"raw/{MMC4} config: index_reading {config.index_reading!r} is not one of "
+                         f"{', '.join(llm_jp_ids.READINGS)}")
+    listed = llm_jp_ids.read_mmc4_ids(folders.raw / llm_jp_ids.MMC4_IDS)
+    rows, absent, files, missing = [], [], [], 0
+    for shard, indices in listed.items():
+        path = folders.raw / interleaved.MMC4_FOLDER / f"docs_{shard}_v3.jsonl"
+        if not path.is_file():
+            absent.append(shard)
+            continue
+        files.append(path)
+        wanted = set(int(i) for i in indices)
+        for line, (_, doc) in enumerate(interleaved.read_documents(path)):
+            if config.index_reading == "kept" or line in wanted:
+                missing += interleaved.rows_missing(doc)
+                rows.append((shard, line, line in wanted, json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
+                             [image["raw_url"] for image in doc["image_info"]]))
+    if not files:
+        raise FileNotFoundError(f"raw/{MMC4}: none of the {len(listed):,} shards the list names is under "
+                                f"{folders.raw / interleaved.MMC4_FOLDER} (docs_<shard>_v3.jsonl)")
+    frame = pd.DataFrame(rows, columns=["shard", "line", "listed_line", "document", "urls"]).assign(
+        reading=config.index_reading, file=lambda f: [f"docs_{s}_v3.jsonl" for s in f["shard"]])
+    context.log.info(f"{len(frame):,} candidate documents from {len(files)} of {len(listed)} listed shards")
+    yield raw_output(frame, folders.raw / llm_jp_ids.MMC4_IDS, *files, **{
+        "index reading": config.index_reading, "shards listed": len(listed), "shards absent": len(absent),
+        "ids listed in the present shards": int(sum(len(listed[s]) for s in listed if s not in absent))})
+    yield similarity_check(missing)
+
+
+@dg.asset(name=MMC4, key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
+          ins={"documents": dg.AssetIn(key=["raw", MMC4])}, check_specs=checks.specs(["images", MMC4], checks.DOWNLOADS))
+def mmc4core_6m_images(context: dg.AssetExecutionContext, config: VilaImagesConfig, folders: DataFolders,
+                       downloader: ImageDownloader, documents: pd.DataFrame):
+    """The candidate documents' images, downloaded (resumable per URL) into the `mmc4` image root."""
+    wanted = _document_images(documents)
+    yield from download_images(context, config, folders, downloader, wanted["url"].tolist(), wanted["image_id"].tolist(),
+                               image_root="mmc4", name=MMC4)
+
+
+@dg.asset(name=MMC4, code_version="1", check_specs=checks.specs(["train", MMC4], checks.ROW_COUNT, checks.SHARDS),
+          ins={"documents": dg.AssetIn(key=["raw", MMC4]), "images": dg.AssetIn(key=["images", MMC4])}, **TRAIN)
+def train_mmc4core_6m(context: dg.AssetExecutionContext, config: ShardConfig, folders: DataFolders,
+                      documents: pd.DataFrame, images: pd.DataFrame):
+    """VILA's mmc4-type shards of llm-jp's mmc4-core subset (`mmc4core_6m`), in `exports/vila/mmc4core_6m/`:
+    the documents the list names under the raw asset's `index_reading`, each with the images that
+    were downloaded (`image_base64`) and their similarity rows."""
+    listed = llm_jp_ids.read_mmc4_ids(folders.raw / llm_jp_ids.MMC4_IDS)
+    reading = str(documents["reading"].iloc[0]) if len(documents) else "line"
+    with_images = _with_downloaded(folders.image_root("mmc4"), images)
+
+    def chosen() -> Iterator[tuple[str, int, dict | None]]:
+        for shard, part in documents.groupby("shard", sort=True):
+            rows = [(file, int(line), json.loads(text)) for file, line, text in
+                    zip(part["file"], part["line"], part["document"])]
+            if reading == "line":  # the raw asset kept exactly the listed lines
+                yield from ((file, line, with_images(file, line, doc)) for file, line, doc in rows)
+                continue
+            done = [(file, line, with_images(file, line, doc)) for file, line, doc in rows]
+            selected = llm_jp_ids.select_documents(done, listed[int(shard)], "kept", kept=lambda r: r[2] is not None)
+            yield from (row for _, row in selected)
+
+    yield from document_shards(context, config, folders, chosen(), len(documents), vila_name=MMC4, image_root="mmc4",
+                               dataset="mmc4", folder=interleaved.MMC4_FOLDER, metadata={"index reading": reading})
