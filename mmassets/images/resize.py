@@ -8,7 +8,8 @@ decodes with OpenCV, which ignores EXIF orientation, so ``exif_transpose`` is of
 
 VILA's (``data_prepare/coyo/coyo_downloader.py``), ``vila``: converted to RGB (alpha dropped, not
 composited), the short side shrunk to the size (336 there) when it is larger, the long side
-``int(size * long / short)``; VILA saves at Pillow's default JPEG quality, 75.
+``int(size * long / short)``; VILA saves at Pillow's default JPEG quality, 75. ``rgb``: converted
+to RGB the same way and not resized (llm-jp's own Step-1 downloads).
 
 img2dataset's modes: ``border`` (mBLIP's, but smaller images are also padded to the square),
 ``keep_ratio`` (longest side to the size, no padding; mBLIP's rule for larger images), ``center_crop``
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-MODES = ("mblip", "border", "keep_ratio", "center_crop", "no", "vila")
+MODES = ("mblip", "border", "keep_ratio", "center_crop", "no", "vila", "rgb")
 WHITE = 255
 
 
@@ -127,7 +128,7 @@ def _longest_to(image: Image.Image, size: int) -> Image.Image:
 
 def reshape(image: Image.Image, settings: ResizeSettings) -> Image.Image:
     size = settings.size
-    if settings.mode == "no":
+    if settings.mode in ("no", "rgb"):
         return image
     if settings.mode in ("mblip", "keep_ratio"):
         if max(image.size) <= size:
@@ -152,7 +153,7 @@ def reshape(image: Image.Image, settings: ResizeSettings) -> Image.Image:
 def resize_image(body: bytes, settings: ResizeSettings = ResizeSettings()) -> Resized:
     """Decode ``body`` (untrusted bytes), flatten and reshape it, and encode it as JPEG."""
     image, (width, height) = _open(body, settings)
-    out = reshape(image.convert("RGB") if settings.mode == "vila" else flatten(image), settings)
+    out = reshape(image.convert("RGB") if settings.mode in ("vila", "rgb") else flatten(image), settings)
     buffer = io.BytesIO()
     out.save(buffer, format="JPEG", quality=settings.quality)
     return Resized(buffer.getvalue(), out.width, out.height, width, height)

@@ -369,8 +369,8 @@ def test_llm_jp_step1_pairs_become_vila_shards_a_loader_reads_back(built):
     assert length == len(expected) and [(r["id"], r["text"]) for r in records] == expected
     for record in records:
         with Image.open(io.BytesIO(base64.b64decode(record["image"]))) as image:
-            assert image.format == "JPEG" and image.mode == "RGB" and min(image.size) <= 336
-            assert min(image.size) in (150, 336)  # 200x150 kept; 480x360 shrunk to a short side of 336
+            assert image.format == "JPEG" and image.mode == "RGB"
+            assert image.size in ((200, 150), (480, 360))  # as llm-jp downloads them: RGB, not resized
 
 
 def test_llm_jp_interleaved_documents_become_mmc4_shards_with_their_images(built):
@@ -393,7 +393,7 @@ def test_llm_jp_interleaved_documents_become_mmc4_shards_with_their_images(built
         assert len(document["similarity_matrix"]) == len(document["image_info"])  # VILA zips the two
         for info in document["image_info"]:
             with Image.open(io.BytesIO(base64.b64decode(info["image_base64"]))) as image:
-                assert image.format == "JPEG" and min(image.size) <= 336
+                assert image.format == "JPEG" and image.size == (400, 300)
 
 
 def test_llm_jp_step1_registers_its_shard_folders_for_vila(built):

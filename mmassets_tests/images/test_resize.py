@@ -123,3 +123,8 @@ def test_vilas_rule_drops_alpha_and_makes_grey_rgb_as_pillows_convert_does():
     rgba = Image.new("RGBA", (40, 30), (200, 10, 10, 0))  # fully transparent red: VILA keeps the red
     assert decoded(resize_image(encode(rgba, "PNG"), settings)).getpixel((5, 5))[0] > 180
     assert decoded(resize_image(encode(Image.new("L", (40, 30), 90), "PNG"), settings)).mode == "RGB"
+
+
+def test_rgb_mode_converts_as_llm_jp_does_without_resizing():
+    out = resize_image(encode(Image.new("L", (900, 700), 90), "PNG"), ResizeSettings(mode="rgb", quality=75))
+    assert (out.width, out.height) == (900, 700) and decoded(out).mode == "RGB"

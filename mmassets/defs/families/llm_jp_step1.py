@@ -42,17 +42,25 @@ def llm_jp_pair_step1(context: dg.AssetExecutionContext, folders: DataFolders):
 
 
 class VilaImagesConfig(DownloadConfig):
-    """VILA's download of images for its shards: RGB, the short side to 336 when larger, JPEG at Pillow's default quality."""
+    """NVlabs VILA's download of COYO and mmc4 images: RGB, the short side to 336 when larger, JPEG at
+    Pillow's default quality."""
 
-    resize_mode: str = Field(default="vila", description="vila (short side to image_size) | no | mblip | ...")
+    resize_mode: str = Field(default="vila", description="vila (short side to image_size) | rgb | mblip | ...")
     image_size: int = Field(default=336, ge=1)
     jpeg_quality: int = Field(default=75, ge=1, le=100)
+
+
+class LlmJpImagesConfig(VilaImagesConfig):
+    """llm-jp's download of its Japanese pairs and documents (data_prepare/README.md): RGB, saved as
+    JPEG at Pillow's default quality, not resized (`vila` resizes as NVlabs does)."""
+
+    resize_mode: str = Field(default="rgb", description="rgb (as llm-jp: no resize) | vila (short side to image_size) | ...")
 
 
 @dg.asset(name="llm_jp_pair_step1", key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
           ins={"pairs": dg.AssetIn(key=["raw", "llm_jp_pair_step1"])},
           check_specs=checks.specs(["images", "llm_jp_pair_step1"], checks.DOWNLOADS))
-def llm_jp_pair_step1_images(context: dg.AssetExecutionContext, config: VilaImagesConfig, folders: DataFolders,
+def llm_jp_pair_step1_images(context: dg.AssetExecutionContext, config: LlmJpImagesConfig, folders: DataFolders,
                              downloader: ImageDownloader, pairs: pd.DataFrame):
     """The Step-1 pairs' images, downloaded (resumable per URL) into the `llm_jp_step1` image root."""
     yield from download_images(context, config, folders, downloader, pairs["url"].tolist(), pairs["image_id"].tolist(),
@@ -151,7 +159,7 @@ def _document_images(documents: pd.DataFrame) -> pd.DataFrame:
 @dg.asset(name="llm_jp_interleaved", key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
           ins={"documents": dg.AssetIn(key=["raw", "llm_jp_interleaved"])},
           check_specs=checks.specs(["images", "llm_jp_interleaved"], checks.DOWNLOADS))
-def llm_jp_interleaved_images(context: dg.AssetExecutionContext, config: VilaImagesConfig, folders: DataFolders,
+def llm_jp_interleaved_images(context: dg.AssetExecutionContext, config: LlmJpImagesConfig, folders: DataFolders,
                               downloader: ImageDownloader, documents: pd.DataFrame):
     """The interleaved documents' images, downloaded (resumable per URL) into the `llm_jp_interleaved` image root."""
     wanted = _document_images(documents)
