@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFormatError, files_matching
 
 FOLDER = "coyo"
 COLUMNS = ("id", "url", "text", "clip_similarity_vitb32", "clip_similarity_vitl14")
@@ -19,11 +19,7 @@ HOW_TO_GET = ("Download COYO-700M's parquet files (huggingface.co/datasets/kakao
 
 
 def parquet_files(raw_dir: str | Path) -> list[Path]:
-    folder = Path(raw_dir) / FOLDER
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-    if not files:
-        raise RawFileMissing(folder / "*.parquet", HOW_TO_GET)
-    return files
+    return files_matching(Path(raw_dir) / FOLDER, "*.parquet", HOW_TO_GET)
 
 
 def read_subset(raw_dir: str | Path, ids: np.ndarray, batch_size: int = 65_536) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFormatError, files_matching
 
 FOLDER = "llm_jp/interleaved_ja"
 MMC4_FOLDER = "mmc4"
@@ -29,11 +29,7 @@ HOW_TO_GET = ("Download the JSON-lines files of gitlab.llm-jp.nii.ac.jp/datasets
 
 
 def document_files(raw_dir: str | Path, folder: str = FOLDER) -> list[Path]:
-    root = Path(raw_dir) / folder
-    files = sorted(root.glob("*.jsonl")) if root.is_dir() else []
-    if not files:
-        raise RawFileMissing(root / "*.jsonl", HOW_TO_GET)
-    return files
+    return files_matching(Path(raw_dir) / folder, "*.jsonl", HOW_TO_GET)
 
 
 def check_document(doc: Any, path: Path, where: str) -> dict:

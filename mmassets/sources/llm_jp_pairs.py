@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from mmassets.files import safe_name
-from mmassets.sources.validation import RawFileMissing, RawFormatError, load_jsonl
+from mmassets.sources.validation import RawFormatError, files_matching, load_jsonl
 
 FOLDER = "llm_jp/alt_pair_ja"
 HOW_TO_GET = ("Download the JSON-lines files of gitlab.llm-jp.nii.ac.jp/datasets/llm-jp-japanese-image-text-pairs "
@@ -18,11 +18,7 @@ HOW_TO_GET = ("Download the JSON-lines files of gitlab.llm-jp.nii.ac.jp/datasets
 
 
 def pair_files(raw_dir: str | Path) -> list[Path]:
-    folder = Path(raw_dir) / FOLDER
-    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
-    if not files:
-        raise RawFileMissing(folder / "*.jsonl", HOW_TO_GET)
-    return files
+    return files_matching(Path(raw_dir) / FOLDER, "*.jsonl", HOW_TO_GET)
 
 
 def read_pairs(raw_dir: str | Path) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFormatError, files_matching
 
 DATA_DIR = "llm_jp/synthdog-ja/data"
 HOW_TO_GET = ("Download the parquet files of huggingface.co/datasets/naver-clova-ix/synthdog-ja (folder data/) to "
@@ -54,11 +54,7 @@ class SynthdogRow:
 
 
 def parquet_files(folder: str | Path) -> list[Path]:
-    folder = Path(folder)
-    files = sorted(p for p in folder.glob("*.parquet") if p.is_file()) if folder.is_dir() else []
-    if not files:
-        raise RawFileMissing(folder / "*.parquet", HOW_TO_GET)
-    return files
+    return files_matching(folder, "*.parquet", HOW_TO_GET)
 
 
 def _text(truth: object, path: Path, row: int) -> str:

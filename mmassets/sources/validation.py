@@ -92,3 +92,13 @@ def load_jsonl(path: str | Path, how_to_get: str) -> list[Any]:
     if not records:
         raise RawFormatError(path, f"the file holds no records; {EMPTY_HINT}")
     return records
+
+
+def files_matching(folder: str | Path, pattern: str, how_to_get: str) -> list[Path]:
+    """The files of ``folder`` matching ``pattern``, in name order; none is a RawFileMissing that says
+    where to get them."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.glob(pattern) if p.is_file()) if folder.is_dir() else []
+    if not files:
+        raise RawFileMissing(folder / pattern, how_to_get)
+    return files
