@@ -7,6 +7,7 @@ record per line so that files diff and grep well, written atomically.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -60,17 +61,28 @@ def write_records(path: str | Path, frame: pd.DataFrame, fields: Sequence[str], 
     return Path(path)
 
 
-def write_conversations(path: str | Path, records: Iterable[str], chunk: int = 50_000) -> Path:
+def write_conversations(path: str | Path, records: Iterable[str], chunk: int = 50_000,
+                        paths: Iterable[Sequence[str] | None] | None = None) -> Path:
     """Export conversation records held as JSON text (as published) as a JSON list in the layout
-    of ``dumps_records``, atomically, ``chunk`` records at a time."""
+    of ``dumps_records``, atomically, ``chunk`` records at a time; ``paths`` (one per record, None:
+    as published) replaces each record's image path(s) (``with_images``)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as out:
         count = 0
-        for record in records:
-            line = json.dumps(json.loads(record), ensure_ascii=False, allow_nan=False)
+        for record, images in zip(records, paths if paths is not None else itertools.repeat(None)):
+            line = json.dumps(with_images(json.loads(record), images), ensure_ascii=False, allow_nan=False)
             out.write(((",\n" if count else "[\n") + line).encode("utf-8"))
             count += 1
         out.write(b"\n]\n" if count else b"[]\n")
     return Path(path)
+
+
+def with_images(record: dict, paths: Sequence[str] | None) -> dict:
+    """``record`` with its image path(s) replaced by ``paths`` (a single path stays a string); a
+    text-only record, or ``paths`` None, is left as it is."""
+    if paths is None or "image" not in record:
+        return record
+    record["image"] = paths[0] if isinstance(record["image"], str) else list(paths)
+    return record
 
 
 def _plain(record: dict) -> dict:
@@ -99,19 +111,23 @@ def schema_problems(frame: pd.DataFrame, string_fields: Sequence[str], *, allow_
     return problems
 
 
-def to_llava(frame: pd.DataFrame, id_prefix: str | pd.Series = "", image_column: str = "image_id") -> list[dict]:
+def to_llava(frame: pd.DataFrame, id_prefix: str | pd.Series = "", image_column: str = "image_id",
+             paths: Sequence[Sequence[str] | None] | None = None) -> list[dict]:
     """The LLaVA conversation view of training records: a row holding a conversation record
     (``record``, as published) is that record; an mBLIP row becomes one human turn (``<image>`` +
     context) and one gpt turn (label) (``conversations.from_mblip``), ``id`` ``<prefix>-<row>``,
-    the image path from ``image_column`` (``image``: the path under the record's image root)."""
+    the image path from ``image_column`` (``image``: the path under the record's image root).
+    ``paths`` (one list per row) replaces the rows' image paths (``with_images``)."""
     prefixes = id_prefix if isinstance(id_prefix, pd.Series) else pd.Series(id_prefix, index=frame.index)
     empty = pd.Series(None, index=frame.index, dtype=object)
     records = frame["record"] if "record" in frame.columns else empty
     out = []
-    for i, (prefix, context, label, image, record) in enumerate(zip(
-            prefixes, frame.get("context", empty), frame.get("label", empty), frame[image_column], records)):
-        out.append(json.loads(record) if isinstance(record, str) else
-                   from_mblip({"context": context, "label": label, "image_id": image}, f"{prefix}-{i}"))
+    for i, (prefix, context, label, image, record, images) in enumerate(zip(
+            prefixes, frame.get("context", empty), frame.get("label", empty), frame[image_column], records,
+            paths if paths is not None else itertools.repeat(None))):
+        out.append(with_images(json.loads(record), images) if isinstance(record, str) else
+                   from_mblip({"context": context, "label": label, "image_id": images[0] if images else image},
+                              f"{prefix}-{i}"))
     return out
 
 

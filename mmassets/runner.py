@@ -218,7 +218,8 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
             report.checks_passed += 1
         else:
             report.checks_failed.append(evaluation.check_name)
-            report.blocking_failed |= bool(evaluation.blocking)
+            # Dagster blocks downstream only on a failed blocking check of ERROR severity; a warning does not
+            report.blocking_failed |= bool(evaluation.blocking) and evaluation.severity == dg.AssetCheckSeverity.ERROR
     failures = {e.step_key: e.event_specific_data.error for e in result.get_step_failure_events()}
     for key, report in reports.items():
         step = next((s for s in failures if s == "__".join(key.path)), None)

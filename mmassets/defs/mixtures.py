@@ -17,10 +17,8 @@ entry that is not materialized fails it.
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import numpy as np
 
 import dagster as dg
 import pandas as pd
@@ -31,6 +29,7 @@ from mmassets.defs.common.metadata import counts_metadata, frame_metadata, markd
 from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.defs.common.tags import MERGES_PRESENT
 from mmassets.files import atomic_write_bytes, move_dir_into_place
+from mmassets.images.image_folder import export_paths, folder_files, link_image_folder, row_images
 from mmassets.recipes import Recipe, Stage
 from mmassets.records import TRAIN_FIELDS, dumps_records, to_llava, to_mblip_frame, write_json, write_records
 from mmassets.seeding import derive_seed
@@ -39,7 +38,7 @@ from mmassets.vila.registry import VilaDataset, python_registration, registry
 
 STAGE_COLUMNS = (*TRAIN_FIELDS, "language", "image_root", "image")
 """What a mixture needs of each entry's stored mBLIP records."""
-CONVERSATION_STAGE_COLUMNS = ("record", "images", "image_root", "image", "image_id", "language")
+CONVERSATION_STAGE_COLUMNS = ("record", "images", "turns", "image_root", "image", "image_id", "language")
 """... and of each entry's stored conversation records (``train.CONVERSATION_COLUMNS``)."""
 
 LEGACY_TASK_MIX = "mblip_v2"
@@ -83,27 +82,34 @@ def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str
 
 
 def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str],
-                 mblip: pd.DataFrame, shard_sets: dict[str, VilaDataset]) -> dict[str, str]:
+                 mblip: pd.DataFrame, shard_sets: dict[str, VilaDataset], root_folder: Callable[[str], Path]) -> dict[str, str]:
     """Write the stage's formats and its image-roots file; return format → path. ``mblip`` is the
     stage's mBLIP view (``records.to_mblip_frame``); ``shard_sets`` its entries of VILA shards,
-    which only the vila format holds."""
+    which only the vila format holds. The LLaVA files name each image by its path in the stage's
+    one image folder, ``<stage>.images/`` (``images.image_folder``; ``root_folder``: where a root is)."""
     written = {}
     if "mblip" in stage.formats:
         written["mblip"] = write_records(folder / f"{stage.name}.mblip.json", mblip, TRAIN_FIELDS)
     if {"llava", "llava_jsonl"} & set(stage.formats):
-        conversations = to_llava(frame, frame["task"], image_column="image")  # paths under their image root
+        located = stage_images(frame)
+        written["image_folder"] = link_image_folder(folder / f"{stage.name}.images", folder_files(located, root_folder))
+        conversations = to_llava(frame, frame["task"], image_column="image", paths=export_paths(located))
         if "llava" in stage.formats:
             written["llava"] = atomic_write_bytes(folder / f"{stage.name}.llava.json", dumps_records(conversations))
         if "llava_jsonl" in stage.formats:
             written["llava_jsonl"] = atomic_write_bytes(folder / f"{stage.name}.llava.jsonl", _jsonl(conversations))
     if "vila" in stage.formats:
         written["vila"] = export_vila(frame, folder, stage, roots, shard_sets)
-    entries = {f"train/{task}": root for task, root in zip(frame["task"], frame["image_root"])}
-    used = sorted(set(entries.values()))
+    entries: dict[str, set[str]] = {}
+    for task, row in zip(frame["task"], stage_images(frame)):
+        entries.setdefault(f"train/{task}", set()).update(root for root, _ in row)
+    used = sorted(set().union(*entries.values()))
     written["image_roots"] = write_json(folder / f"{stage.name}.image_roots.json", {
-        "roots": {name: roots[name] for name in used}, "entries": dict(sorted(entries.items())),
-        "note": ("LLaVA records' image paths (and mBLIP records' image_id) are relative to their entry's "
-                 "image root; with one root, pass it as the trainer's --image_folder")})
+        "roots": {name: str(root_folder(name)) for name in used}, "entries": {entry: sorted(roots) for entry, roots in sorted(entries.items())},
+        **({"image_folder": str(written["image_folder"])} if "image_folder" in written else {}),
+        "note": ("LLaVA records' image paths are relative to image_folder (pass it as the trainer's --image_folder: "
+                 "links to the roots); mBLIP records' image_id and the vila files' paths are relative to their "
+                 "entry's image root")})
     return {name: str(path) for name, path in written.items()}
 
 
@@ -145,7 +151,8 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
                 raise ValueError(f"mixture/{name}: {path} (entry {entry.asset}) has no column(s) {lacking}: it was "
                                  f"stored by an earlier mmassets; rebuild it (mmassets build --select "
                                  f"'key:{entry.asset}')")
-            parts.append((entry.asset.rsplit("/", 1)[-1], frame, entry.rows(len(frame))))
+            parts.append((entry.asset.rsplit("/", 1)[-1], frame, entry.rows(len(frame)),
+                          {"shuffle": entry.shuffle, "head": bool(entry.sample_size)}))
         if not parts and not shard_sets:
             raise FileNotFoundError(f"mixture/{name}: none of its entries is materialized ({', '.join(skipped)})")
         if skipped:
@@ -155,7 +162,8 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
             pd.DataFrame({c: pd.Series(dtype=object) for c in ("task", *STAGE_COLUMNS)})
         roots = {root: str(folders.image_root(root)) for root in sorted(set(frame["image_root"]))}
         mblip, not_mblip = to_mblip_frame(frame)
-        exports = export_stage(frame, folders.exports / "mixtures" / recipe.name, stage, roots, mblip, shard_sets)
+        exports = export_stage(frame, folders.exports / "mixtures" / recipe.name, stage, roots, mblip, shard_sets,
+                               folders.image_root)
         if recipe.name == LEGACY_TASK_MIX:
             exports["task_mix"] = str(write_records(folders.exports / "train" / "task_mix.json", mblip, TRAIN_FIELDS))
             exports["task_mix llava"] = str(atomic_write_bytes(folders.exports / "train" / "task_mix.llava.json",
@@ -163,6 +171,10 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
         config = {"recipe sha256": recipe.sha256}
         row_count = checks.row_count_stable(context, len(frame), config=config)  # before this one is stored
         stats = task_statistics(frame)
+        if "record" in frame.columns:
+            missing = missing_images(frame, folders)
+            for stat in stats:
+                stat["missing images"] = missing.get(stat["task"], 0)
         total = max(len(frame), 1)
         rows = [{**s, "share": f"{s['rows'] / total:.1%}",
                  "rows per language": ", ".join(f"{k} {v}" for k, v in list(s["rows per language"].items())[:8])
@@ -171,8 +183,9 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
             **frame_metadata(frame), "exports": dg.MetadataValue.json(exports),
             "rows per entry": counts_metadata({s["task"]: s["rows"] for s in stats}),
             "share per entry": dg.MetadataValue.json({s["task"]: round(s["rows"] / total, 6) for s in stats}),
-            "entries": dg.MetadataValue.md(markdown_table(rows, ["task", "rows", "share", "distinct images",
-                                                                 "languages", "rows per language"])),
+            "entries": dg.MetadataValue.md(markdown_table(rows, ["task", "rows", "share", "distinct images", *(
+                ["text-only records", "turns", "repaired images", "missing images"] if "record" in frame.columns else []),
+                "languages", "rows per language"])),
             "per entry": dg.MetadataValue.json(stats), "skipped entries": dg.MetadataValue.json(skipped),
             "distinct images": int(frame[["image_root", "image"]].drop_duplicates().shape[0]),
             "recipe": dg.MetadataValue.path(str(recipe.path)), "recipe sha256": recipe.sha256,
@@ -196,16 +209,31 @@ def record_keys(frame: pd.DataFrame) -> list[str]:
             for i, record in zip(frame.index, records)]
 
 
+def stage_images(frame: pd.DataFrame) -> list[list[tuple[str, str]]]:
+    """Each row's images as (root, path): an mBLIP row's ``image``, each of a conversation row's
+    ``images`` (none for a text-only one)."""
+    return row_images(frame["image_root"], frame["images"] if "images" in frame.columns else frame["image"],
+                      frame["image"])
+
+
+def missing_images(frame: pd.DataFrame, folders: DataFolders) -> dict[str, int]:
+    """Per entry, how many of the images its rows name are not files (a set kept with
+    ``on_missing_image: keep``)."""
+    roots: dict[str, Path] = {}
+    missing: dict[str, int] = {}
+    for task, row in zip(frame["task"], stage_images(frame)):
+        for root, path in row:
+            file = roots.setdefault(root, folders.image_root(root)) / path
+            if not file.is_file():
+                missing[task] = missing.get(task, 0) + 1
+    return missing
+
+
 def image_files(frame: pd.DataFrame, folders: DataFolders) -> list[str]:
-    """Every image file a stage's records name: an mBLIP row's ``image``, each of a conversation
-    row's ``images`` (none for a text-only one), under the row's image root."""
+    """Every image file a stage's records name."""
     roots = {root: folders.image_root(root) for root in set(frame["image_root"])}
-    lists = frame["images"] if "images" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-    files = []
-    for root, image, images in zip(frame["image_root"], frame["image"], lists):
-        paths = [image] if not isinstance(images, (list, tuple, np.ndarray)) else list(images)
-        files += [str(roots[root] / path) for path in paths]
-    return files
+    return [str(roots.setdefault(root, folders.image_root(root)) / path) for row in stage_images(frame)
+            for root, path in row]
 
 
 def mixture_assets(recipes: Sequence[Recipe], known: set[str]) -> list[dg.AssetsDefinition]:

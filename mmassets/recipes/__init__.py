@@ -1,6 +1,6 @@
 """Recipes: training mixtures as data. A recipe is a YAML file naming, per training stage, an
-ordered list of entries (assets holding training records) with an optional weight, budget or
-repeat, plus the stage's seed, shuffle, export formats and what a missing entry means::
+ordered list of entries (assets holding training records) with an optional weight, budget,
+repeat or sample size (and a seeded shuffle of the entry), plus the stage's seed, shuffle, export formats and what a missing entry means::
 
     name: my_mix
     description: COCO captions and half of VQAv2.
@@ -18,6 +18,9 @@ repeat, plus the stage's seed, shuffle, export formats and what a missing entry 
             budget: 1000       # exactly 1000 rows
           - asset: train/llava_pretrain
             name: llava_1_5_mm_align_en  # the entry's dataset name in the vila export (default: the asset's)
+          - asset: train/vision_flan
+            shuffle: true      # a seeded shuffle of the entry first (ConvLLaVA's SampleDataset, unseeded there)
+            sample_size: 1000  # then its first 1000 rows (0 or absent: all)
           - asset: train/sharegpt4v
             optional: true     # an asset this graph may not have (yet): listed as skipped
 
@@ -45,7 +48,7 @@ DEFAULT_STAGE = "train"
 
 _RECIPE_KEYS = {"name", "description", "stages"}
 _STAGE_KEYS = {"name", "description", "seed", "shuffle", "formats", "missing", "entries"}
-_ENTRY_KEYS = {"asset", "weight", "budget", "repeat", "optional", "name"}
+_ENTRY_KEYS = {"asset", "weight", "budget", "repeat", "optional", "name", "shuffle", "sample_size"}
 
 
 class RecipeError(ValueError):
@@ -65,6 +68,10 @@ class Entry:
     optional: bool = False
     name: str | None = None
     """The entry's dataset name in exports that name datasets (VILA's registry); default: the asset's name."""
+    shuffle: bool = False
+    """Put the entry's rows in a seeded random order before anything else (ConvLLaVA's ``shuffle``)."""
+    sample_size: int | None = None
+    """Then keep its first ``sample_size`` rows (ConvLLaVA's ``sample_size``; 0: all)."""
 
     @property
     def dataset_name(self) -> str:
@@ -72,6 +79,8 @@ class Entry:
 
     def rows(self, n: int) -> int:
         """How many of the asset's ``n`` rows the entry takes."""
+        if self.sample_size:
+            return min(self.sample_size, n)
         if self.budget is not None:
             return self.budget
         if self.repeat is not None:
@@ -231,13 +240,16 @@ def _entry(read: _Reader, value: Any, where: str, parent: _Map, known_assets: Co
     if known_assets is not None and asset not in known_assets and not optional:
         raise read.fail(entry, f"{where}.asset", f"unknown asset {asset!r}; assets with training records: "
                         f"{', '.join(sorted(known_assets))} (an asset this graph may lack: optional: true)")
-    scaling = [key for key in ("weight", "budget", "repeat") if key in entry]
+    scaling = [key for key in ("weight", "budget", "repeat", "sample_size") if key in entry]
     if len(scaling) > 1:
-        raise read.fail(entry, f"{where}.{scaling[1]}", f"give one of weight, budget and repeat, not {' and '.join(scaling)}")
+        raise read.fail(entry, f"{where}.{scaling[1]}",
+                        f"give one of weight, budget, repeat and sample_size, not {' and '.join(scaling)}")
     return Entry(asset=asset, optional=optional, weight=read.get(entry, "weight", where, (int, float), None, minimum=0),
                  budget=read.get(entry, "budget", where, int, None, minimum=0),
                  repeat=read.get(entry, "repeat", where, int, None, minimum=1),
-                 name=read.name(entry, "name", where, None) if "name" in entry else None)
+                 name=read.name(entry, "name", where, None) if "name" in entry else None,
+                 shuffle=read.get(entry, "shuffle", where, bool, False),
+                 sample_size=read.get(entry, "sample_size", where, int, None, minimum=0))
 
 
 def recipe_files(folders: Iterable[str | Path]) -> list[Path]:

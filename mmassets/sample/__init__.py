@@ -13,6 +13,7 @@ from mmassets.files import discard
 
 from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.sample.coco import write_coco
+from mmassets.sample.convllava import write_convllava
 from mmassets.sample.imagenet import write_imagenet
 from mmassets.sample.iglue import write_iglue
 from mmassets.sample.llava import write_llava
@@ -24,7 +25,7 @@ from mmassets.sample.web_captions import write_web_captions
 from mmassets.sample.xflickrco import write_xflickrco
 from mmassets.sample.xm3600 import write_xm3600
 
-SAMPLE_VERSION = 5
+SAMPLE_VERSION = 6
 MARKER_NAME = ".mmassets-sample.json"
 
 #: One ``(raw_dir, seed) -> None`` writer per dataset, run in order.
@@ -41,6 +42,7 @@ GENERATORS: list[Callable[[Path, int], None]] = [
     write_imagenet,
     write_web_captions,
     write_llm_jp,
+    write_convllava,
 ]
 
 __all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "SampleFolderRefused", "check_sample_target", "ensure_sample_raw"]

@@ -35,6 +35,9 @@ DATASET_FILES: dict[str, tuple[str, ...]] = {
     "llm_jp_ids": ("llm_jp/ids/*.gz",),
     "coyo": ("coyo/*.parquet",),
     "mmc4": ("mmc4/docs_*_v3.jsonl",),
+    "sharegpt4v": ("sharegpt4v/*.json",),
+    "allava": ("allava_laion/*.json", "allava_vflan/*.json"),
+    "vflan": ("vflan/*.json",),
     "imagenet": ("imagenet/imagenet_class_index.json",),
     "babel_imagenet": ("babel_imagenet/*.json",),
 }

@@ -8,10 +8,15 @@ VILA's loader reads a JSON array and falls back to JSON lines; so does ``read_co
 Every record is checked against the schema (``mmassets.conversations.validate``): an id that is a
 string or an integer (LLaVA-1.5's are strings except GQA's integers: both are kept, the type
 recorded), an image path, a list of paths or none (text-only), and alternating turns; image paths
-must stay inside their root. A bad record fails naming the file, the record and the field.
+must stay inside their root. A bad record fails naming the file, the record and the field; with
+``unsafe_paths="skip"`` a record whose image path is absolute or climbs out with ``..`` is kept
+aside instead (``unsafe_path`` names the path; such a record has no usable image and is dropped by
+the image check, counted and listed).
 
 Each row keeps the record exactly as published (``record``, compact JSON), so that an export can
-write it back unchanged, beside the fields the checks and mixtures use.
+write it back unchanged, beside the fields the checks and mixtures use; ``extra`` lists the keys a
+record has beyond ``id``, ``image`` and ``conversations`` (ALLaVA's ``original_caption`` and ``url``,
+Vision-Flan's ``task_name``: lineage kept in the record).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ import pandas as pd
 from mmassets.conversations import ConversationError, image_paths, validate
 from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, safe_relative_path
 
-COLUMNS = ("source_index", "id", "id_is_int", "images", "turns", "record")
+COLUMNS = ("source_index", "id", "id_is_int", "images", "turns", "record", "extra", "unsafe_path")
+_SCHEMA_KEYS = {"id", "image", "conversations"}
 
 
 def _array(path: Path) -> Iterator[tuple[str, Any]]:
@@ -64,9 +70,20 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
     raise RawFormatError(path, "expected a JSON array of conversation records, or JSON lines of them")
 
 
-def read_conversation_file(path: str | Path, how_to_get: str) -> pd.DataFrame:
+def _is_safe(value: str, path: Path, where: str) -> bool:
+    try:
+        safe_relative_path(value, path, where, "image")
+    except RawFormatError:
+        return False
+    return True
+
+
+def read_conversation_file(path: str | Path, how_to_get: str, unsafe_paths: str = "fail") -> pd.DataFrame:
     """One row per record, in file order: source_index, id (as text), id_is_int, images (safe
-    relative paths; empty for a text-only record), turns, and record (the record as published)."""
+    relative paths; empty for a text-only record), turns, record (the record as published), extra
+    (its other keys) and unsafe_path (module docstring)."""
+    if unsafe_paths not in ("fail", "skip"):
+        raise ValueError(f"unsafe_paths must be 'fail' or 'skip', not {unsafe_paths!r}")
     path = Path(path)
     if not path.is_file():
         raise RawFileMissing(path, how_to_get)
@@ -77,9 +94,16 @@ def read_conversation_file(path: str | Path, how_to_get: str) -> pd.DataFrame:
                 validate(record, where)
             except ConversationError as exc:
                 raise RawFormatError(path, str(exc)) from None
-            images = [safe_relative_path(p, path, where, "image") for p in image_paths(record)]
+            unsafe = ""
+            try:
+                images = [safe_relative_path(p, path, where, "image") for p in image_paths(record)]
+            except RawFormatError:
+                if unsafe_paths == "fail":
+                    raise
+                images, unsafe = [], next(p for p in image_paths(record) if not _is_safe(p, path, where))
             rows.append((i, str(record["id"]), isinstance(record["id"], int), images, len(record["conversations"]),
-                         json.dumps(record, ensure_ascii=False, separators=(",", ":"))))
+                         json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+                         ",".join(sorted(set(map(str, record)) - _SCHEMA_KEYS)), unsafe))
     except UnicodeDecodeError as exc:
         raise RawFormatError(path, f"not UTF-8 text ({exc.reason})") from None
     if not rows:

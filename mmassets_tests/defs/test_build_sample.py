@@ -5,6 +5,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pycocotools.coco import COCO
 
@@ -22,7 +23,8 @@ EXPORTS = [*TRAIN_EXPORTS, "train/task_mix.json", "train/task_mix.llava.json",
            "eval/coco_karpathy/val/en.json", "eval/coco_karpathy/val/en.coco.json",
            "eval/coco_karpathy/test/en.json", "eval/coco_karpathy/test/en.coco.json",
            *(f"mixtures/{name}/train.{kind}.json" for name in ("mblip_v1", "mblip_v2")
-             for kind in ("mblip", "llava", "image_roots"))]
+             for kind in ("mblip", "llava", "image_roots")),
+           *(f"mixtures/convllava_stage{n}/train.{kind}.json" for n in (1, 2, 3) for kind in ("llava", "image_roots"))]
 
 
 @pytest.fixture(scope="module")
@@ -230,19 +232,22 @@ def test_caption_matching_is_balanced_and_llava_long_answers_are_counted(built):
     assert skipped["answer too long"] == 2  # the sample's two answers of more than 3 sentences
 
 
-def test_mixture_llava_export_names_each_image_under_its_root(built):
+def test_mixture_llava_export_names_each_image_in_one_image_folder(built):
     _, _, data_dir = built
     folder = data_dir / "exports/mixtures/mblip_v2"
     roots = json.loads((folder / "train.image_roots.json").read_text(encoding="utf-8"))
     assert set(roots["roots"]) == {"coco", "imagenet", "web_captions"}
-    assert roots["entries"]["train/imagenet_classify"] == "imagenet" and roots["entries"]["train/vqav2_vqa"] == "coco"
-    assert roots["entries"]["train/web_captions"] == "web_captions"
+    assert roots["entries"]["train/imagenet_classify"] == ["imagenet"] and roots["entries"]["train/vqav2_vqa"] == ["coco"]
+    assert roots["entries"]["train/web_captions"] == ["web_captions"]
+    assert roots["image_folder"] == str(folder / "train.images")
     llava = json.loads((folder / "train.llava.json").read_text(encoding="utf-8"))
     mblip = json.loads((folder / "train.mblip.json").read_text(encoding="utf-8"))
     assert len(llava) == len(mblip)
-    for record in llava:
-        root = roots["roots"][roots["entries"]["train/" + record["id"].rsplit("-", 1)[0]]]
-        assert (Path(root) / record["image"]).is_file(), record
+    stored = pd.read_parquet(data_dir / "assets/mixture/mblip_v2.parquet", columns=["image_root", "image"])
+    for record, root, image in zip(llava, stored["image_root"], stored["image"]):
+        real = Path(roots["roots"][root]) / image
+        assert real.is_file() and (folder / "train.images" / record["image"]).resolve() == real.resolve(), record
+    assert any(r["image"].startswith("coco/train2014/") for r in llava)
     v1 = json.loads((data_dir / "exports/mixtures/mblip_v1/train.mblip.json").read_text(encoding="utf-8"))
     first_eight = [json.loads((data_dir / "exports/train" / f"{task}.json").read_text(encoding="utf-8"))
                    for task in TRAIN_TASKS[:8]]

@@ -66,7 +66,7 @@ def test_the_shipped_mblip_recipes_are_mblips_order():
 @pytest.mark.parametrize("change, line, field, problem", [
     (("    seed: 3\n", "    seed: 3\n    colour: red\n"), 6, "stages[0].colour", "unknown key 'colour'"),
     (("        weight: 0.5\n", "        weight: 0.5\n        budget: 4\n"), 11, "stages[0].entries[0].budget",
-     "give one of weight, budget and repeat"),
+     "give one of weight, budget, repeat and sample_size"),
     (("        weight: 0.5\n", "        weight: -1\n"), 10, "stages[0].entries[0].weight", "must be >= 0"),
     (("        budget: 10\n", "        budget: -3\n"), 15, "stages[1].entries[0].budget", "must be >= 0"),
     (("        repeat: 2\n", "        repeat: 0\n"), 17, "stages[1].entries[1].repeat", "must be >= 1"),
@@ -178,3 +178,37 @@ def test_the_shipped_vila_recipes_name_llm_jps_datasets_in_order():
     (step1,) = recipes["vila_ja_step1"].stages
     assert "+".join(e.dataset_name for e in step1.entries) == (
         "coyo_6m+mmc4core_6m+llm_jp_mm_pair_step1_6m+llm_jp_mm_interleaved_step1_6m")
+
+
+def test_sample_size_and_a_seeded_entry_shuffle_as_convllava_samples(tmp_path):
+    text = GOOD.replace("        budget: 10\n", "        shuffle: true\n        sample_size: 4\n")
+    entry = load_recipe(write(tmp_path, text), KNOWN).stages[1].entries[0]
+    assert (entry.shuffle, entry.sample_size) == (True, 4)
+    assert [Entry("a", sample_size=4).rows(n) for n in (10, 3)] == [4, 3] and Entry("a", sample_size=0).rows(10) == 10
+    frame = pd.DataFrame({"context": [f"c{i}" for i in range(10)]})
+
+    def stage(seed, shuffle=True, size=4):
+        return mix_stage([("vflan", frame, Entry("a", sample_size=size).rows(10),
+                           {"shuffle": shuffle, "head": bool(size)})], seed=seed)["context"].tolist()
+
+    assert stage(1, shuffle=False) == ["c0", "c1", "c2", "c3"]  # no shuffle: the first rows, as upstream
+    assert stage(1) == stage(1) and stage(1) != stage(2)  # seeded: the same for the same seed
+    assert len(set(stage(1))) == 4 and stage(1) != ["c0", "c1", "c2", "c3"]
+    assert stage(1, size=0)[:4] != ["c0", "c1", "c2", "c3"] and sorted(stage(1, size=0)) == sorted(frame["context"])
+    with pytest.raises(RecipeError, match="not budget and sample_size"):
+        load_recipe(write(tmp_path, GOOD.replace("        budget: 10\n", "        budget: 10\n        sample_size: 3\n")),
+                    KNOWN)
+
+
+def test_the_shipped_convllava_stages_use_its_dataset_names():
+    known = {f"train/{name}" for name in ("sharegpt4v_pt", "sharegpt4v_cap100k", "allava_laion_caption",
+                                         "allava_vflan_caption", "allava_laion_instruct", "allava_vflan_instruct",
+                                         "vision_flan", "llava_v1_5_mix665k")}
+    names = {stage: [e.dataset_name for e in load_recipe(SHIPPED_DIR / f"convllava_{stage}.yaml", known).stages[0].entries]
+             for stage in ("stage1", "stage2", "stage3")}
+    assert names == {"stage1": ["sharegpt4vpretrain", "sharegpt4v100k", "allava_laion_caption", "allava_vflan_caption"],
+                     "stage2": ["sharegpt4vpretrain", "sharegpt4v100k", "allava_laion_caption", "allava_vflan_caption",
+                                "allava_laion_instruct", "allava_vflan_instruct", "vflan"],
+                     "stage3": ["llava665k"]}
+    vflan = load_recipe(SHIPPED_DIR / "convllava_stage2.yaml", known).stages[0].entries[-1]
+    assert (vflan.shuffle, vflan.sample_size) == (True, 100_000)

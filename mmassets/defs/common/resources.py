@@ -50,7 +50,7 @@ class DataFolders(dg.ConfigurableResource):
         """The folder that image paths of root ``name`` are relative to."""
         from mmassets.image_roots import resolve_roots
 
-        roots = resolve_roots(self.raw, self.image_roots)
+        roots = resolve_roots(self.raw, self.image_roots, self.data_dir)
         if name not in roots:
             raise KeyError(f"unknown image root {name!r}; the roots are {', '.join(roots)}")
         return roots[name]

@@ -4,6 +4,7 @@ metadata and the checks. The assets live in their family's module (``defs/famili
 mixtures of train assets in ``defs/mixtures.py``."""
 
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,6 +14,7 @@ from mmassets.defs.common import checks
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata
 from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.conversations import LINEAGE_FIELDS
+from mmassets.images.image_folder import export_paths, folder_files, link_image_folder, row_images
 from mmassets.languages import SOURCE_LANGUAGE, largest_remainder_counts
 from mmassets.records import TRAIN_FIELDS, write_conversations, write_records
 from mmassets.sources import coco
@@ -90,25 +92,37 @@ def conversation_specs(name: str) -> list[dg.AssetCheckSpec]:
 
 
 def publish_conversations(context: dg.AssetExecutionContext, folders: DataFolders, name: str, frame: pd.DataFrame,
-                          *, image_root: str, language: str, source: tuple[str, str],
-                          metadata: dict[str, Any] | None = None) -> Iterator:
+                          *, image_root: str | None, language: str, source: tuple[str, str],
+                          metadata: dict[str, Any] | None = None, image_folder: bool = False,
+                          missing_allowed: bool = False) -> Iterator:
     """Export conversation records (``sources.conversation_files``: id, id_is_int, images, turns,
     record) as ``exports/train/<name>.llava.json``, yield them with their metadata, then the
-    checks: ids and records present, every image under ``image_root``, row count, duplicates."""
+    checks: ids and records present, every image under its root, row count, duplicates. The
+    images are under ``image_root``, or (None) under each row's ``image_root``. With
+    ``image_folder`` the export names each image by its path in ``exports/train/<name>.images/``,
+    the one image folder made for it (``images.image_folder``); else as published. With
+    ``missing_allowed`` (the user kept records whose images are missing) missing images only warn."""
     first = frame["images"].map(lambda images: images[0] if len(images) else "")
-    frame = frame.assign(language=language, image_root=image_root, image=first, image_id=first, dataset=source[0],
+    roots = frame["image_root"] if image_root is None else image_root
+    frame = frame.assign(language=language, image_root=roots, image=first, image_id=first, dataset=source[0],
                          source_file=source[1], source_id=frame["id"])
-    export = write_conversations(folders.exports / "train" / f"{name}.llava.json", frame["record"])
+    located = row_images(frame["image_root"], frame["images"], frame["image"])
+    export_path = folders.exports / "train" / f"{name}.llava.json"
+    extra = {}
+    if image_folder:
+        target = link_image_folder(export_path.with_name(f"{name}.images"), folder_files(located, folders.image_root))
+        extra["image folder"] = dg.MetadataValue.path(str(target))
+    export = write_conversations(export_path, frame["record"], paths=export_paths(located) if image_folder else None)
     row_count = checks.row_count_stable(context, len(frame))  # before this materialization is stored
     text_only = int((first == "").sum())
     yield dg.Output(frame[CONVERSATION_COLUMNS].reset_index(drop=True), metadata={
-        **frame_metadata(frame[["id", "images", "turns", "language"]], export=export),
+        **frame_metadata(frame[["id", "images", "turns", "language"]], export=export), **extra,
         "distinct images": int(frame["images"].explode().dropna().nunique()), "text-only records": text_only,
         "turns": counts_metadata(frame["turns"].value_counts().sort_index().to_dict()),
         **checks.config_metadata(context), **(metadata or {})})
-    root = folders.image_root(image_root)
     yield checks.schema(frame, ["id", "record"])
-    yield checks.images(frame.assign(path=frame["images"]).explode("path").dropna(subset=["path"]),
-                        lambda image: root / image, columns=("path",), limit=folders.image_check_limit)
+    files = [str(folders.image_root(root) / path) for row in located for root, path in row]
+    resolved = checks.images(pd.DataFrame({"file": files}), Path, columns=("file",), limit=folders.image_check_limit)
+    yield resolved._replace(severity=dg.AssetCheckSeverity.WARN) if missing_allowed else resolved
     yield row_count
     yield checks.duplicates(frame, ["record"])

@@ -79,7 +79,7 @@ def synthdog_ja(context: dg.AssetExecutionContext, config: SynthdogConfig, folde
         record = synthdog.synthdog_record(i, row)
         atomic_write_bytes(root / record["image"], synthdog.jpeg_of(row.image, f"{folder}: file {row.file}, row {row.row}"))
         rows.append((i, record["id"], False, [record["image"]], 2,
-                     json.dumps(record, ensure_ascii=False, separators=(",", ":"))))
+                     json.dumps(record, ensure_ascii=False, separators=(",", ":")), "", ""))
         progress.update(i + 1)
     frame = pd.DataFrame(rows, columns=list(CONVERSATION_FILE_COLUMNS))
     yield dg.Output(frame, metadata={**frame_metadata(frame.drop(columns=["record"]), language_column=None),
