@@ -112,23 +112,44 @@ def schema_problems(frame: pd.DataFrame, string_fields: Sequence[str], *, allow_
 
 
 def to_llava(frame: pd.DataFrame, id_prefix: str | pd.Series = "", image_column: str = "image_id",
-             paths: Sequence[Sequence[str] | None] | None = None) -> list[dict]:
+             paths: Sequence[Sequence[str] | None] | None = None, start: int = 0) -> list[dict]:
     """The LLaVA conversation view of training records: a row holding a conversation record
     (``record``, as published) is that record; an mBLIP row becomes one human turn (``<image>`` +
     context) and one gpt turn (label) (``conversations.from_mblip``), ``id`` ``<prefix>-<row>``,
     the image path from ``image_column`` (``image``: the path under the record's image root).
-    ``paths`` (one list per row) replaces the rows' image paths (``with_images``)."""
+    ``paths`` (one list per row) replaces the rows' image paths (``with_images``); ``start`` is the
+    first row's number (for a frame that is a chunk of a larger one)."""
     prefixes = id_prefix if isinstance(id_prefix, pd.Series) else pd.Series(id_prefix, index=frame.index)
     empty = pd.Series(None, index=frame.index, dtype=object)
     records = frame["record"] if "record" in frame.columns else empty
     out = []
     for i, (prefix, context, label, image, record, images) in enumerate(zip(
             prefixes, frame.get("context", empty), frame.get("label", empty), frame[image_column], records,
-            paths if paths is not None else itertools.repeat(None))):
+            paths if paths is not None else itertools.repeat(None)), start=start):
         out.append(with_images(json.loads(record), images) if isinstance(record, str) else
                    from_mblip({"context": context, "label": label, "image_id": images[0] if images else image},
                               f"{prefix}-{i}"))
     return out
+
+
+def write_llava(path: str | Path, frame: pd.DataFrame, id_prefix: pd.Series, *, image_column: str = "image",
+                paths: Sequence[Sequence[str] | None] | None = None, lines: bool = False, chunk: int = 50_000) -> Path:
+    """``to_llava`` of ``frame`` written atomically ``chunk`` rows at a time (a stage of millions of
+    conversations never exists as Python objects all at once): a JSON list in the layout of
+    ``dumps_records``, or with ``lines`` JSON lines."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        if not lines:
+            out.write(b"[\n" if len(frame) else b"[]\n")
+        for begin in range(0, len(frame), chunk):
+            part = frame.iloc[begin:begin + chunk]
+            records = to_llava(part, id_prefix.iloc[begin:begin + chunk], image_column,
+                               paths[begin:begin + chunk] if paths is not None else None, start=begin)
+            text = [json.dumps(r, ensure_ascii=False, allow_nan=False) for r in records]
+            out.write(("".join(t + "\n" for t in text) if lines else
+                       (",\n" if begin else "") + ",\n".join(text)).encode("utf-8"))
+        if not lines and len(frame):
+            out.write(b"\n]\n")
+    return Path(path)
 
 
 def to_mblip_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

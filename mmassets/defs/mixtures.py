@@ -31,7 +31,8 @@ from mmassets.defs.common.tags import MERGES_PRESENT
 from mmassets.files import atomic_write_bytes, move_dir_into_place
 from mmassets.images.image_folder import export_paths, folder_files, link_image_folder, row_images
 from mmassets.recipes import Recipe, Stage
-from mmassets.records import TRAIN_FIELDS, dumps_records, to_llava, to_mblip_frame, write_json, write_records
+from mmassets.records import (TRAIN_FIELDS, dumps_records, to_llava, to_mblip_frame, write_json, write_llava,
+                              write_records)
 from mmassets.seeding import derive_seed
 from mmassets.tasks.mix import mix_stage, task_statistics
 from mmassets.vila.registry import VilaDataset, python_registration, registry
@@ -44,10 +45,6 @@ CONVERSATION_STAGE_COLUMNS = ("record", "images", "turns", "image_root", "image"
 LEGACY_TASK_MIX = "mblip_v2"
 """The recipe whose stage also writes ``exports/train/task_mix.json`` and ``task_mix.llava.json``,
 the files of the former ``train/task_mix`` asset (same format, now in mBLIP's task order)."""
-
-
-def _jsonl(records: Sequence[dict]) -> bytes:
-    return b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
 
 
 def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str],
@@ -93,11 +90,11 @@ def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[st
     if {"llava", "llava_jsonl"} & set(stage.formats):
         located = stage_images(frame)
         written["image_folder"] = link_image_folder(folder / f"{stage.name}.images", folder_files(located, root_folder))
-        conversations = to_llava(frame, frame["task"], image_column="image", paths=export_paths(located))
-        if "llava" in stage.formats:
-            written["llava"] = atomic_write_bytes(folder / f"{stage.name}.llava.json", dumps_records(conversations))
-        if "llava_jsonl" in stage.formats:
-            written["llava_jsonl"] = atomic_write_bytes(folder / f"{stage.name}.llava.jsonl", _jsonl(conversations))
+        paths = export_paths(located)
+        for kind, name, lines in (("llava", f"{stage.name}.llava.json", False),
+                                  ("llava_jsonl", f"{stage.name}.llava.jsonl", True)):
+            if kind in stage.formats:
+                written[kind] = write_llava(folder / name, frame, frame["task"], paths=paths, lines=lines)
     if "vila" in stage.formats:
         written["vila"] = export_vila(frame, folder, stage, roots, shard_sets)
     entries: dict[str, set[str]] = {}
@@ -190,6 +187,9 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
             "distinct images": int(frame[["image_root", "image"]].drop_duplicates().shape[0]),
             "recipe": dg.MetadataValue.path(str(recipe.path)), "recipe sha256": recipe.sha256,
             "conversations not in the mblip view": not_mblip,
+            **({"text-only records": sum(s["text-only records"] for s in stats if "turns" in s),
+                "conversation turns": sum(s["turns"] or 0 for s in stats if "turns" in s)}
+               if any("turns" in s for s in stats) else {}),
             "VILA shard entries (in the vila export only)": dg.MetadataValue.json(
                 {task: d.data_path for task, d in shard_sets.items()}),
             "config": dg.MetadataValue.json(config)})

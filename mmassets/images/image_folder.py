@@ -40,18 +40,19 @@ def folder_path(root: str, path: str) -> str:
     return f"{place}/{path}" if place else path
 
 
-def link_plan(files: Mapping[str, Path]) -> tuple[dict[str, Path], dict[str, Path]]:
+def link_plan(files: Mapping[str, str | Path]) -> tuple[dict[str, str], dict[str, str]]:
     """(directory links, file links) that make every ``folder path → real file`` of ``files``
     resolve: a directory is linked whole when all its images come from one real directory and no
     other image directory lies below it; else its files are linked one by one."""
-    by_dir: dict[str, set[Path | None]] = {}
+    by_dir: dict[str, set[str | None]] = {}
     for path, real in files.items():  # a file whose name differs from its real one cannot be reached by a directory link
+        real = str(real)
         by_dir.setdefault(posixpath.dirname(path), set()).add(
-            Path(real).parent if posixpath.basename(path) == Path(real).name else None)
+            os.path.dirname(real) if posixpath.basename(path) == os.path.basename(real) else None)
     ancestors = {parent for d in by_dir for parent in _parents(d)}
     dir_links = {d: next(iter(reals)) for d, reals in by_dir.items()
                  if d and len(reals) == 1 and None not in reals and d not in ancestors}
-    file_links = {path: Path(real) for path, real in files.items() if posixpath.dirname(path) not in dir_links}
+    file_links = {path: str(real) for path, real in files.items() if posixpath.dirname(path) not in dir_links}
     return dir_links, file_links
 
 
@@ -60,7 +61,7 @@ def _parents(directory: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(len(parts))]
 
 
-def link_image_folder(target: Path, files: Mapping[str, Path]) -> Path:
+def link_image_folder(target: Path, files: Mapping[str, str | Path]) -> Path:
     """Build ``target`` (``link_plan``; links to absolute paths) beside it, then rename it into place."""
     dir_links, file_links = link_plan(files)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +93,7 @@ def export_paths(located: Sequence[Sequence[tuple[str, str]]]) -> list[list[str]
     return [[folder_path(root, path) for root, path in row] for row in located]
 
 
-def folder_files(located: Sequence[Sequence[tuple[str, str]]], root_folder: Callable[[str], Path]) -> dict[str, Path]:
+def folder_files(located: Sequence[Sequence[tuple[str, str]]], root_folder: Callable[[str], Path]) -> dict[str, str]:
     """Folder path → real file of every image of ``located`` rows (``root_folder``: a root's folder)."""
-    folders = {root: root_folder(root) for root in {root for row in located for root, _ in row}}
-    return {folder_path(root, path): folders[root] / path for row in located for root, path in row}
+    folders = {root: str(root_folder(root)) for root in {root for row in located for root, _ in row}}
+    return {folder_path(root, path): f"{folders[root]}/{path}" for row in located for root, path in row}

@@ -335,16 +335,26 @@ def test_llm_jp_stages_export_for_vila_with_every_record_as_published(built, rec
     assert registry["data_mixture"] == mixture
     assert f"--data_mixture {mixture}" in (folder / "datasets_mixture.py").read_text(encoding="utf-8")
     raw = data_dir / "sample" / "raw"
-    everything = []
+    everything, files = [], []
     for dataset in registry["datasets"]:
         assert dataset["dataset_type"] == "torch" and Path(dataset["data_path"]).parent == folder
         records = json.loads(Path(dataset["data_path"]).read_text(encoding="utf-8"))
         for record in records:  # every image resolves under the dataset's image_path, as VILA joins them
             images = record.get("image", [])
-            assert all((Path(dataset["image_path"]) / p).is_file() for p in ([images] if isinstance(images, str) else images))
+            paths = [Path(dataset["image_path"]) / p for p in ([images] if isinstance(images, str) else images)]
+            assert all(p.is_file() for p in paths)
+            files.append(paths)
         everything += records
-    llava = json.loads((data_dir / "exports" / "mixtures" / recipe / f"{stage}.llava.json").read_text(encoding="utf-8"))
-    assert llava == everything  # VILA concatenates the datasets in order
+    stage_folder = data_dir / "exports" / "mixtures" / recipe
+    llava = json.loads((stage_folder / f"{stage}.llava.json").read_text(encoding="utf-8"))
+    # VILA concatenates the datasets in order; the LLaVA file is the same records, each image named
+    # in the stage's one image folder
+    assert [{k: v for k, v in r.items() if k != "image"} for r in llava] == \
+        [{k: v for k, v in r.items() if k != "image"} for r in everything]
+    for record, paths in zip(llava, files):
+        images = record.get("image", [])
+        linked = [stage_folder / f"{stage}.images" / p for p in ([images] if isinstance(images, str) else images)]
+        assert [p.resolve() for p in linked] == [p.resolve() for p in paths], record
     if recipe == "vila_ja_step2":
         published = read_conversation_file(raw / "llava" / "llava_v1_5_subset_358k.json", "")
         assert everything[:len(published)] == [json.loads(r) for r in published["record"]]  # ids' types kept

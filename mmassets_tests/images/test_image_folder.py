@@ -26,7 +26,7 @@ def test_link_plan_links_whole_directories_unless_they_mix_sources_or_hold_other
              "mixed/1.jpg": tmp_path / "m1/1.jpg", "mixed/2.jpg": tmp_path / "m2/2.jpg",
              "renamed/x.jpg": tmp_path / "r/y.jpg", "root.jpg": tmp_path / "root.jpg"}
     dirs, singles = link_plan(files)
-    assert dirs == {"coco/train2017": tmp_path / "c"}
+    assert dirs == {"coco/train2017": str(tmp_path / "c")}
     assert sorted(singles) == ["coco/top.jpg", "mixed/1.jpg", "mixed/2.jpg", "renamed/x.jpg", "root.jpg"]
 
 
