@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from mmassets.defs import eval, families
+from mmassets.defs.families import dataoptim
 from mmassets.defs.common import automation, partitions, sources
 from mmassets.defs.common.io import ParquetIOManager
 from mmassets.defs.common.resources import (CaptionSimilarity, DataFolders, ImageDownloader, LanguageMix, NLLBTranslator,
@@ -22,7 +23,8 @@ from mmassets.settings import Settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     data_dir = str(settings.data_dir)
     assets = [*dg.load_assets_from_package_module(families), *eval.eval_assets]
-    training = {key.to_user_string() for a in assets for key in a.keys if key.path[0] == "train"}
+    training = {key.to_user_string() for a in assets for key in a.keys if key.path[0] in ("train", "dataoptim")
+                and key.path[-1] != "submission"}
     recipes = load_recipes([settings.recipes_dir] if settings.recipes_dir else [], training)
     languages = str(settings.languages) if settings.languages else None
     with_languages = partitions.for_table(LanguageTable.load(languages))
@@ -34,7 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[*sources.source_assets, *built],
         jobs=[automation.observe_raw],
         schedules=[automation.weekly_refresh(settings.refresh_cron)],
-        sensors=[automation.raw_folder_sensor, automation.automation_sensor],
+        sensors=[automation.raw_folder_sensor, automation.automation_sensor, dataoptim.submissions_sensor],
         resources={
             "folders": DataFolders(profile=settings.profile, raw_dir=str(settings.raw_dir), data_dir=data_dir,
                                    image_roots=settings.image_roots, image_check_limit=settings.image_check_limit),

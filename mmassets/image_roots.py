@@ -41,6 +41,9 @@ DEFAULT_ROOTS = {
     "allava_laion": "allava_laion",
     "allava_vflan": "allava_vflan",
     "vflan": "vflan/images_191task_1k",  # Vision-Flan's records name images relative to it
+    # DataOptim's sources (besides coco, gqa, ocr_vqa, textvqa, vg)
+    "flickr30k": "flickr30k/images",
+    "textcaps": "textcaps/train_images",
 }
 """Root name → folder under the raw root (publisher's layout)."""
 

@@ -17,6 +17,7 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from mmassets import run_guard
+from mmassets.defs.common.partitions import sync_file_partitions
 from mmassets.defs.common.tags import MERGES_PRESENT
 from mmassets.progress import STOP
 
@@ -52,10 +53,13 @@ class AssetReport:
     blocking_failed: bool = False
     error: str | None = None
     skipped_because: str | None = None
+    nothing_to_build: str | None = None
+    """Why an asset had nothing to build (dynamic partitions, none yet): not a failure."""
 
     @property
     def ok(self) -> bool:
-        return not (self.error or self.skipped_because or self.blocking_failed) and self.partitions > 0
+        return not (self.error or self.skipped_because or self.blocking_failed) and (
+            self.partitions > 0 or self.nothing_to_build is not None)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class BuildReport:
             parts = "-" if a.partitions_total is None else f"{a.partitions}/{a.partitions_total}"
             checks = f"{a.checks_passed} passed" + (f", {len(a.checks_failed)} failed" if a.checks_failed else "")
             status = ("skipped: " + a.skipped_because if a.skipped_because else "FAILED" if a.error
+                      else "ok: " + a.nothing_to_build if a.nothing_to_build
                       else "blocked by check" if a.blocking_failed else "ok")
             rows.append((a.key, parts, "-" if a.rows is None else f"{a.rows:,}", checks, status))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -87,29 +92,31 @@ class BuildReport:
         return "\n".join(lines)
 
 
-def _partition_keys(graph, key: dg.AssetKey) -> tuple[str, ...] | None:
+def _partition_keys(graph, key: dg.AssetKey, instance: dg.DagsterInstance | None = None) -> tuple[str, ...] | None:
     pdef = graph.get(key).partitions_def
-    return None if pdef is None else tuple(pdef.get_partition_keys())
+    return None if pdef is None else tuple(pdef.get_partition_keys(dynamic_partitions_store=instance))
 
 
 def _merges_present(graph, key: dg.AssetKey) -> bool:
     return graph.get(key).tags.get(MERGES_PRESENT) == "true"
 
 
-def plan_stages(defs: dg.Definitions, selection: str) -> list[list[dg.AssetKey]]:
-    """Selected assets in dependency order, grouped into runs by partitions definition."""
+def plan_stages(defs: dg.Definitions, selection: str,
+                instance: dg.DagsterInstance | None = None) -> list[list[dg.AssetKey]]:
+    """Selected assets in dependency order, grouped into runs by partitions definition (dynamic
+    partitions as ``instance`` holds them)."""
     graph = defs.resolve_asset_graph()
     selected = dg.AssetSelection.from_string(selection).resolve(graph)
     remaining = [k for k in graph.toposorted_asset_keys if k in selected and graph.get(k).is_materializable]
     stages: list[list[dg.AssetKey]] = []
     done: set[dg.AssetKey] = set()
     while remaining:
-        partitions = _partition_keys(graph, remaining[0])
+        partitions = _partition_keys(graph, remaining[0], instance)
         stage: list[dg.AssetKey] = []
         for key in remaining:
             upstream = graph.get(key).parent_keys & selected
             ready = done if _merges_present(graph, key) else done | set(stage)  # its own run, after its inputs
-            if _partition_keys(graph, key) == partitions and upstream <= ready:
+            if _partition_keys(graph, key, instance) == partitions and upstream <= ready:
                 stage.append(key)
         stages.append(stage)
         done |= set(stage)
@@ -125,7 +132,10 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     build after the interrupted run (``BuildInterrupted``, with the report)."""
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
-    stages = plan_stages(defs, selection)
+    for name, (added, deleted) in sync_file_partitions(instance, defs.resources["folders"]).items():
+        if added or deleted:
+            log(f"partitions {name}: {len(added)} added, {len(deleted)} deleted (files of its folder)")
+    stages = plan_stages(defs, selection, instance)
     reports = {k: AssetReport(k.to_user_string()) for stage in stages for k in stage}
     stopped: dict[dg.AssetKey, str] = {}
     runs: list[str] = []
@@ -134,10 +144,10 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
         try:
             observe_sources(defs, instance, [k for stage in stages for k in stage], log)
             for stage in stages:
-                runnable = _runnable(graph, stage, reports, stopped)
+                runnable = _runnable(graph, stage, reports, stopped, instance)
                 if not runnable:
                     continue
-                partitions = _partition_keys(graph, runnable[0])
+                partitions = _partition_keys(graph, runnable[0], instance)
                 tags = {} if partitions is None else {ASSET_PARTITION_RANGE_START_TAG: partitions[0],
                                                       ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
                 names = ", ".join(k.to_user_string() for k in runnable)
@@ -166,13 +176,17 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
 
 
 def _runnable(graph, stage: list[dg.AssetKey], reports: dict[dg.AssetKey, AssetReport],
-              stopped: dict[dg.AssetKey, str]) -> list[dg.AssetKey]:
-    """The assets of ``stage`` whose inputs did not fail; the others are reported skipped."""
+              stopped: dict[dg.AssetKey, str], instance: dg.DagsterInstance | None = None) -> list[dg.AssetKey]:
+    """The assets of ``stage`` whose inputs did not fail; the others are reported skipped (and so
+    are assets of dynamic partitions that have none yet)."""
     runnable = []
     for key in stage:
         report = reports[key]
-        partitions = _partition_keys(graph, key)
+        partitions = _partition_keys(graph, key, instance)
         report.partitions_total = None if partitions is None else len(partitions)
+        if partitions == ():
+            report.nothing_to_build = "no partitions (no files in its folder)"
+            continue
         parents = sorted(graph.get(key).parent_keys)
         bad_parent = next((p for p in parents if p in stopped), None)
         if _merges_present(graph, key) and not all(p in stopped for p in parents):

@@ -40,6 +40,8 @@ from mmassets.vila.registry import VilaDataset, python_registration, registry
 STAGE_COLUMNS = (*TRAIN_FIELDS, "language", "image_root", "image")
 """What a mixture needs of each entry's stored mBLIP records."""
 CONVERSATION_STAGE_COLUMNS = ("record", "images", "turns", "image_root", "image", "image_id", "language")
+DATAOPTIM_STAGE_COLUMNS = (*CONVERSATION_STAGE_COLUMNS, "box_space")
+"""... and of each ``dataoptim/<source>``'s records, which carry the space of their boxes."""
 """... and of each entry's stored conversation records (``train.CONVERSATION_COLUMNS``)."""
 
 LEGACY_TASK_MIX = "mblip_v2"
@@ -97,6 +99,9 @@ def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[st
                 written[kind] = write_llava(folder / name, frame, frame["task"], paths=paths, lines=lines)
     if "vila" in stage.formats:
         written["vila"] = export_vila(frame, folder, stage, roots, shard_sets)
+    if "dataoptim" in stage.formats:
+        written["dataoptim"] = atomic_write_bytes(folder / f"{stage.name}.dataoptim.txt",
+                                                  "\n".join(dataoptim_ids(frame)).encode("utf-8"))
     entries: dict[str, set[str]] = {}
     for task, row in zip(frame["task"], stage_images(frame)):
         entries.setdefault(f"train/{task}", set()).update(root for root, _ in row)
@@ -142,7 +147,8 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
                     shard_sets[entry.asset.rsplit("/", 1)[-1]] = VilaDataset(
                         entry.dataset_name, str(frame["vila_type"].iloc[0]), str(frame["vila_folder"].iloc[0]))
                 continue
-            needed = CONVERSATION_STAGE_COLUMNS if "record" in frame.columns else STAGE_COLUMNS
+            needed = (DATAOPTIM_STAGE_COLUMNS if "box_space" in frame.columns else
+                      CONVERSATION_STAGE_COLUMNS if "record" in frame.columns else STAGE_COLUMNS)
             lacking = [column for column in needed if column not in frame.columns]
             if lacking:
                 raise ValueError(f"mixture/{name}: {path} (entry {entry.asset}) has no column(s) {lacking}: it was "
@@ -207,6 +213,15 @@ def record_keys(frame: pd.DataFrame) -> list[str]:
     records = frame["record"] if "record" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
     return [record if isinstance(record, str) else json.dumps([frame.at[i, f] for f in TRAIN_FIELDS], ensure_ascii=False)
             for i, record in zip(frame.index, records)]
+
+
+def dataoptim_ids(frame: pd.DataFrame) -> list[str]:
+    """The DataOptim ids of a stage's records from ``dataoptim/`` entries, in stage order (a
+    standard submission; one id a line, no newline at the end, as DataOptim's example)."""
+    if "record" not in frame.columns or "box_space" not in frame.columns:
+        return []
+    from_dataoptim = frame["box_space"].notna()  # only dataoptim/<source> rows carry a box space
+    return [json.loads(record)["id"] for record in frame.loc[from_dataoptim, "record"]]
 
 
 def stage_images(frame: pd.DataFrame) -> list[list[tuple[str, str]]]:

@@ -8,7 +8,8 @@ repeat or sample size (and a seeded shuffle of the entry), plus the stage's seed
       - name: train            # optional for a one-stage recipe (default "train")
         seed: 0                # default 0 (mixed with MMASSETS_SEED)
         shuffle: false         # seeded shuffle of the whole stage
-        formats: [mblip, llava]  # mblip JSON, llava JSON, llava_jsonl, vila (a file per entry + registry)
+        formats: [mblip, llava]  # mblip JSON, llava JSON, llava_jsonl, vila (a file per entry + registry),
+                                 # dataoptim (a DataOptim id list of the stage's DataOptim records)
         missing: skip          # an entry not materialized: skip and list it (default: error)
         entries:
           - asset: train/coco_captions
@@ -42,7 +43,7 @@ import yaml
 from mmassets.files import PLAIN_NAME
 
 SHIPPED_DIR = Path(__file__).parent
-FORMATS = ("mblip", "llava", "llava_jsonl", "vila")
+FORMATS = ("mblip", "llava", "llava_jsonl", "vila", "dataoptim")
 MISSING = ("error", "skip")
 DEFAULT_STAGE = "train"
 

@@ -14,6 +14,7 @@ from mmassets.files import discard
 from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.sample.coco import write_coco
 from mmassets.sample.convllava import write_convllava
+from mmassets.sample.dataoptim import write_dataoptim
 from mmassets.sample.imagenet import write_imagenet
 from mmassets.sample.iglue import write_iglue
 from mmassets.sample.llava import write_llava
@@ -25,7 +26,7 @@ from mmassets.sample.web_captions import write_web_captions
 from mmassets.sample.xflickrco import write_xflickrco
 from mmassets.sample.xm3600 import write_xm3600
 
-SAMPLE_VERSION = 6
+SAMPLE_VERSION = 7
 MARKER_NAME = ".mmassets-sample.json"
 
 #: One ``(raw_dir, seed) -> None`` writer per dataset, run in order.
@@ -43,6 +44,7 @@ GENERATORS: list[Callable[[Path, int], None]] = [
     write_web_captions,
     write_llm_jp,
     write_convllava,
+    write_dataoptim,
 ]
 
 __all__ = ["GENERATORS", "MARKER_NAME", "SAMPLE_VERSION", "SampleFolderRefused", "check_sample_target", "ensure_sample_raw"]

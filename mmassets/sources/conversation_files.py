@@ -22,7 +22,7 @@ Vision-Flan's ``task_name``: lineage kept in the record).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,22 @@ def _is_safe(value: str, path: Path, where: str) -> bool:
     return True
 
 
+def _row(i: int, record: dict, images: list[str], unsafe: str = "") -> tuple:
+    return (i, str(record["id"]), isinstance(record["id"], int), images, len(record["conversations"]),
+            json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+            ",".join(sorted(set(map(str, record)) - _SCHEMA_KEYS)), unsafe)
+
+
+def records_frame(records: Iterable[dict]) -> pd.DataFrame:
+    """Conversation records mmassets made (a converter's output) as the rows ``read_conversation_file``
+    gives; each is checked against the schema all the same (ConversationError)."""
+    rows = []
+    for i, record in enumerate(records):
+        validate(record, f"record {i}")
+        rows.append(_row(i, record, image_paths(record)))
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
 def read_conversation_file(path: str | Path, how_to_get: str, unsafe_paths: str = "fail") -> pd.DataFrame:
     """One row per record, in file order: source_index, id (as text), id_is_int, images (safe
     relative paths; empty for a text-only record), turns, record (the record as published), extra
@@ -101,9 +117,7 @@ def read_conversation_file(path: str | Path, how_to_get: str, unsafe_paths: str 
                 if unsafe_paths == "fail":
                     raise
                 images, unsafe = [], next(p for p in image_paths(record) if not _is_safe(p, path, where))
-            rows.append((i, str(record["id"]), isinstance(record["id"], int), images, len(record["conversations"]),
-                         json.dumps(record, ensure_ascii=False, separators=(",", ":")),
-                         ",".join(sorted(set(map(str, record)) - _SCHEMA_KEYS)), unsafe))
+            rows.append(_row(i, record, images, unsafe))
     except UnicodeDecodeError as exc:
         raise RawFormatError(path, f"not UTF-8 text ({exc.reason})") from None
     if not rows:

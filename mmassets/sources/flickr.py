@@ -8,6 +8,21 @@ Both come from the IGLUE repository (github.com/e-bug/iglue, ``datasets/flickr30
 ``img_path`` is the image file relative to the image folder: a Flickr30k photo (``<flickr id>.jpg``) or,
 in xFlickrCO, a COCO val2014 image (``COCO_val2014_%012d.jpg``, whose ``id`` is then an int). ``id`` is
 not read. Flickr30k images have five captions each (the Karpathy split), xFlickrCO one per language.
+
+Karpathy's Flickr30k split file, ``flickr30k/dataset_flickr30k.json`` (``caption_datasets.zip``, the
+same schema as COCO's ``dataset_coco.json``; ``read_karpathy_flickr``)::
+
+    {"images": [{"imgid": 0, "filename": "1000092795.jpg", "split": "train", "sentids": [0, 1, 2, 3, 4],
+                 "sentences": [{"raw": "Two young guys with shaggy hair ...", "tokens": [...],
+                                "imgid": 0, "sentid": 0}, ...]}, ...],
+     "dataset": "flickr30k"}
+
+Splits train/val/test (29,000 train images as DataOptim counts them; 1,014 val and 1,000 test as
+commonly reported; five captions each); images are Flickr30k's
+``flickr30k-images``, ``flickr30k/images/<filename>`` here. Unverified from the publisher: Karpathy's
+own code (karpathy/neuraltalk) reads ``imgid``, ``filename``, ``split``, ``sentences`` and each
+sentence's ``tokens``; ``raw`` (what is read here: the caption as written, already tokenised with
+spaces in Flickr30k) and the split values come from third-party readers.
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from mmassets.sources.validation import RawFormatError, load_jsonl, require, safe_relative_path
+from mmassets.sources.validation import EMPTY_HINT, load_json
 
 FLICKR30K_IMAGE_DIR = "iglue/flickr30k/images"
 FLICKR30K_FILES = {
@@ -112,3 +128,40 @@ def flickr30k_image_path(raw_dir: str | Path, image_id: str) -> Path:
 def xflickrco_image_path(raw_dir: str | Path, image_id: str) -> Path:
     """Where an xFlickrCO image (``img_path``, Flickr30k or COCO) lies under the raw root."""
     return Path(raw_dir) / XFLICKRCO_IMAGE_DIR / image_id
+
+
+KARPATHY_FLICKR30K_FILE = "flickr30k/dataset_flickr30k.json"
+KARPATHY_FLICKR30K_IMAGE_DIR = "flickr30k/images"
+KARPATHY_SPLITS = ("train", "val", "test")
+HOW_TO_GET_KARPATHY_FLICKR30K = (
+    "Get dataset_flickr30k.json from Karpathy's caption_datasets.zip (the 'Deep Visual-Semantic Alignments' "
+    "release, https://cs.stanford.edu/people/karpathy/deepimagesent/) and place it at "
+    "<raw root>/flickr30k/dataset_flickr30k.json; the Flickr30k images (flickr30k-images, from the Flickr30k "
+    "request form) go in <raw root>/flickr30k/images/.")
+KARPATHY_COLUMNS = ("imgid", "split", "filename", "captions")
+
+
+def read_karpathy_flickr(path: str | Path) -> pd.DataFrame:
+    """One row per image of ``dataset_flickr30k.json``, in file order: imgid (int, unique), split
+    (train/val/test), filename (safe relative path) and captions (each sentence's ``raw``, in order)."""
+    data = load_json(path, HOW_TO_GET_KARPATHY_FLICKR30K)
+    if not isinstance(data, dict):
+        raise RawFormatError(path, f"expected a JSON object with 'images', got a {type(data).__name__}")
+    rows, seen = [], {}
+    for i, image in enumerate(require(data, "images", list, path, "top level")):
+        where = f"images[{i}]"
+        imgid = require(image, "imgid", int, path, where)
+        split = require(image, "split", str, path, where)
+        if split not in KARPATHY_SPLITS:
+            raise RawFormatError(path, f"unknown split {split!r} (expected one of {', '.join(KARPATHY_SPLITS)})",
+                                 record=where, field="split")
+        filename = safe_relative_path(require(image, "filename", str, path, where), path, where, "filename")
+        sentences = require(image, "sentences", list, path, where)
+        captions = [require(s, "raw", str, path, f"{where}.sentences[{j}]") for j, s in enumerate(sentences)]
+        if imgid in seen:
+            raise RawFormatError(path, f"imgid {imgid} also in {seen[imgid]}", record=where, field="imgid")
+        seen[imgid] = where
+        rows.append((imgid, split, filename, captions))
+    if not rows:
+        raise RawFormatError(path, f"'images' holds no images; {EMPTY_HINT}", record="top level", field="images")
+    return pd.DataFrame(rows, columns=list(KARPATHY_COLUMNS), dtype=object)

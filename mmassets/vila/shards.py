@@ -9,8 +9,9 @@ VILA's loader (``llava/data/dataset.py``, ``LazyCoyoDataset`` / ``LazyMMC4Datase
 - NVlabs' COYO splitter writes 12,440 records a shard and drops the short remainder; keeping it is
   a setting here (``keep_last``), and what is dropped is counted.
 - Pickle runs code on load, so shards are never read back with plain ``pickle.load``:
-  ``read_shard`` refuses every global (classes, functions), which leaves exactly the plain
-  containers, strings, bytes and numbers the records are made of.
+  ``read_shard`` uses ``mmassets.pickles.load_plain_pickle``, which refuses every global (classes,
+  functions) and leaves exactly the plain containers, strings, bytes and numbers the records are
+  made of.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from pathlib import Path
 
 from mmassets.files import move_dir_into_place
 from mmassets.iterables import batches
+from mmassets.pickles import UnsafePickle, load_plain_pickle
+
+__all__ = ["PROTOCOL", "SHARD_SIZE", "Shards", "UnsafePickle", "folder_problems", "load_as_vila", "read_shard",
+           "write_shards"]
 
 SHARD_SIZE = 12_440
 """Records per shard, as NVlabs VILA's COYO splitter."""
@@ -44,25 +49,10 @@ class Shards:
         return sum(n for _, n in self.counts)
 
 
-class UnsafePickle(pickle.UnpicklingError):
-    """A shard that asks to load a class or function: refused, since loading it would run code."""
-
-
-class _PlainUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        raise UnsafePickle(f"refusing to load {module}.{name}: a VILA shard holds only lists, dicts, strings, "
-                           "bytes and numbers")
-
-
 def read_shard(path: str | Path) -> list:
-    """The records of one shard, refusing anything but plain data (``UnsafePickle``)."""
-    with open(path, "rb") as handle:
-        try:
-            value = _PlainUnpickler(handle).load()
-        except UnsafePickle as exc:
-            raise UnsafePickle(f"{path}: {exc}") from None
-        except (pickle.UnpicklingError, EOFError, ValueError) as exc:
-            raise pickle.UnpicklingError(f"{path}: not a readable pickle ({exc})") from None
+    """The records of one shard, refusing anything but plain data (``UnsafePickle``, from
+    ``mmassets.pickles``)."""
+    value = load_plain_pickle(path)
     if not isinstance(value, list):
         raise pickle.UnpicklingError(f"{path}: a shard must hold a list, not {type(value).__name__}")
     return value

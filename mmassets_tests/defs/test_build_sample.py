@@ -24,7 +24,9 @@ EXPORTS = [*TRAIN_EXPORTS, "train/task_mix.json", "train/task_mix.llava.json",
            "eval/coco_karpathy/test/en.json", "eval/coco_karpathy/test/en.coco.json",
            *(f"mixtures/{name}/train.{kind}.json" for name in ("mblip_v1", "mblip_v2")
              for kind in ("mblip", "llava", "image_roots")),
-           *(f"mixtures/convllava_stage{n}/train.{kind}.json" for n in (1, 2, 3) for kind in ("llava", "image_roots"))]
+           *(f"mixtures/convllava_stage{n}/train.{kind}.json" for n in (1, 2, 3) for kind in ("llava", "image_roots")),
+           *(f"dataoptim/{source}.json" for source in ("coco", "vqav2", "ref3rec", "ref3reg", "svit")),
+           "dataoptim/submissions/sample-standard.json", "mixtures/dataoptim_all/train.llava.json"]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import dagster as dg
 from mmassets.definitions import build_definitions
 from mmassets.settings import Settings
 
-GROUPS = {"raw", "images", "english", "translated", "train", "mixture", "eval"}
+GROUPS = {"raw", "images", "english", "translated", "train", "mixture", "eval", "dataoptim"}
 
 
 def test_definitions_load_without_torch_or_transformers(tmp_path):

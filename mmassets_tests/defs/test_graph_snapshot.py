@@ -22,6 +22,8 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "graph.json"
 def _partitions(pdef) -> str | None:
     if pdef is None:
         return None
+    if isinstance(pdef, dg.DynamicPartitionsDefinition):  # its keys are the files of a folder, not code
+        return f"DynamicPartitionsDefinition: {pdef.name}"
     return f"{type(pdef).__name__}: {', '.join(pdef.get_partition_keys())}"
 
 

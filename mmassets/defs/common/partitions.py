@@ -24,3 +24,32 @@ def for_table(table: LanguageTable) -> Callable[[dg.AssetSpec], dg.AssetSpec]:
         return spec.replace_attributes(partitions_def=partitions) if spec.partitions_def is language_partitions else spec
 
     return apply
+
+
+FILE_PARTITIONS: dict[str, Callable[[object], list[str]]] = {}
+"""Dynamic partitions that are the files of a folder: the partitions definition's name → a function
+of the ``folders`` resource listing the partition keys now there. ``mmassets build`` syncs them
+before it plans (``sync_file_partitions``); in the UI a sensor does (``file_partitions_sensor``)."""
+
+
+def file_partitions(name: str, keys: Callable[[object], list[str]]) -> dg.DynamicPartitionsDefinition:
+    """A dynamic partitions definition whose keys are ``keys(folders)``."""
+    FILE_PARTITIONS[name] = keys
+    return dg.DynamicPartitionsDefinition(name=name)
+
+
+def sync_file_partitions(instance: dg.DagsterInstance, folders: object) -> dict[str, tuple[list[str], list[str]]]:
+    """Add the keys of every ``FILE_PARTITIONS`` definition that are new, delete those whose file is
+    gone; return name → (added, deleted)."""
+    changes = {}
+    if FILE_PARTITIONS and hasattr(folders, "prepare_raw"):
+        folders.prepare_raw()  # the sample profile's raw root exists before its files are listed
+    for name, keys in FILE_PARTITIONS.items():
+        now, known = keys(folders), set(instance.get_dynamic_partitions(name))
+        added, deleted = [k for k in now if k not in known], sorted(known - set(now))
+        if added:
+            instance.add_dynamic_partitions(name, added)
+        for key in deleted:
+            instance.delete_dynamic_partition(name, key)
+        changes[name] = (added, deleted)
+    return changes

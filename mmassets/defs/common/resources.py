@@ -33,6 +33,10 @@ class DataFolders(dg.ConfigurableResource):
         "distinct images the images-resolve check opens at most; above, a seeded sample (MMASSETS_IMAGE_CHECK_LIMIT)"))
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.prepare_raw()
+
+    def prepare_raw(self) -> None:
+        """On the sample profile, generate the raw root (once) if it is not there yet."""
         if self.profile == "sample":
             from mmassets.sample import ensure_sample_raw
 

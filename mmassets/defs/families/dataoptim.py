@@ -1,0 +1,324 @@
+"""DataOptim's visual-instruction datasets, rebuilt from their upstream releases (``mmassets.dataoptim``):
+the raw files DataOptim's sources need beyond the ones other families read (COCO Karpathy, VQAv2,
+A-OKVQA), then one ``dataoptim/<source>`` asset per DataOptim file, exported as
+``exports/dataoptim/<source>.json`` with DataOptim's ids, prompts and image paths, and an image folder
+``exports/dataoptim/<source>.images/`` of links that resolves those paths (DataOptim's ``images/``)."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from PIL import Image
+from pydantic import Field
+
+from mmassets.dataoptim import boxes, convert
+from mmassets.dataoptim.folders import locate
+from mmassets.dataoptim.submissions import check_byod, select, source_of
+from mmassets.defs.common import checks
+from mmassets.defs.common.io import stored_path
+from mmassets.defs.common.metadata import counts_metadata, frame_metadata
+from mmassets.defs.common.partitions import file_partitions
+from mmassets.defs.common.raw import raw_output
+from mmassets.defs.common.resources import DataFolders, LanguageMix
+from mmassets.defs.common.sources import source_key
+from mmassets.files import PLAIN_NAME
+from mmassets.images.image_folder import link_image_folder
+from mmassets.records import write_conversations
+from mmassets.sources import coco, flickr, gqa_questions, ocrvqa, okvqa, refcoco, shikra_rd, svit, textvqa
+from mmassets.sources.conversation_files import read_conversation_file, records_frame
+
+GROUP = "dataoptim"
+LLAVA_150K = "llava/llava_instruct_150k.json"
+HOW_TO_GET_LLAVA_150K = ("Download llava_instruct_150k.json from huggingface.co/datasets/liuhaotian/LLaVA-Instruct-150K "
+                         "into <raw root>/llava/.")
+SVIT_DIR = "svit"
+HOW_TO_GET_SVIT = ("Download SVIT's conversation.zip, complex_reasoning.zip, detail_description.zip and referring_qa.zip "
+                   "from huggingface.co/datasets/BAAI/SVIT and unpack their JSON files into <raw root>/svit/.")
+COLUMNS = ["id", "id_is_int", "record", "images", "turns", "language", "image_root", "image", "image_id", "box_space",
+           "dataset", "source_file", "source_id"]
+"""A DataOptim asset's stored columns: the record as DataOptim writes it (``record``), its image as
+mmassets finds it (``image_root``, ``images``/``image`` under it), and the space of its boxes."""
+
+
+def _raw(name: str, dataset: str, description: str, read: Callable[[DataFolders], tuple[pd.DataFrame, list]]):
+    @dg.asset(name=name, key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
+              deps=[source_key(dataset)], description=description)
+    def _asset(context: dg.AssetExecutionContext, folders: DataFolders):
+        frame, paths = read(folders)
+        context.log.info(f"read {len(frame):,} rows from {', '.join(map(str, paths))}")
+        yield raw_output(frame, *paths)
+
+    return _asset
+
+
+def _one(reader: Callable, file: str):
+    return lambda folders: (reader(folders.raw / file), [folders.raw / file])
+
+
+def _okvqa(folders: DataFolders):
+    questions, annotations = folders.raw / okvqa.QUESTIONS_FILE, folders.raw / okvqa.ANNOTATIONS_FILE
+    joined, _ = okvqa.read_okvqa(questions, annotations)
+    return joined, [questions, annotations]
+
+
+def _refcoco(folders: DataFolders):
+    parts, paths = [], []
+    for dataset, split_by in convert.REFCOCO_DATASETS:
+        refs_path, instances_path = folders.raw / refcoco.refs_file(dataset, split_by), folders.raw / refcoco.instances_file(dataset)
+        images, annotations = refcoco.read_instances(instances_path)
+        parts.append((dataset, refcoco.read_refs(refs_path), images, annotations))
+        paths += [refs_path, instances_path]
+    return convert.refcoco_frame(parts), paths
+
+
+def _svit(folders: DataFolders):
+    frames, paths = [], []
+    for kind in convert.SVIT_KINDS:
+        path = folders.raw / SVIT_DIR / f"{kind}.json"
+        frames.append(svit.read_svit(path, kind).assign(kind=kind))
+        paths.append(path)
+    return pd.concat(frames, ignore_index=True), paths
+
+
+raw_assets = [
+    _raw("flickr30k_karpathy", "flickr30k_karpathy", "Flickr30K in Karpathy's splits (`flickr30k/dataset_flickr30k.json`).",
+         _one(flickr.read_karpathy_flickr, "flickr30k/dataset_flickr30k.json")),
+    _raw("textcaps", "textcaps", "TextCaps train captions (`textcaps/TextCaps_0.1_train.json`).",
+         _one(textvqa.read_textcaps, textvqa.TEXTCAPS_FILE)),
+    _raw("textvqa", "textvqa", "TextVQA train questions (`textvqa/TextVQA_0.5.1_train.json`).",
+         _one(textvqa.read_textvqa, textvqa.TEXTVQA_FILE)),
+    _raw("okvqa", "okvqa", "OK-VQA train questions joined with their annotations on `question_id`.", _okvqa),
+    _raw("ocrvqa", "ocrvqa", "OCR-VQA (`ocr_vqa/dataset.json`): one row per question, with its book's split.",
+         _one(ocrvqa.read_ocrvqa, ocrvqa.DATASET_FILE)),
+    _raw("gqa_balanced", "gqa_balanced", "GQA's balanced train questions (`gqa/train_balanced_questions.json`, streamed).",
+         _one(gqa_questions.read_gqa_questions, gqa_questions.QUESTIONS_FILE)),
+    _raw("refcoco", "refcoco", "RefCOCO (unc), RefCOCO+ (unc) and RefCOCOg (umd): every ref with its box and image size "
+         "(`refcoco/<dataset>/refs(<split_by>).p`, read by an unpickler that refuses code, and `instances.json`).",
+         _refcoco),
+    _raw("shikra_rd", "shikra", "Shikra-RD (`shikra/GPT4GEN_RD_BoxCoT_train.jsonl`).",
+         _one(shikra_rd.read_shikra_rd, shikra_rd.RD_FILE)),
+    _raw("svit", "svit", "SVIT's four files (`svit/{conversation,complex_reasoning,detail_description,referring_qa}.json`), "
+         "one row per conversation.", _svit),
+    _raw("llava_instruct_150k", "llava", "LLaVA-Instruct-150K (`llava/llava_instruct_150k.json`) as published.",
+         lambda folders: (read_conversation_file(folders.raw / LLAVA_150K, HOW_TO_GET_LLAVA_150K), [folders.raw / LLAVA_150K])),
+]
+
+
+class GroundingConfig(dg.Config):
+    box_space: str = Field(default="original", description="original (DataOptim's files: boxes relative to the image) | "
+                                                           "square (relative to the image padded to a square, as LLaVA-1.5 trains)")
+
+
+def _size_of(folders: DataFolders, source: str) -> Callable[[str], tuple[int, int]]:
+    """An image's (width, height) from its header, by its DataOptim path."""
+    def size(path: str) -> tuple[int, int]:
+        root, under = locate(source, path, lambda r, p: (folders.image_root(r) / p).is_file())
+        with Image.open(folders.image_root(root) / under) as image:
+            return image.size
+
+    return size
+
+
+def publish(context: dg.AssetExecutionContext, folders: DataFolders, source: str, records: list[dict], *,
+            box_space: str = "", dataset: str, source_file: str, metadata: dict | None = None):
+    """Store, export (``exports/dataoptim/<source>.json`` and its image folder) and check one source."""
+    frame = records_frame(records)
+    exists = lambda root, path: (folders.image_root(root) / path).is_file()  # noqa: E731
+    located = [[locate(source, p, exists) for p in images] for images in frame["images"]]
+    first = [row[0] if row else ("", "") for row in located]
+    frame = frame.assign(language="en", image_root=[r for r, _ in first], images=[[p for _, p in row] for row in located],
+                         image=[p for _, p in first], image_id=[p for _, p in first], box_space=box_space,
+                         dataset=dataset, source_file=source_file, source_id=frame["id"])
+    folder = folders.exports / "dataoptim"
+    files = {published: str(folders.image_root(root) / path) for paths, row in zip(
+        (json.loads(r).get("image") for r in frame["record"]), located) if paths for published, (root, path) in
+        zip([paths] if isinstance(paths, str) else paths, row)}
+    image_folder = link_image_folder(folder / f"{source}.images", files)
+    export = write_conversations(folder / f"{source}.json", frame["record"])
+    row_count = checks.row_count_stable(context, len(frame))
+    yield dg.Output(frame[COLUMNS], metadata={
+        **frame_metadata(frame[["id", "images", "turns"]], export=export, language_column=None),
+        "image folder": dg.MetadataValue.path(str(image_folder)), "distinct images": len(files),
+        **({"box space": box_space} if box_space else {}), **checks.config_metadata(context), **(metadata or {})})
+    yield checks.schema(frame, ["id", "record"])
+    yield checks.images(pd.DataFrame({"file": list(files.values())}), Path, columns=("file",),
+                        limit=folders.image_check_limit)
+    yield row_count
+    yield checks.duplicates(frame, ["id"])
+
+
+def _source(source: str, upstream: list[str], build: Callable, description: str, *, grounding: bool = False):
+    """``dataoptim/<source>`` from the raw asset ``upstream``: ``build(frame, folders, seed)`` (with
+    the box space too, for a source with boxes) gives its records and extra metadata."""
+    specs = checks.specs([GROUP, source], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT, checks.DUPLICATES)
+    common = dict(name=source, key_prefix=GROUP, group_name=GROUP, kinds={"pandas", "json"}, code_version="1",
+                  ins={"upstream": dg.AssetIn(key=upstream)}, check_specs=specs, description=description)
+    dataset = upstream[-1]
+
+    if grounding:
+        @dg.asset(**common)
+        def _asset(context: dg.AssetExecutionContext, config: GroundingConfig, folders: DataFolders, mix: LanguageMix,
+                   upstream: pd.DataFrame):
+            boxes.place([0, 0, 1, 1], 1, 1, config.box_space)  # an unknown space fails here, named
+            records, meta = build(upstream, folders, mix.seed, config.box_space)
+            yield from publish(context, folders, source, records, box_space=config.box_space, dataset=dataset,
+                               source_file=dataset, metadata=meta)
+    else:
+        @dg.asset(**common)
+        def _asset(context: dg.AssetExecutionContext, folders: DataFolders, mix: LanguageMix, upstream: pd.DataFrame):
+            records, meta = build(upstream, folders, mix.seed)
+            yield from publish(context, folders, source, records, dataset=dataset, source_file=dataset, metadata=meta)
+
+    return _asset
+
+
+def _plain(convert_one: Callable) -> Callable:
+    return lambda frame, folders, seed: (convert_one(frame, folders, seed), {})
+
+
+def _svit_records(frame, folders, seed, space):
+    records, empty = [], {}
+    for kind in convert.SVIT_KINDS:
+        part, empty[kind] = convert.svit(kind, frame[frame["kind"] == kind], _size_of(folders, "svit"), space)
+        records += part
+    return records, {"empty descriptions dropped (SVIT issue #5)": counts_metadata(empty)}
+
+
+def _aokvqa(frame, folders, _):
+    names = {cocoid: coco.find_image(folders.raw, int(cocoid)) for cocoid in set(frame["image_id"])}
+    found = frame["image_id"].map(names).notna()
+    records = convert.aokvqa(frame[found], lambda cocoid: names[cocoid])
+    return records, {"questions without their COCO image (left out)": int((~found).sum())}
+
+
+def _grounded(kind: str) -> Callable:
+    return lambda frame, _, seed, space: (convert.refcoco(convert.refcoco_samples(frame), kind, seed, space), {})
+
+
+source_assets = [
+    _source("coco", ["raw", "coco_karpathy"], _plain(lambda f, _, seed: convert.karpathy_captions("coco", f, "coco", seed)),
+            "COCO captions (Karpathy train): one record per caption, a caption prompt each."),
+    _source("flickr30k", ["raw", "flickr30k_karpathy"],
+            _plain(lambda f, _, seed: convert.karpathy_captions("flickr30k", f, "flickr30k", seed)),
+            "Flickr30K captions (Karpathy train), as COCO's."),
+    _source("textcaps", ["raw", "textcaps"], _plain(lambda f, _, seed: convert.textcaps(f, seed)),
+            "TextCaps captions of Open Images pictures."),
+    _source("vqav2", ["raw", "vqav2_train"], _plain(lambda f, _, __: convert.vqav2(f)),
+            "VQAv2 train: the question with DataOptim's short-answer prompt → `multiple_choice_answer`."),
+    _source("okvqa", ["raw", "okvqa"], _plain(lambda f, _, __: convert.vqav2(f, source="okvqa")),
+            "OK-VQA train: the most given answer (unverified upstream)."),
+    _source("ocrvqa", ["raw", "ocrvqa"], _plain(lambda f, _, __: convert.ocrvqa(f)), "OCR-VQA train questions, a running id."),
+    _source("gqa", ["raw", "gqa_balanced"], _plain(lambda f, _, __: convert.gqa(f)),
+            "GQA balanced train: the answer is the full sentence (`fullAnswer`)."),
+    _source("textvqa", ["raw", "textvqa"], _plain(lambda f, _, __: convert.textvqa(f)),
+            "TextVQA train: the most given of the ten answers (unverified upstream)."),
+    _source("aokvqa", ["raw", "aokvqa"], _aokvqa,
+            "A-OKVQA train as a four-way choice → `The correct option is X.`; questions whose COCO image is in "
+            "neither 2014 folder are left out and counted."),
+    _source("ref3rec", ["raw", "refcoco"], _grounded("REC"),
+            "RefCOCO/+/g comprehension: a Shikra REC template with the expression → its box.", grounding=True),
+    _source("ref3reg", ["raw", "refcoco"], _grounded("REG"),
+            "RefCOCO/+/g generation: a Shikra REG template with the box → the expression.", grounding=True),
+    _source("shikra", ["raw", "shikra_rd"],
+            lambda f, folders, _, space: (convert.shikra_rd(f, _size_of(folders, "shikra"), space), {}),
+            "Shikra-RD: questions and their chains of thought, boxes after their phrases.", grounding=True),
+    _source("llava", ["raw", "llava_instruct_150k"], _plain(lambda f, _, __: convert.llava(json.loads(r) for r in f["record"])),
+            "LLaVA-Instruct-150K as it is, ids `llava_<n>`."),
+    _source("svit", ["raw", "svit"], _svit_records,
+            "SVIT's four sets as they are; its empty detail descriptions dropped and counted.", grounding=True),
+]
+
+
+SUBMISSION_DIR = "dataoptim/submissions"
+TASKS = {"coco": "captioning", "flickr30k": "captioning", "textcaps": "captioning", "vqav2": "vqa", "okvqa": "vqa",
+         "ocrvqa": "vqa", "gqa": "vqa", "textvqa": "vqa", "aokvqa": "multiple choice", "ref3rec": "grounding",
+         "ref3reg": "grounding", "shikra": "grounding", "llava": "gpt-4 generated", "svit": "gpt-4 generated"}
+"""DataOptim's README categories of its sources."""
+
+
+def submission_files(folders: DataFolders) -> list[str]:
+    """The submission files (``*.txt``: standard, ``*.json``: BYOD) under ``dataoptim/submissions/``
+    whose names can be partition keys, sorted."""
+    folder = Path(folders.raw) / SUBMISSION_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".txt", ".json")
+                  and PLAIN_NAME.fullmatch(p.name))
+
+
+SUBMISSIONS = file_partitions("dataoptim_submissions", submission_files)
+
+
+def _lookup(folders: DataFolders) -> Callable[[str], dict[str, str]]:
+    def table(source: str) -> dict[str, str]:
+        path = stored_path(folders.data_dir, dg.AssetKey([GROUP, source]))
+        if not path.is_file():
+            raise FileNotFoundError(f"dataoptim/{source} is not materialized (no {path}); build it first: "
+                                    f"mmassets build --select 'key:\"dataoptim/{source}\"'")
+        frame = pd.read_parquet(path, columns=["id", "record"])
+        return dict(zip(frame["id"], frame["record"]))
+
+    return table
+
+
+def _image_exists(folders: DataFolders) -> Callable[[str, str], bool]:
+    def exists(record_id: str, path: str) -> bool:
+        source = source_of(record_id) or ""
+        try:
+            candidates = [locate(source, path, lambda r, p: (folders.image_root(r) / p).is_file())]
+            if path.startswith("visual_genome/") and source not in ("gqa", "svit"):
+                candidates.append(locate("gqa", path))
+        except ValueError:
+            return False
+        return any((folders.image_root(root) / under).is_file() for root, under in candidates)
+
+    return exists
+
+
+@dg.asset(name="submission", key_prefix=GROUP, group_name=GROUP, kinds={"pandas", "json"}, code_version="1",
+          partitions_def=SUBMISSIONS, deps=[a.key for a in source_assets],
+          check_specs=checks.specs([GROUP, "submission"], checks.SCHEMA))
+def submission(context: dg.AssetExecutionContext, folders: DataFolders):
+    """One partition per file of `<raw root>/dataoptim/submissions/`: a standard submission (`.txt`,
+    ids) becomes the LLaVA records it names, in file order with repeats (an unknown id fails with
+    its line and the closest ids); a BYOD file (`.json`) is checked (schema, images, unique ids) and
+    kept as it is, its problems listed. Exported to `exports/dataoptim/submissions/<file>.json`; the
+    metadata gives its size and its mix by source and task."""
+    parts, problems_total = {}, 0
+    lookup, exists = _lookup(folders), _image_exists(folders)
+    for key in context.partition_keys:
+        path = Path(folders.raw) / SUBMISSION_DIR / key
+        if path.suffix == ".txt":
+            chosen = select(path, lookup)
+            frame = records_frame(json.loads(r) for r in chosen.records).assign(source=chosen.sources)
+            extra = {"setting": "standard", "blank lines (skipped)": chosen.blank_lines}
+        else:
+            frame, problems = check_byod(path, exists)
+            frame = frame.assign(source=[source_of(i) or "own" for i in frame["id"]])
+            problems_total += len(problems)
+            extra = {"setting": "BYOD", "problems": dg.MetadataValue.json(problems[:50]), "problem count": len(problems)}
+        frame = frame.assign(task=frame["source"].map(TASKS).fillna("own data"))
+        export = write_conversations(folders.exports / "dataoptim" / "submissions" / f"{path.stem}.json", frame["record"])
+        context.add_asset_metadata({
+            **frame_metadata(frame[["id", "source", "task", "turns"]], export=export, language_column=None),
+            "records": len(frame), "distinct ids": int(frame["id"].nunique()),
+            "records per source": counts_metadata(frame["source"].value_counts().to_dict()),
+            "records per task": counts_metadata(frame["task"].value_counts().to_dict()), **extra}, partition_key=key)
+        parts[key] = frame[["source_index", "id", "record", "images", "turns", "source", "task"]]
+    yield dg.Output(parts)
+    yield dg.AssetCheckResult(check_name=checks.SCHEMA, passed=problems_total == 0,
+                              severity=dg.AssetCheckSeverity.WARN, metadata={"BYOD problems": problems_total})
+
+
+@dg.sensor(name="dataoptim_submissions", minimum_interval_seconds=60,
+           description="Adds a partition of dataoptim/submission for each new file in dataoptim/submissions/ (and "
+                       "removes those whose file is gone), and asks for it to be built.")
+def submissions_sensor(context: dg.SensorEvaluationContext, folders: DataFolders):
+    now, known = submission_files(folders), set(context.instance.get_dynamic_partitions(SUBMISSIONS.name))
+    added, deleted = [k for k in now if k not in known], sorted(known - set(now))
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(asset_selection=[submission.key], partition_key=k) for k in added],
+        dynamic_partitions_requests=[*([SUBMISSIONS.build_add_request(added)] if added else []),
+                                     *([SUBMISSIONS.build_delete_request(deleted)] if deleted else [])])
