@@ -39,7 +39,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[automation.raw_folder_sensor, automation.automation_sensor, dataoptim.submissions_sensor],
         resources={
             "folders": DataFolders(profile=settings.profile, raw_dir=str(settings.raw_dir), data_dir=data_dir,
-                                   image_roots=settings.image_roots, image_check_limit=settings.image_check_limit),
+                                   image_roots=settings.image_roots, image_check_limit=settings.image_check_limit,
+                                   submissions_dir=str(settings.submissions_dir or "")),
             "translator": NLLBTranslator(model=settings.translator_model, cache_dir=data_dir, languages=languages),
             "mix": LanguageMix(seed=settings.seed, languages=languages),
             "similarity": CaptionSimilarity(),

@@ -38,6 +38,8 @@ class Settings:
     """Distinct images the images-resolve check looks at, above which it samples (MMASSETS_IMAGE_CHECK_LIMIT)."""
     download_allow_private: bool = False
     """Let the image downloader fetch from loopback/private addresses (MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1)."""
+    submissions_dir: Path | None = None
+    """DataOptim submission files (MMASSETS_SUBMISSIONS_DIR); None: ``<raw root>/dataoptim/submissions``."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -59,7 +61,9 @@ class Settings:
                    languages=Path(env["MMASSETS_LANGUAGES"]).resolve() if env.get("MMASSETS_LANGUAGES") else None,
                    refresh_cron=env.get("MMASSETS_REFRESH_CRON") or DEFAULT_REFRESH_CRON,
                    image_check_limit=int(env.get("MMASSETS_IMAGE_CHECK_LIMIT") or 50_000),
-                   download_allow_private=env.get("MMASSETS_DOWNLOAD_ALLOW_PRIVATE", "") in ("1", "true", "yes"))
+                   download_allow_private=env.get("MMASSETS_DOWNLOAD_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
+                   submissions_dir=Path(env["MMASSETS_SUBMISSIONS_DIR"]).resolve()
+                   if env.get("MMASSETS_SUBMISSIONS_DIR") else None)
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -73,4 +77,5 @@ class Settings:
                 **({"MMASSETS_DOWNLOAD_ALLOW_PRIVATE": "1"} if self.download_allow_private else {}),
                 **({"MMASSETS_RECIPES_DIR": str(self.recipes_dir)} if self.recipes_dir else {}),
                 **({"MMASSETS_LANGUAGES": str(self.languages)} if self.languages else {}),
+                **({"MMASSETS_SUBMISSIONS_DIR": str(self.submissions_dir)} if self.submissions_dir else {}),
                 **{IMAGE_ROOT_PREFIX + name.upper(): folder for name, folder in self.image_roots.items()}}

@@ -67,6 +67,8 @@ def test_the_sample_submissions_become_training_data(built):
     assert meta["records"] == 7 and meta["distinct ids"] == 6
     assert meta["records per source"] == {"coco": 2, "flickr30k": 1, "gqa": 1, "ref3rec": 1, "svit": 1, "textvqa": 1}
     assert meta["records per task"] == {"captioning": 3, "vqa": 2, "grounding": 1, "gpt-4 generated": 1}
+    assert meta["compared with the other submissions"] == {"sample-byod.json": {
+        "shared ids": 0, "only here": 6, "only there": 2, "jaccard": 0.0}}
     byod = metadata(data_dir, "dataoptim/submission", "sample-byod.json")
     assert (byod["setting"], byod["problem count"], byod["records per task"]) == ("BYOD", 0, {"own data": 2})
 
@@ -117,3 +119,18 @@ def test_boxes_in_the_square_space_and_the_mixture_as_an_id_list(built, tmp_path
     path = tmp_path / "all.txt"
     path.write_text(ids, encoding="utf-8")
     assert len(select(path, tables.__getitem__).records) == sum(COUNTS.values())  # the list reads back as a submission
+
+
+def test_the_submissions_folder_is_a_setting(built, tmp_path):
+    """(Last in this module: it moves the folder, so the sample's partitions are dropped.)"""
+    data_dir, _ = built
+    folder = tmp_path / "my_submissions"
+    folder.mkdir()
+    (folder / "round1.txt").write_text("svit_conversation_0\nocrvqa_2", encoding="utf-8")
+    (folder / "not a key!.txt").write_text("coco_0", encoding="utf-8")  # not a plain name: never a partition
+    code, out = run_build(data_dir, "--select", 'key:"dataoptim/submission"', env={"MMASSETS_SUBMISSIONS_DIR": str(folder)})
+    assert code == 0, out
+    assert "partitions dataoptim_submissions: 1 added, 2 deleted" in out
+    chosen = json.loads((data_dir / "exports/dataoptim/submissions/round1.json").read_text(encoding="utf-8"))
+    assert [r["id"] for r in chosen] == ["svit_conversation_0", "ocrvqa_2"]
+    assert metadata(data_dir, "dataoptim/submission", "round1.txt")["files not taken (names not plain)"] == ["not a key!.txt"]

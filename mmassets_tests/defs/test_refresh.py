@@ -79,7 +79,7 @@ def test_only_what_a_changed_file_feeds_is_recomputed(refreshable):
     coco_tasks = {f"{layer}/{task}" for layer in ("english", "translated", "train")
                   for task in ("coco_captions", "caption_matching")}
     assert set(requested) == {"raw/coco_karpathy", *coco_tasks, "mixture/mblip_v1", "mixture/mblip_v2", "eval/coco_karpathy",
-                              "eval/chair"}
+                              "eval/chair", "dataoptim/coco", "mixture/dataoptim_all", "dataoptim/submission"}
     assert requested["translated/coco_captions"] == set(LanguageTable.load().codes)  # a new English file: every slice
     # translated/caption_instructions, the other datasets' tasks and benchmarks were not requested: their inputs
     # did not change

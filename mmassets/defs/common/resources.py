@@ -29,6 +29,8 @@ class DataFolders(dg.ConfigurableResource):
     image_roots: dict[str, str] = Field(default={}, description=(
         "image root → folder, for roots not in their default place under the raw root "
         "(MMASSETS_IMAGE_ROOT_<NAME>)"))
+    submissions_dir: str = Field(default="", description=(
+        "DataOptim submission files (MMASSETS_SUBMISSIONS_DIR); empty: <raw root>/dataoptim/submissions"))
     image_check_limit: int = Field(default=50_000, description=(
         "distinct images the images-resolve check opens at most; above, a seeded sample (MMASSETS_IMAGE_CHECK_LIMIT)"))
 
@@ -45,6 +47,11 @@ class DataFolders(dg.ConfigurableResource):
     @property
     def raw(self) -> Path:
         return Path(self.raw_dir)
+
+    @property
+    def submissions(self) -> Path:
+        """Where DataOptim submission files are read (each one a partition of dataoptim/submission)."""
+        return Path(self.submissions_dir) if self.submissions_dir else self.raw / "dataoptim" / "submissions"
 
     @property
     def exports(self) -> Path:

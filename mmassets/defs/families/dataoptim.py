@@ -6,6 +6,7 @@ A-OKVQA), then one ``dataoptim/<source>`` asset per DataOptim file, exported as
 
 import json
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -125,16 +126,15 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, source: str
             box_space: str = "", dataset: str, source_file: str, metadata: dict | None = None):
     """Store, export (``exports/dataoptim/<source>.json`` and its image folder) and check one source."""
     frame = records_frame(records)
-    exists = lambda root, path: (folders.image_root(root) / path).is_file()  # noqa: E731
-    located = [[locate(source, p, exists) for p in images] for images in frame["images"]]
+    root = cache(folders.image_root)
+    published = list(frame["images"])  # DataOptim's paths, as the records name them
+    located = [[locate(source, p, lambda r, q: (root(r) / q).is_file()) for p in paths] for paths in published]
     first = [row[0] if row else ("", "") for row in located]
     frame = frame.assign(language="en", image_root=[r for r, _ in first], images=[[p for _, p in row] for row in located],
                          image=[p for _, p in first], image_id=[p for _, p in first], box_space=box_space,
                          dataset=dataset, source_file=source_file, source_id=frame["id"])
     folder = folders.exports / "dataoptim"
-    files = {published: str(folders.image_root(root) / path) for paths, row in zip(
-        (json.loads(r).get("image") for r in frame["record"]), located) if paths for published, (root, path) in
-        zip([paths] if isinstance(paths, str) else paths, row)}
+    files = {path: str(root(r) / under) for paths, row in zip(published, located) for path, (r, under) in zip(paths, row)}
     image_folder = link_image_folder(folder / f"{source}.images", files)
     export = write_conversations(folder / f"{source}.json", frame["record"])
     row_count = checks.row_count_stable(context, len(frame))
@@ -231,7 +231,6 @@ source_assets = [
 ]
 
 
-SUBMISSION_DIR = "dataoptim/submissions"
 TASKS = {"coco": "captioning", "flickr30k": "captioning", "textcaps": "captioning", "vqav2": "vqa", "okvqa": "vqa",
          "ocrvqa": "vqa", "gqa": "vqa", "textvqa": "vqa", "aokvqa": "multiple choice", "ref3rec": "grounding",
          "ref3reg": "grounding", "shikra": "grounding", "llava": "gpt-4 generated", "svit": "gpt-4 generated"}
@@ -239,13 +238,19 @@ TASKS = {"coco": "captioning", "flickr30k": "captioning", "textcaps": "captionin
 
 
 def submission_files(folders: DataFolders) -> list[str]:
-    """The submission files (``*.txt``: standard, ``*.json``: BYOD) under ``dataoptim/submissions/``
-    whose names can be partition keys, sorted."""
-    folder = Path(folders.raw) / SUBMISSION_DIR
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".txt", ".json")
-                  and PLAIN_NAME.fullmatch(p.name))
+    """The submission files (``*.txt``: standard, ``*.json``: BYOD) of the submissions folder
+    (``MMASSETS_SUBMISSIONS_DIR``, default ``<raw root>/dataoptim/submissions``) whose names can be
+    partition keys, sorted."""
+    return sorted(p.name for p in _candidates(folders.submissions) if PLAIN_NAME.fullmatch(p.name))
+
+
+def _candidates(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.is_file() and p.suffix in (".txt", ".json")] if folder.is_dir() else []
+
+
+def unusable_submission_files(folders: DataFolders) -> list[str]:
+    """Submission files whose names cannot be partition keys (not plain names): reported, not taken."""
+    return sorted(p.name for p in _candidates(folders.submissions) if not PLAIN_NAME.fullmatch(p.name))
 
 
 SUBMISSIONS = file_partitions("dataoptim_submissions", submission_files)
@@ -277,19 +282,46 @@ def _image_exists(folders: DataFolders) -> Callable[[str, str], bool]:
     return exists
 
 
+def _stored_ids(folders: DataFolders, keys: list[str], fresh: dict) -> dict[str, set[str]]:
+    """The ids of every submission: this step's, and the stored partitions of the other files."""
+    ids = {key: set(frame["id"]) for key, frame in fresh.items()}
+    for key in keys:
+        path = stored_path(folders.data_dir, dg.AssetKey([GROUP, "submission"]), key)
+        if key not in ids and path.is_file():
+            ids[key] = set(pd.read_parquet(path, columns=["id"])["id"])
+    return ids
+
+
+def compare(parts: dict, ids: dict[str, set[str]]) -> dict[str, dict]:
+    """For each submission of ``parts``, against every other one: ids in both, only here, only
+    there, and the Jaccard overlap."""
+    out = {}
+    for key in parts:
+        out[key] = {other: {"shared ids": len(ids[key] & theirs), "only here": len(ids[key] - theirs),
+                            "only there": len(theirs - ids[key]),
+                            "jaccard": round(len(ids[key] & theirs) / max(len(ids[key] | theirs), 1), 4)}
+                    for other, theirs in sorted(ids.items()) if other != key}
+    return out
+
+
 @dg.asset(name="submission", key_prefix=GROUP, group_name=GROUP, kinds={"pandas", "json"}, code_version="1",
           partitions_def=SUBMISSIONS, deps=[a.key for a in source_assets],
           check_specs=checks.specs([GROUP, "submission"], checks.SCHEMA))
 def submission(context: dg.AssetExecutionContext, folders: DataFolders):
-    """One partition per file of `<raw root>/dataoptim/submissions/`: a standard submission (`.txt`,
+    """One partition per file of the submissions folder (`MMASSETS_SUBMISSIONS_DIR`, default
+    `<raw root>/dataoptim/submissions/`): a standard submission (`.txt`,
     ids) becomes the LLaVA records it names, in file order with repeats (an unknown id fails with
     its line and the closest ids); a BYOD file (`.json`) is checked (schema, images, unique ids) and
     kept as it is, its problems listed. Exported to `exports/dataoptim/submissions/<file>.json`; the
     metadata gives its size and its mix by source and task."""
     parts, problems_total = {}, 0
     lookup, exists = _lookup(folders), _image_exists(folders)
+    unusable = unusable_submission_files(folders)
+    if unusable:
+        context.log.warning(f"{folders.submissions}: {len(unusable)} file(s) not taken, their names are not plain "
+                            f"(letters, digits, '_', '-', '.'): {', '.join(unusable)}")
     for key in context.partition_keys:
-        path = Path(folders.raw) / SUBMISSION_DIR / key
+        path = folders.submissions / key
         if path.suffix == ".txt":
             chosen = select(path, lookup)
             frame = records_frame(json.loads(r) for r in chosen.records).assign(source=chosen.sources)
@@ -305,8 +337,12 @@ def submission(context: dg.AssetExecutionContext, folders: DataFolders):
             **frame_metadata(frame[["id", "source", "task", "turns"]], export=export, language_column=None),
             "records": len(frame), "distinct ids": int(frame["id"].nunique()),
             "records per source": counts_metadata(frame["source"].value_counts().to_dict()),
-            "records per task": counts_metadata(frame["task"].value_counts().to_dict()), **extra}, partition_key=key)
+            "records per task": counts_metadata(frame["task"].value_counts().to_dict()),
+            "files not taken (names not plain)": dg.MetadataValue.json(unusable), **extra}, partition_key=key)
         parts[key] = frame[["source_index", "id", "record", "images", "turns", "source", "task"]]
+    for key, comparison in compare(parts, _stored_ids(folders, submission_files(folders), parts)).items():
+        context.add_asset_metadata({"compared with the other submissions": dg.MetadataValue.json(comparison)},
+                                   partition_key=key)
     yield dg.Output(parts)
     yield dg.AssetCheckResult(check_name=checks.SCHEMA, passed=problems_total == 0,
                               severity=dg.AssetCheckSeverity.WARN, metadata={"BYOD problems": problems_total})
