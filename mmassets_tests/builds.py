@@ -79,3 +79,14 @@ def wait_for_pool_slot(data_dir: Path, process: subprocess.Popen, pool: str = "g
             return
         time.sleep(0.2)
     raise AssertionError(f"no slot of pool {pool!r} was claimed within {timeout} s")
+
+
+def materialization_metadata(data_dir: Path, key: str, partition: str | None = None) -> dict:
+    """The metadata values of the latest materialization of asset ``key`` (or of one partition) in
+    the build's instance under ``data_dir``."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey.from_user_string(key), asset_partitions=[partition] if partition else None), limit=1).records
+    return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}

@@ -25,14 +25,13 @@ are read as floats without checking their order; DataOptim counts 5,922 records 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, require, safe_relative_path
+from mmassets.sources.validation import EMPTY_HINT, RawFormatError, jsonl_records, require, safe_relative_path
 
 RD_FILE = "shikra/GPT4GEN_RD_BoxCoT_train.jsonl"
 IMAGE_DIR = "flickr30k/images"
@@ -102,21 +101,7 @@ def read_shikra_rd(path: str | Path) -> pd.DataFrame:
     question_boxes_seq, answer, cot_with_ans and answer_boxes_seq (lists of lists of box indices,
     or None where null)."""
     path = Path(path)
-    if not path.is_file():
-        raise RawFileMissing(path, HOW_TO_GET)
-    rows = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise RawFormatError(path, f"not valid JSON ({exc.msg}, column {exc.colno}); the file may be "
-                                     "truncated", record=f"line {number}") from None
-            except UnicodeDecodeError as exc:
-                raise RawFormatError(path, f"not UTF-8 text ({exc.reason})", record=f"line {number}") from None
-            rows.append(_parse(record, number, path))
+    rows = [_parse(record, number, path) for number, record in jsonl_records(path, HOW_TO_GET)]
     if not rows:
         raise RawFormatError(path, f"the file holds no records; {EMPTY_HINT}")
     return pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)

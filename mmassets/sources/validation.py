@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,23 +73,28 @@ def safe_relative_path(value: str, path: str | Path, where: str, field: str) -> 
     return normalised
 
 
-def load_jsonl(path: str | Path, how_to_get: str) -> list[Any]:
-    """Parse a JSON-lines file (blank lines allowed), naming the file and line of a bad record."""
+def jsonl_records(path: str | Path, how_to_get: str) -> Iterator[tuple[int, Any]]:
+    """(line number, record) of each non-blank line of a JSON-lines file, naming the file and line
+    of a bad one."""
     path = Path(path)
     if not path.is_file():
         raise RawFileMissing(path, how_to_get)
-    records = []
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
             try:
-                records.append(json.loads(raw))
+                yield number, json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise RawFormatError(path, f"not valid JSON ({exc.msg}, column {exc.colno}); the file may be "
                                      "truncated", record=f"line {number}") from None
             except UnicodeDecodeError as exc:
                 raise RawFormatError(path, f"not UTF-8 text ({exc.reason})", record=f"line {number}") from None
+
+
+def load_jsonl(path: str | Path, how_to_get: str) -> list[Any]:
+    """Parse a JSON-lines file (blank lines allowed), naming the file and line of a bad record."""
+    records = [record for _, record in jsonl_records(path, how_to_get)]
     if not records:
         raise RawFormatError(path, f"the file holds no records; {EMPTY_HINT}")
     return records

@@ -7,12 +7,11 @@ import json
 import os
 import re
 
-import dagster as dg
 import pandas as pd
 import pytest
 from PIL import Image
 
-from builds import run_build
+from builds import materialization_metadata as metadata, run_build
 from mmassets.sample.convllava import GIF_NAMED_JPG
 
 STAGES = ["mixture/convllava_stage1", "mixture/convllava_stage2", "mixture/convllava_stage3"]
@@ -22,12 +21,6 @@ KEPT = {"sharegpt4v_pt": 4, "sharegpt4v_cap100k": 6, "allava_laion_caption": 3, 
 DROPPED = {"sharegpt4v_pt": {"missing image": 1}, "sharegpt4v_cap100k": {"unsafe path": 1},
            "allava_vflan_caption": {"truncated image": 1}, "allava_vflan_instruct": {"truncated image": 1},
            "llava_v1_5_mix665k": {"missing image": 1}}
-
-
-def metadata(data_dir, key: str) -> dict:
-    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
-    records = instance.fetch_materializations(dg.AssetKey.from_user_string(key), limit=1).records
-    return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
 
 
 @pytest.fixture(scope="module")

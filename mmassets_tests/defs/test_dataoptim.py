@@ -6,24 +6,16 @@ unknown id, and a mixture written back as a DataOptim id list."""
 import json
 import re
 
-import dagster as dg
 import pandas as pd
 import pytest
 
-from builds import run_build
+from builds import materialization_metadata as metadata, run_build
 from mmassets.dataoptim.submissions import select, source_of
 from mmassets.sample.dataoptim import SUBMISSION_IDS
 
 COUNTS = {"coco": 100, "flickr30k": 6, "textcaps": 4, "vqav2": 18, "okvqa": 3, "ocrvqa": 3, "gqa": 3, "textvqa": 3,
           "aokvqa": 5, "ref3rec": 6, "ref3reg": 6, "shikra": 2, "llava": 2, "svit": 4}
 SELECT = '+group:dataoptim or key:"mixture/dataoptim_all"'
-
-
-def metadata(data_dir, key, partition=None):
-    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(
-        asset_key=dg.AssetKey.from_user_string(key), asset_partitions=[partition] if partition else None), limit=1).records
-    return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
 
 
 def export(data_dir, name):
