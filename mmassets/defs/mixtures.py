@@ -234,11 +234,10 @@ def stage_images(frame: pd.DataFrame) -> list[list[tuple[str, str]]]:
 def missing_images(frame: pd.DataFrame, folders: DataFolders) -> dict[str, int]:
     """Per entry, how many of the images its rows name are not files (a set kept with
     ``on_missing_image: keep``)."""
-    roots: dict[str, Path] = {}
     missing: dict[str, int] = {}
     for task, row in zip(frame["task"], stage_images(frame)):
         for root, path in row:
-            file = roots.setdefault(root, folders.image_root(root)) / path
+            file = folders.image_root(root) / path
             if not file.is_file():
                 missing[task] = missing.get(task, 0) + 1
     return missing
@@ -246,9 +245,7 @@ def missing_images(frame: pd.DataFrame, folders: DataFolders) -> dict[str, int]:
 
 def image_files(frame: pd.DataFrame, folders: DataFolders) -> list[str]:
     """Every image file a stage's records name."""
-    roots = {root: folders.image_root(root) for root in set(frame["image_root"])}
-    return [str(roots.setdefault(root, folders.image_root(root)) / path) for row in stage_images(frame)
-            for root, path in row]
+    return [str(folders.image_root(root) / path) for row in stage_images(frame) for root, path in row]
 
 
 def mixture_assets(recipes: Sequence[Recipe], known: set[str]) -> list[dg.AssetsDefinition]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from mmassets.files import atomic_path
 from mmassets.images.resize import flatten
@@ -80,8 +80,6 @@ def check_file(file: str, level: str, repair_to: str | None = None) -> tuple[str
         return "unreadable", "", f"cannot stat ({exc.strerror})"
     if level == "exists":
         return "ok", "", ""
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485  # the bomb limit stays on
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

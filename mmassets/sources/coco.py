@@ -20,28 +20,35 @@ HOW_TO_GET = ("Get dataset_coco.json from Karpathy's caption_datasets.zip (the '
 COLUMNS = ("cocoid", "split", "filepath", "filename", "captions")
 
 
-def read_karpathy(path: str | Path) -> pd.DataFrame:
-    """One row per image: cocoid, split, filepath, filename and its raw captions (list of str)."""
-    data = load_json(path, HOW_TO_GET)
+def karpathy_images(path: str | Path, how_to_get: str, id_field: str, splits: tuple[str, ...],
+                    fields: tuple[str, ...]) -> list[tuple]:
+    """The images of a Karpathy split file (``dataset_coco.json``, ``dataset_flickr30k.json``): per
+    image, in file order, its ``id_field`` (an int, unique), split, ``fields`` (safe relative paths)
+    and its captions (each sentence's ``raw``)."""
+    data = load_json(path, how_to_get)
     if not isinstance(data, dict):
         raise RawFormatError(path, f"expected a JSON object with 'images', got a {type(data).__name__}")
-    images = require(data, "images", list, path, "top level")
     rows, seen = [], {}
-    for i, image in enumerate(images):
+    for i, image in enumerate(require(data, "images", list, path, "top level")):
         where = f"images[{i}]"
-        cocoid = require(image, "cocoid", int, path, where)
+        image_id = require(image, id_field, int, path, where)
         split = require(image, "split", str, path, where)
-        if split not in SPLITS:
-            raise RawFormatError(path, f"unknown split {split!r} (expected one of {', '.join(SPLITS)})",
+        if split not in splits:
+            raise RawFormatError(path, f"unknown split {split!r} (expected one of {', '.join(splits)})",
                                  record=where, field="split")
-        filepath = safe_relative_path(require(image, "filepath", str, path, where), path, where, "filepath")
-        filename = safe_relative_path(require(image, "filename", str, path, where), path, where, "filename")
+        paths = [safe_relative_path(require(image, f, str, path, where), path, where, f) for f in fields]
         sentences = require(image, "sentences", list, path, where)
         captions = [require(s, "raw", str, path, f"{where}.sentences[{j}]") for j, s in enumerate(sentences)]
-        if cocoid in seen:
-            raise RawFormatError(path, f"cocoid {cocoid} also in images[{seen[cocoid]}]", record=where, field="cocoid")
-        seen[cocoid] = i
-        rows.append((cocoid, split, filepath, filename, captions))
+        if image_id in seen:
+            raise RawFormatError(path, f"{id_field} {image_id} also in {seen[image_id]}", record=where, field=id_field)
+        seen[image_id] = where
+        rows.append((image_id, split, *paths, captions))
+    return rows
+
+
+def read_karpathy(path: str | Path) -> pd.DataFrame:
+    """One row per image: cocoid, split, filepath, filename and its raw captions (list of str)."""
+    rows = karpathy_images(path, HOW_TO_GET, "cocoid", SPLITS, ("filepath", "filename"))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

@@ -70,14 +70,6 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
     raise RawFormatError(path, "expected a JSON array of conversation records, or JSON lines of them")
 
 
-def _is_safe(value: str, path: Path, where: str) -> bool:
-    try:
-        safe_relative_path(value, path, where, "image")
-    except RawFormatError:
-        return False
-    return True
-
-
 def _row(i: int, record: dict, images: list[str], unsafe: str = "") -> tuple:
     return (i, str(record["id"]), isinstance(record["id"], int), images, len(record["conversations"]),
             json.dumps(record, ensure_ascii=False, separators=(",", ":")),
@@ -110,13 +102,15 @@ def read_conversation_file(path: str | Path, how_to_get: str, unsafe_paths: str 
                 validate(record, where)
             except ConversationError as exc:
                 raise RawFormatError(path, str(exc)) from None
-            unsafe = ""
-            try:
-                images = [safe_relative_path(p, path, where, "image") for p in image_paths(record)]
-            except RawFormatError:
-                if unsafe_paths == "fail":
-                    raise
-                images, unsafe = [], next(p for p in image_paths(record) if not _is_safe(p, path, where))
+            images, unsafe = [], ""
+            for image in image_paths(record):
+                try:
+                    images.append(safe_relative_path(image, path, where, "image"))
+                except RawFormatError:
+                    if unsafe_paths == "fail":
+                        raise
+                    images, unsafe = [], image
+                    break
             rows.append(_row(i, record, images, unsafe))
     except UnicodeDecodeError as exc:
         raise RawFormatError(path, f"not UTF-8 text ({exc.reason})") from None

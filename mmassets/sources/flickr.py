@@ -34,7 +34,8 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from mmassets.sources.validation import RawFormatError, load_jsonl, require, safe_relative_path
-from mmassets.sources.validation import EMPTY_HINT, load_json
+from mmassets.sources.coco import karpathy_images
+from mmassets.sources.validation import EMPTY_HINT
 
 FLICKR30K_IMAGE_DIR = "iglue/flickr30k/images"
 FLICKR30K_FILES = {
@@ -144,24 +145,7 @@ KARPATHY_COLUMNS = ("imgid", "split", "filename", "captions")
 def read_karpathy_flickr(path: str | Path) -> pd.DataFrame:
     """One row per image of ``dataset_flickr30k.json``, in file order: imgid (int, unique), split
     (train/val/test), filename (safe relative path) and captions (each sentence's ``raw``, in order)."""
-    data = load_json(path, HOW_TO_GET_KARPATHY_FLICKR30K)
-    if not isinstance(data, dict):
-        raise RawFormatError(path, f"expected a JSON object with 'images', got a {type(data).__name__}")
-    rows, seen = [], {}
-    for i, image in enumerate(require(data, "images", list, path, "top level")):
-        where = f"images[{i}]"
-        imgid = require(image, "imgid", int, path, where)
-        split = require(image, "split", str, path, where)
-        if split not in KARPATHY_SPLITS:
-            raise RawFormatError(path, f"unknown split {split!r} (expected one of {', '.join(KARPATHY_SPLITS)})",
-                                 record=where, field="split")
-        filename = safe_relative_path(require(image, "filename", str, path, where), path, where, "filename")
-        sentences = require(image, "sentences", list, path, where)
-        captions = [require(s, "raw", str, path, f"{where}.sentences[{j}]") for j, s in enumerate(sentences)]
-        if imgid in seen:
-            raise RawFormatError(path, f"imgid {imgid} also in {seen[imgid]}", record=where, field="imgid")
-        seen[imgid] = where
-        rows.append((imgid, split, filename, captions))
+    rows = karpathy_images(path, HOW_TO_GET_KARPATHY_FLICKR30K, "imgid", KARPATHY_SPLITS, ("filename",))
     if not rows:
         raise RawFormatError(path, f"'images' holds no images; {EMPTY_HINT}", record="top level", field="images")
     return pd.DataFrame(rows, columns=list(KARPATHY_COLUMNS), dtype=object)

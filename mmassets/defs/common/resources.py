@@ -1,6 +1,7 @@
 """Resources: the data folders, the NLLB translator, the language mix, caption similarity, the image
 downloader and the phrase extractor."""
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,14 @@ from mmassets.translation.tiny_model import TINY_MODEL_NAME
 
 if TYPE_CHECKING:
     from mmassets.translation.engine import Translation, TranslationEngine
+
+
+@functools.cache
+def _roots(raw_dir: str, overrides: tuple[tuple[str, str], ...], data_dir: str) -> dict[str, Path]:
+    """Every image root's folder, resolved once per setting (callers ask per image)."""
+    from mmassets.image_roots import resolve_roots
+
+    return resolve_roots(raw_dir, dict(overrides), data_dir)
 
 
 class DataFolders(dg.ConfigurableResource):
@@ -59,9 +68,7 @@ class DataFolders(dg.ConfigurableResource):
 
     def image_root(self, name: str) -> Path:
         """The folder that image paths of root ``name`` are relative to."""
-        from mmassets.image_roots import resolve_roots
-
-        roots = resolve_roots(self.raw, self.image_roots, self.data_dir)
+        roots = _roots(self.raw_dir, tuple(sorted(self.image_roots.items())), self.data_dir)
         if name not in roots:
             raise KeyError(f"unknown image root {name!r}; the roots are {', '.join(roots)}")
         return roots[name]

@@ -6,7 +6,6 @@ A-OKVQA), then one ``dataoptim/<source>`` asset per DataOptim file, exported as
 
 import json
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -126,7 +125,7 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, source: str
             box_space: str = "", dataset: str, source_file: str, metadata: dict | None = None):
     """Store, export (``exports/dataoptim/<source>.json`` and its image folder) and check one source."""
     frame = records_frame(records)
-    root = cache(folders.image_root)
+    root = folders.image_root
     published = list(frame["images"])  # DataOptim's paths, as the records name them
     located = [[locate(source, p, lambda r, q: (root(r) / q).is_file()) for p in paths] for paths in published]
     first = [row[0] if row else ("", "") for row in located]
