@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mmassets.settings import PROFILES, Settings
+from mmassets.settings import PROFILES, SettingError, Settings
 
 
 def parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--raw-dir", help="raw root in the upstream layout (env MMASSETS_RAW_DIR)")
     build.add_argument("--data-dir", help="where assets, exports and the Dagster instance go (env MMASSETS_DATA_DIR, default ./data)")
     build.add_argument("--recipes-dir", help="a folder of your own recipe YAML files (env MMASSETS_RECIPES_DIR)")
+    build.add_argument("--verbose", action="store_true", help="print failures whole, with their stack traces")
     build.add_argument("--config", help="a YAML file of asset configs: asset key → its config fields, e.g. "
                                         "'english/caption_matching: {captions_from: web_captions}'")
     ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) on the instance `mmassets build` uses")
@@ -35,8 +36,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = Settings.from_env(profile=args.profile, raw_dir=args.raw_dir, data_dir=args.data_dir,
-                                 recipes_dir=args.recipes_dir)
+    try:  # every setting checked before any work starts: one line naming the bad one, no traceback
+        settings = Settings.from_env(profile=args.profile, raw_dir=args.raw_dir, data_dir=args.data_dir,
+                                     recipes_dir=args.recipes_dir)
+    except SettingError as exc:
+        print(f"mmassets {args.command}: {exc}", file=sys.stderr)
+        return 2
     os.environ.update(settings.as_env())
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
@@ -48,19 +53,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SampleFolderRefused as exc:
             print(f"mmassets {args.command}: {exc}", file=sys.stderr)
             return 2
-    if args.command == "ui":
-        return ui(args)
-
-    from mmassets.run_guard import BuildInterrupted
-    from mmassets.runner import build, instance_for
-
     try:
         from mmassets.definitions import build_definitions
 
         defs = build_definitions(settings)
-    except (ValueError, OSError) as exc:  # e.g. a malformed languages table: one line, no traceback
-        print(f"mmassets build: cannot load the definitions: {exc}", file=sys.stderr)
+    except (ValueError, OSError) as exc:  # e.g. a recipe naming an asset the graph lacks: one line, no traceback
+        print(f"mmassets {args.command}: cannot load the definitions: {exc}", file=sys.stderr)
         return 2
+    if args.command == "ui":
+        return ui(args, settings)
+
+    from mmassets.run_guard import BuildInterrupted
+    from mmassets.runner import build, instance_for
+
     try:
         config = asset_config(args.config, defs) if args.config else {}
     except ValueError as exc:
@@ -77,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     instance = instance_for(settings.data_dir)
     print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}")
     try:
-        report = build(defs, instance, args.select, config=config)
+        report = build(defs, instance, args.select, config=config, verbose=args.verbose)
     except dg.DagsterInvalidConfigError as exc:
         print(f"mmassets build: the config of --config {args.config} does not fit: {exc}", file=sys.stderr)
         return 2
@@ -125,16 +130,84 @@ WORKSPACE = """load_from:
 """
 
 
-def ui(args: argparse.Namespace) -> int:
-    """Replace this process with `dagster dev` on the package's workspace, bound to --host."""
+def ui(args: argparse.Namespace, settings: Settings) -> int:
+    """`dagster dev` on the package's workspace, bound to --host (default 127.0.0.1), run under
+    ``supervise`` so that SIGINT and SIGTERM stop all of it."""
     from mmassets.runner import prepare_home
 
-    home = prepare_home(Path(os.environ["MMASSETS_DATA_DIR"]))
+    if not str(args.port).isdigit() or not 0 < int(args.port) < 65536:
+        print(f"mmassets ui: --port {args.port!r}: expected a port number from 1 to 65535", file=sys.stderr)
+        return 2
+    home = prepare_home(settings.data_dir)
     workspace = home / "workspace.yaml"  # the repository's workspace.yaml, wherever mmassets is installed
     workspace.write_text(WORKSPACE)
     dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
-    os.execv(dagster, [dagster, "dev", "-w", str(workspace), "--host", args.host, "--port", str(args.port)])
-    return 0  # not reached
+    return supervise([dagster, "dev", "-w", str(workspace), "--host", args.host, "--port", str(args.port)])
+
+
+STOP_TIMEOUT_S = 10.0
+
+
+def supervise(command: Sequence[str], stop_timeout: float = STOP_TIMEOUT_S) -> int:
+    """Run ``command`` as the leader of a new session and process group (a terminal's Ctrl-C reaches
+    only this process) and pass SIGINT/SIGTERM on to it; ``stop_timeout`` seconds after the first
+    signal, or at a second one, kill its whole group, and whatever of the group outlives the leader.
+    Returns the command's exit status, 0 when it stopped on a passed-on signal, 128 + the signal
+    when it had to be killed."""
+    import signal
+    import subprocess
+    import threading
+
+    received: list[int] = []
+    child: subprocess.Popen | None = None
+    killed = threading.Event()
+
+    def kill_group() -> None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):  # nothing of the group is left
+            pass
+
+    def kill() -> None:
+        killed.set()
+        kill_group()
+
+    timer = threading.Timer(stop_timeout, kill)
+    timer.daemon = True
+
+    def stop(signum: int, _frame: object = None) -> None:
+        received.append(signum)
+        if child is None:  # not started yet: passed on once it is
+            return
+        if len(received) > 1:
+            kill()
+            return
+        print(f"mmassets: stopping on {signal.Signals(signum).name}; what still runs after {stop_timeout:g} s "
+              "is killed", file=sys.stderr)
+        try:
+            os.kill(child.pid, signum)
+        except ProcessLookupError:
+            pass
+        timer.start()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        child = subprocess.Popen(list(command), start_new_session=True)
+        if received:
+            stop(received.pop())
+        code = child.wait()
+    finally:
+        timer.cancel()
+        if child is not None:
+            if child.poll() is None:
+                kill()
+                child.wait()
+            kill_group()  # what the leader left behind: its children share its group
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        return 128 + received[0] if killed.is_set() else 0
+    return code if code >= 0 else 128 - code
 
 
 if __name__ == "__main__":

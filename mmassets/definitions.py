@@ -11,6 +11,7 @@ import dagster as dg
 from mmassets.defs import eval, families
 from mmassets.defs.families import dataoptim
 from mmassets.defs.common import automation, partitions, sources
+from mmassets.defs.common.console import console_logger
 from mmassets.defs.common.io import ParquetIOManager
 from mmassets.defs.common.resources import (CaptionSimilarity, DataFolders, ImageDownloader, LanguageMix, NLLBTranslator,
                                             PhraseExtractor)
@@ -35,11 +36,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*sources.source_assets, *built],
         jobs=[automation.observe_raw],
+        loggers={"console": console_logger},
         schedules=[automation.weekly_refresh(settings.refresh_cron)],
         sensors=[automation.raw_folder_sensor, automation.automation_sensor, dataoptim.submissions_sensor],
         resources={
             "folders": DataFolders(profile=settings.profile, raw_dir=str(settings.raw_dir), data_dir=data_dir,
                                    image_roots=settings.image_roots, image_check_limit=settings.image_check_limit,
+                                   max_text_chars=settings.max_text_chars,
                                    submissions_dir=str(settings.submissions_dir or "")),
             "translator": NLLBTranslator(model=settings.translator_model, cache_dir=data_dir, languages=languages),
             "mix": LanguageMix(seed=settings.seed, languages=languages),

@@ -88,16 +88,25 @@ def _load_table(path: str) -> LanguageTable:
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(rows, list):
-        raise ValueError(f"{path}: expected a JSON list of languages")
+        raise ValueError(f"{path}: expected a JSON list of languages, got {type(rows).__name__}")
     languages = []
     for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}: language #{i}: expected an object, got {type(row).__name__}")
         for field in ("code", "name", "nllb", *SHARE_COLUMNS):
-            if not isinstance(row, dict) or field not in row:
+            if field not in row:
                 raise ValueError(f"{path}: language #{i} lacks field {field!r}")
+        for field in ("code", "name", "nllb"):
+            if not isinstance(row[field], str) or not row[field].strip():
+                raise ValueError(f"{path}: language #{i}, field {field!r}: expected a non-empty string, "
+                                 f"got {row[field]!r}")
         shares = [row[c] for c in SHARE_COLUMNS]
-        if any(not isinstance(s, (int, float)) or s < 0 or math.isnan(s) for s in shares):
+        if any(isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0 for s in shares):
             raise ValueError(f"{path}: language #{i} ({row['code']}) has a negative or non-numeric share")
         languages.append(Language(**{k: row[k] for k in ("code", "name", "nllb", *SHARE_COLUMNS)}))
+    for column in SHARE_COLUMNS:
+        if languages and sum(getattr(lang, column) for lang in languages) <= 0:
+            raise ValueError(f"{path}: the {column} shares add up to 0; at least one must be positive")
     return LanguageTable(languages, source=path)
 
 

@@ -4,11 +4,14 @@ their pool slots), says what it waits for while a pool slot is held, and stops o
 
 A run that a killed process left ``STARTED`` holds its slot of the ``gpu`` pool for ever: the next
 build's translation step would wait on it without end. Runs are matched to their process by host,
-pid and the process's start time (so a reused pid is not taken for the dead one).
+pid and the process's start time (so a reused pid is not taken for the dead one). The instance itself
+is opened under a lock (``open_instance``), so that builds starting at once in a new data folder do not
+create its SQLite files together.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import signal
@@ -17,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
@@ -60,6 +64,22 @@ def _alive(pid: int, start: str | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+INSTANCE_LOCK = ".mmassets-instance.lock"
+
+
+def open_instance(home: str | Path) -> dg.DagsterInstance:
+    """The Dagster instance of the folder ``home``, loaded under an exclusive lock of
+    ``<home>/.mmassets-instance.lock``. Loading a new instance creates its SQLite files and stamps
+    their schema version; two builds doing that at once in a new data folder can both stamp it (the
+    instance then never loads again: "alembic_version has more than one head") or one of them fails.
+    The lock is held only while the instance loads."""
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / INSTANCE_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        return dg.DagsterInstance.from_config(str(home))
 
 
 @dataclass(frozen=True)

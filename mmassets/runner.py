@@ -4,6 +4,8 @@ Assets are grouped into stages in dependency order; a stage holds assets that sh
 partitions definition and runs as one in-process run over the whole partition range (assets with
 a single-run backfill policy take the range in one step, so a model loads once). An asset whose
 step fails or whose blocking check fails stops everything downstream of it; the rest still runs.
+A step that fails only some of its partitions (``partitions_failed``: a language whose raw files
+are missing) is run again over the others, so that each of those still materializes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from mmassets import run_guard
-from mmassets.defs.common.partitions import sync_file_partitions
+from mmassets.files import atomic_write_bytes
+from mmassets.defs.common.console import short_error
+from mmassets.defs.common.metadata import ABSENT_FILES
+from mmassets.defs.common.partitions import FAILED_PARTITIONS, HOW_TO_GET, sync_file_partitions
 from mmassets.defs.common.tags import MERGES_PRESENT
 from mmassets.progress import STOP
 
@@ -55,11 +60,29 @@ class AssetReport:
     skipped_because: str | None = None
     nothing_to_build: str | None = None
     """Why an asset had nothing to build (dynamic partitions, none yet): not a failure."""
+    failed_partitions: dict[str, str] = field(default_factory=dict)
+    """Partitions that failed alone (key → why) while the others were built."""
+    how_to_get: list[str] = field(default_factory=list)
+    """Where to get the files whose absence failed those partitions."""
+    absent: dict[str, dict] = field(default_factory=dict)
+    """Optional raw files it was built without: path → {adds, how_to_get, partitions}."""
 
     @property
     def ok(self) -> bool:
-        return not (self.error or self.skipped_because or self.blocking_failed) and (
+        return not (self.error or self.skipped_because or self.blocking_failed or self.failed_partitions) and (
             self.partitions > 0 or self.nothing_to_build is not None)
+
+    @property
+    def status(self) -> str:
+        if self.skipped_because:
+            return "skipped: " + self.skipped_because
+        if self.error:
+            return "FAILED"
+        if self.failed_partitions:
+            return f"FAILED {len(self.failed_partitions)} partition(s)"
+        if self.nothing_to_build:
+            return "ok: " + self.nothing_to_build
+        return "blocked by check" if self.blocking_failed else "ok"
 
 
 @dataclass
@@ -76,19 +99,26 @@ class BuildReport:
         for a in self.assets.values():
             parts = "-" if a.partitions_total is None else f"{a.partitions}/{a.partitions_total}"
             checks = f"{a.checks_passed} passed" + (f", {len(a.checks_failed)} failed" if a.checks_failed else "")
-            status = ("skipped: " + a.skipped_because if a.skipped_because else "FAILED" if a.error
-                      else "ok: " + a.nothing_to_build if a.nothing_to_build
-                      else "blocked by check" if a.blocking_failed else "ok")
-            rows.append((a.key, parts, "-" if a.rows is None else f"{a.rows:,}", checks, status))
+            rows.append((a.key, parts, "-" if a.rows is None else f"{a.rows:,}", checks, a.status))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         failures = [f"  {a.key}: {a.error}" for a in self.assets.values() if a.error]
+        for a in self.assets.values():
+            failures += [f"  {a.key} [{key}]: {why}" for key, why in a.failed_partitions.items()]
+            failures += [f"  {a.key}: where to get them: {hint}" for hint in a.how_to_get]
         failures += [f"  {a.key}: check {c} failed" for a in self.assets.values() for c in a.checks_failed]
         n_ok = sum(a.ok for a in self.assets.values())
         lines.append(f"\n{n_ok}/{len(self.assets)} assets materialized in {len(self.runs)} runs; "
                      f"{sum(len(a.checks_failed) for a in self.assets.values())} failed checks")
         if failures:
             lines += ["failures:", *failures]
+        absent = [(a.key, path, entry) for a in self.assets.values() for path, entry in a.absent.items()]
+        if absent:
+            lines.append("built without these optional raw files (absent):")
+            for key, path, entry in absent:
+                lines.append(f"  {key} [{', '.join(entry['partitions'])}]: {entry['adds']}: {path}")
+            for how_to_get in dict.fromkeys(entry["how_to_get"] for _, _, entry in absent):
+                lines.append(f"  where to get them: {how_to_get}")
         return "\n".join(lines)
 
 
@@ -124,12 +154,26 @@ def plan_stages(defs: dg.Definitions, selection: str,
     return stages
 
 
+def contiguous_ranges(keys: tuple[str, ...], wanted: list[str]) -> list[tuple[str, ...]]:
+    """``wanted`` (a subset of the ordered ``keys``) as runs of consecutive keys: one partition
+    range each."""
+    ranges: list[list[str]] = []
+    for index, key in enumerate(keys):
+        if key in wanted:
+            if ranges and keys[index - 1] == ranges[-1][-1]:
+                ranges[-1].append(key)
+            else:
+                ranges.append([key])
+    return [tuple(r) for r in ranges]
+
+
 def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "*",
           log: Callable[[str], None] = print, log_level: str = "INFO",
-          config: dict[dg.AssetKey, dict] | None = None) -> BuildReport:
+          config: dict[dg.AssetKey, dict] | None = None, verbose: bool = False) -> BuildReport:
     """Run ``selection`` stage by stage, each asset with its ``config`` (run config fields) where
     given. Runs left in flight by a dead process are failed first; SIGINT or SIGTERM stops the
-    build after the interrupted run (``BuildInterrupted``, with the report)."""
+    build after the interrupted run (``BuildInterrupted``, with the report). ``verbose`` prints
+    failures with their stack traces."""
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     for name, (added, deleted) in sync_file_partitions(instance, defs.resources["folders"]).items():
@@ -139,6 +183,25 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     reports = {k: AssetReport(k.to_user_string()) for stage in stages for k in stage}
     stopped: dict[dg.AssetKey, str] = {}
     runs: list[str] = []
+
+    def execute(keys: list[dg.AssetKey], partitions: tuple[str, ...] | None) -> None:
+        tags = {} if partitions is None else {ASSET_PARTITION_RANGE_START_TAG: partitions[0],
+                                              ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
+        names = ", ".join(k.to_user_string() for k in keys)
+        log(f"run {len(runs) + 1}: {names}" + (f" over {len(partitions)} partitions" if partitions else ""))
+        pools = sorted({pool for k in keys for pool in (graph.get(k).pools or ())})
+        ops = {defs.get_assets_def(k).node_def.name: {"config": config[k]} for k in keys if config and k in config}
+        console = {"config": {"log_level": log_level, "verbose": verbose}}
+        with run_guard.watch_pools(instance, pools, log):
+            result = job.execute_in_process(
+                instance=instance, asset_selection=keys, tags={**tags, **run_guard.process_tags()},
+                raise_on_error=False, run_config={"loggers": {"console": console}, **({"ops": ops} if ops else {})})
+        runs.append(result.run_id)
+        _collect(result, {k: reports[k] for k in keys}, stopped, {k: graph.get(k).parent_keys for k in keys})
+        if run_guard.interrupted(result) or STOP.is_set():
+            run_guard.end_run(instance, result.run_id, "mmassets build was interrupted")
+            raise KeyboardInterrupt
+
     with run_guard.interrupts_stop_the_build():
         run_guard.recover_stale_runs(instance, log)
         try:
@@ -148,23 +211,15 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
                 if not runnable:
                     continue
                 partitions = _partition_keys(graph, runnable[0], instance)
-                tags = {} if partitions is None else {ASSET_PARTITION_RANGE_START_TAG: partitions[0],
-                                                      ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
-                names = ", ".join(k.to_user_string() for k in runnable)
-                log(f"run {len(runs) + 1}: {names}" + (f" over {len(partitions)} partitions" if partitions else ""))
-                pools = sorted({pool for k in runnable for pool in (graph.get(k).pools or ())})
-                ops = {defs.get_assets_def(k).node_def.name: {"config": config[k]} for k in runnable
-                       if config and k in config}
-                with run_guard.watch_pools(instance, pools, log):
-                    result = job.execute_in_process(
-                        instance=instance, asset_selection=runnable, tags={**tags, **run_guard.process_tags()},
-                        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}},
-                                                          **({"ops": ops} if ops else {})})
-                runs.append(result.run_id)
-                _collect(result, {k: reports[k] for k in runnable}, stopped, {k: graph.get(k).parent_keys for k in runnable})
-                if run_guard.interrupted(result) or STOP.is_set():
-                    run_guard.end_run(instance, result.run_id, "mmassets build was interrupted")
-                    raise KeyboardInterrupt
+                execute(runnable, partitions)
+                for key in runnable:  # the partitions a step could build, without those that failed alone
+                    failed = reports[key].failed_partitions
+                    rest = [k for k in partitions or () if k not in failed]
+                    if failed and rest:
+                        log(f"{key.to_user_string()}: partition(s) {', '.join(failed)} failed alone; building "
+                            f"the other {len(rest)}")
+                        for part in contiguous_ranges(partitions, rest):
+                            execute([key], part)
         except KeyboardInterrupt:
             for report in reports.values():
                 if not (report.partitions or report.error or report.skipped_because):
@@ -224,6 +279,10 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
         rows = mat.metadata.get("dagster/row_count")
         if rows is not None:  # summed over the partitions of the build
             report.rows = (report.rows or 0) + int(rows.value)
+        absent = mat.metadata.get(ABSENT_FILES)
+        for entry in absent.value if absent is not None else ():
+            seen = report.absent.setdefault(entry["path"], {**entry, "partitions": []})
+            seen["partitions"].append(mat.partition or "-")
     for evaluation in result.get_asset_check_evaluations():
         report = reports.get(evaluation.asset_key)
         if report is None:
@@ -234,20 +293,22 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
             report.checks_failed.append(evaluation.check_name)
             # Dagster blocks downstream only on a failed blocking check of ERROR severity; a warning does not
             report.blocking_failed |= bool(evaluation.blocking) and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    failures = {e.step_key: e.event_specific_data.error for e in result.get_step_failure_events()}
+    failures = {e.step_key: e.event_specific_data for e in result.get_step_failure_events()}
     for key, report in reports.items():
-        step = next((s for s in failures if s == "__".join(key.path)), None)
+        failure = failures.get("__".join(key.path))
         if report.blocking_failed:
             stopped[key] = "failed a blocking check"
-        elif step is not None:
-            error = failures[step]
-            cause = error.cause or error
-            message = cause.message.strip()
-            qualified, _, rest = message.partition(": ")
-            if qualified.endswith(cause.cls_name or "\0"):  # Dagster prefixes the qualified class name
-                message = rest
-            report.error = f"{cause.cls_name}: {message}"
-            stopped[key] = "failed"
+        elif failure is not None:
+            user = failure.user_failure_data
+            alone = user.metadata.get(FAILED_PARTITIONS) if user is not None else None
+            if alone is not None and not report.failed_partitions:
+                report.failed_partitions = dict(alone.value)
+                hints = user.metadata.get(HOW_TO_GET)
+                report.how_to_get = list(hints.value) if hints is not None else []
+                stopped[key] = f"failed for partition(s) {', '.join(report.failed_partitions)}"
+            else:
+                report.error = short_error(failure.error)
+                stopped[key] = "failed"
         elif report.partitions == 0:
             parent = next((p for p in sorted(parents[key]) if p in stopped), None)
             if parent is not None:
@@ -266,12 +327,13 @@ def prepare_home(data_dir: Path) -> Path:
     home = Path(data_dir) / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(instance_config())
+    if not config.exists():  # atomically: a build starting beside this one never reads it half-written
+        atomic_write_bytes(config, instance_config().encode())
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
 def instance_for(data_dir: Path) -> dg.DagsterInstance:
-    prepare_home(data_dir)
-    return dg.DagsterInstance.get()
+    """The instance of the data folder, loaded under a lock (``run_guard.open_instance``): builds
+    starting at once in a new folder must not both create its SQLite schema."""
+    return run_guard.open_instance(prepare_home(data_dir))

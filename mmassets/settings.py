@@ -11,12 +11,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mmassets.image_roots import ENV_PREFIX as IMAGE_ROOT_PREFIX, roots_from_env
+from mmassets.image_roots import DEFAULT_ROOTS, DERIVED_ROOTS, ENV_PREFIX as IMAGE_ROOT_PREFIX, roots_from_env
 from mmassets.translation.tiny_model import TINY_MODEL_NAME
 
 PROFILES = ("sample", "production")
 DEFAULT_MODEL = "facebook/nllb-200-distilled-1.3B"
 DEFAULT_REFRESH_CRON = "0 4 * * 1"
+DEFAULT_MAX_TEXT_CHARS = 20_000
+"""Records with a longer text are dropped (``text_limits``): a broken record, not a caption."""
+
+
+class SettingError(ValueError):
+    """A setting (environment variable or CLI flag) that cannot be used: one line naming it, its
+    value (or the file it names) and what is allowed."""
+
+
+def _invalid(name: str, value: object, problem: str) -> SettingError:
+    return SettingError(f"{name}={value!r}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,8 @@ class Settings:
     refresh_cron: str = DEFAULT_REFRESH_CRON
     """When the schedule observes the raw inputs (MMASSETS_REFRESH_CRON)."""
     image_check_limit: int = 50_000
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    """Records with a text longer than this are dropped and counted (MMASSETS_MAX_TEXT_CHARS)."""
     """Distinct images the images-resolve check looks at, above which it samples (MMASSETS_IMAGE_CHECK_LIMIT)."""
     download_allow_private: bool = False
     """Let the image downloader fetch from loopback/private addresses (MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1)."""
@@ -43,27 +56,56 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from ``MMASSETS_*`` variables; keyword overrides (CLI flags) win when not None."""
+        """Settings from ``MMASSETS_*`` variables; keyword overrides (CLI flags) win when not None.
+        A value that cannot be used is a ``SettingError`` naming the variable (or flag) and the value."""
         env = os.environ if env is None else env
         given = {k: v for k, v in overrides.items() if v is not None}
-        profile = str(given.get("profile") or env.get("MMASSETS_PROFILE") or "sample")
-        if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
-        data_dir = Path(str(given.get("data_dir") or env.get("MMASSETS_DATA_DIR") or "data")).resolve()
-        default_raw = data_dir / "sample" / "raw" if profile == "sample" else Path("raw")
-        raw_dir = Path(str(given.get("raw_dir") or env.get("MMASSETS_RAW_DIR") or default_raw)).resolve()
+
+        def setting(key: str, variable: str) -> tuple[str, str | None]:
+            """(the name to report, the value) of a setting: the flag's when given, else the variable's."""
+            if given.get(key, "") != "":
+                return "--" + key.replace("_", "-"), str(given[key])
+            return variable, env.get(variable) or None
+
+        name, profile = setting("profile", "MMASSETS_PROFILE")
+        if (profile or "sample") not in PROFILES:
+            raise _invalid(name, profile, f"unknown profile; expected one of {', '.join(PROFILES)}")
+        profile = profile or "sample"
+        data_name, data = setting("data_dir", "MMASSETS_DATA_DIR")
+        data_dir = Path(data or "data").resolve()
+        if data_dir.exists() and not data_dir.is_dir():
+            raise _invalid(data_name, data or "data",
+                           f"{data_dir} is not a folder; expected a folder (made if missing)")
+        raw_name, raw = setting("raw_dir", "MMASSETS_RAW_DIR")
+        raw_dir = Path(raw or (data_dir / "sample" / "raw" if profile == "sample" else "raw")).resolve()
+        if profile == "production" and not raw_dir.is_dir():
+            shown = f"{raw_name}={raw!r}" if raw else f"{raw_name} not set (default ./raw)"
+            raise SettingError(f"{shown}: the raw folder {raw_dir} does not exist; the production profile reads "
+                               "your raw files from it (layout: README, Running on real data), the sample profile "
+                               "(--profile sample) generates one")
         default_model = TINY_MODEL_NAME if profile == "sample" else DEFAULT_MODEL
-        model = str(given.get("translator_model") or env.get("MMASSETS_TRANSLATOR_MODEL") or default_model)
-        seed = int(given.get("seed") or env.get("MMASSETS_SEED") or 0)
-        recipes = given.get("recipes_dir") or env.get("MMASSETS_RECIPES_DIR")
-        return cls(profile=profile, data_dir=data_dir, raw_dir=raw_dir, translator_model=model, seed=seed,
-                   recipes_dir=Path(str(recipes)).resolve() if recipes else None, image_roots=roots_from_env(env),
-                   languages=Path(env["MMASSETS_LANGUAGES"]).resolve() if env.get("MMASSETS_LANGUAGES") else None,
-                   refresh_cron=env.get("MMASSETS_REFRESH_CRON") or DEFAULT_REFRESH_CRON,
-                   image_check_limit=int(env.get("MMASSETS_IMAGE_CHECK_LIMIT") or 50_000),
-                   download_allow_private=env.get("MMASSETS_DOWNLOAD_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
-                   submissions_dir=Path(env["MMASSETS_SUBMISSIONS_DIR"]).resolve()
-                   if env.get("MMASSETS_SUBMISSIONS_DIR") else None)
+        model = setting("translator_model", "MMASSETS_TRANSLATOR_MODEL")[1] or default_model
+        recipes_name, recipes = setting("recipes_dir", "MMASSETS_RECIPES_DIR")
+        languages = env.get("MMASSETS_LANGUAGES") or None
+        cron = env.get("MMASSETS_REFRESH_CRON") or DEFAULT_REFRESH_CRON
+        if cron != DEFAULT_REFRESH_CRON and not _valid_cron(cron):
+            raise _invalid("MMASSETS_REFRESH_CRON", cron, "not a cron string; expected five fields (minute hour "
+                           "day-of-month month day-of-week), e.g. '0 4 * * 1' (Mondays 04:00)")
+        settings = cls(profile=profile, data_dir=data_dir, raw_dir=raw_dir, translator_model=model,
+                       seed=_whole(*setting("seed", "MMASSETS_SEED"), default=0, minimum=0),
+                       recipes_dir=Path(recipes).resolve() if recipes else None,
+                       image_roots=_image_roots(env), languages=Path(languages).resolve() if languages else None,
+                       refresh_cron=cron,
+                       image_check_limit=_whole("MMASSETS_IMAGE_CHECK_LIMIT", env.get("MMASSETS_IMAGE_CHECK_LIMIT"),
+                                                default=50_000, minimum=1),
+                       max_text_chars=_whole("MMASSETS_MAX_TEXT_CHARS", env.get("MMASSETS_MAX_TEXT_CHARS"),
+                                             default=DEFAULT_MAX_TEXT_CHARS, minimum=1),
+                       download_allow_private=_flag("MMASSETS_DOWNLOAD_ALLOW_PRIVATE",
+                                                    env.get("MMASSETS_DOWNLOAD_ALLOW_PRIVATE")),
+                       submissions_dir=Path(env["MMASSETS_SUBMISSIONS_DIR"]).resolve()
+                       if env.get("MMASSETS_SUBMISSIONS_DIR") else None)
+        _check_files(settings, recipes_name)
+        return settings
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -74,8 +116,67 @@ class Settings:
                 "MMASSETS_RAW_DIR": str(self.raw_dir), "MMASSETS_TRANSLATOR_MODEL": self.translator_model,
                 "MMASSETS_SEED": str(self.seed),
                 "MMASSETS_REFRESH_CRON": self.refresh_cron, "MMASSETS_IMAGE_CHECK_LIMIT": str(self.image_check_limit),
+                "MMASSETS_MAX_TEXT_CHARS": str(self.max_text_chars),
                 **({"MMASSETS_DOWNLOAD_ALLOW_PRIVATE": "1"} if self.download_allow_private else {}),
                 **({"MMASSETS_RECIPES_DIR": str(self.recipes_dir)} if self.recipes_dir else {}),
                 **({"MMASSETS_LANGUAGES": str(self.languages)} if self.languages else {}),
                 **({"MMASSETS_SUBMISSIONS_DIR": str(self.submissions_dir)} if self.submissions_dir else {}),
                 **{IMAGE_ROOT_PREFIX + name.upper(): folder for name, folder in self.image_roots.items()}}
+
+
+def _whole(name: str, value: object, *, default: int, minimum: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise _invalid(name, value, f"expected a whole number >= {minimum}")
+    return number
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _flag(name: str, value: str | None) -> bool:
+    if (value or "").strip().lower() not in _TRUE + _FALSE:
+        raise _invalid(name, value, f"expected one of {', '.join(_TRUE)} (or {', '.join(_FALSE[1:])})")
+    return (value or "").strip().lower() in _TRUE
+
+
+def _image_roots(env: Mapping[str, str]) -> dict[str, str]:
+    roots = roots_from_env(env)
+    known = {**DEFAULT_ROOTS, **DERIVED_ROOTS}
+    unknown = sorted(set(roots) - set(known))
+    if unknown:
+        raise _invalid(IMAGE_ROOT_PREFIX + unknown[0].upper(), roots[unknown[0]],
+                       f"no image root {unknown[0]!r}; the roots are {', '.join(known)}")
+    return roots
+
+
+def _valid_cron(cron: str) -> bool:
+    """Whether Dagster's schedules accept ``cron`` (imported only for a cron other than the default)."""
+    from dagster._utils.schedules import is_valid_cron_string
+
+    return is_valid_cron_string(cron)
+
+
+def _check_files(settings: Settings, recipes_name: str) -> None:
+    """Read the language table and the recipe files now, so that a malformed one is reported
+    with its setting before any work starts (the recipes' asset names are checked when the
+    definitions are built, against the graph)."""
+    from mmassets.languages import LanguageTable
+    from mmassets.recipes import load_recipe, recipe_files
+
+    if settings.languages:
+        try:
+            LanguageTable.load(settings.languages)
+        except (OSError, ValueError) as exc:
+            raise SettingError(f"MMASSETS_LANGUAGES: {exc}") from None
+    if settings.recipes_dir:
+        try:
+            for path in recipe_files([settings.recipes_dir]):
+                load_recipe(path, None)
+        except ValueError as exc:
+            raise SettingError(f"{recipes_name}: {exc}") from None

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from mmassets.sources.conversation_files import read_conversation_file
-from mmassets.sources.validation import RawFileMissing, RawFormatError
+from mmassets.sources.validation import RawFileMissing, RawFormatError, shown
 
 PREFIXES = {"coco": "coco", "flickr30k": "flickr30k", "textcaps": "textcaps", "vqav2": "vqav2", "okvqa": "okvqa",
             "ocrvqa": "ocrvqa", "gqa": "gqa", "textvqa": "textvqa", "aokvqa": "aokvqa", "ref3rec": "ref3rec",
@@ -49,10 +49,12 @@ def read_ids(path: str | Path) -> list[tuple[int, str]]:
     path = Path(path)
     if not path.is_file():
         raise RawFileMissing(path, HOW_TO_GET)
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RawFormatError(path, f"not UTF-8 text ({exc.reason})") from None
+        line = data[:exc.start].count(b"\n") + 1
+        raise RawFormatError(path, f"not UTF-8 text ({exc.reason})", record=f"line {line}") from None
     return [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1)]
 
 
@@ -69,14 +71,14 @@ def select(path: str | Path, lookup: Callable[[str], Mapping[str, str]]) -> Sele
             continue
         source = source_of(record_id)
         if source is None:
-            raise SubmissionError(f"{path}, line {line}: id {record_id!r} has no known source prefix; the prefixes "
-                                  f"are {', '.join(sorted(PREFIXES))}")
+            raise SubmissionError(f"{path}, line {line}: id {shown(record_id)} has no known source prefix; the "
+                                  f"prefixes are {', '.join(sorted(PREFIXES))}")
         if source not in tables:
             tables[source] = lookup(source)
         table = tables[source]
         if record_id not in table:
             close = difflib.get_close_matches(record_id, list(table), n=3, cutoff=0.6)
-            raise SubmissionError(f"{path}, line {line}: unknown id {record_id!r} (source {source}); "
+            raise SubmissionError(f"{path}, line {line}: unknown id {shown(record_id)} (source {source}); "
                                   f"closest known: {', '.join(close) if close else 'none'}")
         selection.records.append(table[record_id])
         selection.sources.append(source)
@@ -96,7 +98,7 @@ def check_byod(path: str | Path, image_exists: Callable[[str, str], bool]) -> tu
             problems.append({"record": int(i), "id": record_id, "problem": f"id also used by record {first[record_id]}"})
         first.setdefault(record_id, int(i))
         if unsafe:
-            problems.append({"record": int(i), "id": record_id, "problem": f"unsafe image path {unsafe!r}"})
-        problems += [{"record": int(i), "id": record_id, "problem": f"image {image!r} not found"}
+            problems.append({"record": int(i), "id": record_id, "problem": f"unsafe image path {shown(unsafe)}"})
+        problems += [{"record": int(i), "id": record_id, "problem": f"image {shown(image)} not found"}
                      for image in images if not image_exists(record_id, image)]
     return frame, problems

@@ -4,10 +4,17 @@
 factories, checks, metadata, partitions, resources, io, sources, automation)."""
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 
-# Beta parameters mmassets relies on knowingly: source observation, data versions of raw outputs,
-# and single-run backfills of language partitions.
-for _parameter in ("observable_source_asset", "data_version", "backfill_policy", "include_sources"):
-    warnings.filterwarnings("ignore", message=f".*{_parameter}.*", category=dg.BetaWarning)
+
+@contextmanager
+def known_beta() -> Iterator[None]:
+    """Around mmassets' own calls of the Dagster beta APIs it relies on knowingly (source
+    observation, data versions of raw outputs, single-run backfills of language partitions): their
+    BetaWarning is not printed. Only there: a user's own calls still warn."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        yield

@@ -201,6 +201,7 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
             "config": dg.MetadataValue.json(config)})
         yield checks.schema(mblip, TRAIN_FIELDS)
         yield checks.images(pd.DataFrame({"image_file": image_files(frame, folders)}), Path, columns=("image_file",),
+                            within=folders.trusted_roots(),
                             limit=folders.image_check_limit)
         yield row_count
         yield checks.duplicates(pd.DataFrame({"record": record_keys(frame)}), ["record"])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, RawInputError, build_each, check_languages
 from mmassets.sources import iglue
 
 SPLIT = "test"
@@ -38,14 +38,11 @@ def marvl_records(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
 
 
-def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
-    """Test records of each requested language."""
-    raw_dir = Path(raw_dir)
-    parts = {}
+def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart | RawInputError]:
+    """Test records of each requested language (one file each: a language without it fails alone)."""
     check_languages(languages, iglue.MARVL_LANGUAGES, "MaRVL")
-    for language in languages:
-        parts[language] = EvalPart(records=marvl_records(iglue.read_marvl(raw_dir / iglue.marvl_file(language))))
-    return parts
+    return build_each(languages, lambda language: EvalPart(
+        records=marvl_records(iglue.read_marvl(Path(raw_dir) / iglue.marvl_file(language)))))
 
 
 BENCHMARK = EvalBenchmark(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, RawInputError, build_each, check_languages
 from mmassets.languages import LanguageTable
 from mmassets.sources import maxm
 
@@ -36,16 +36,17 @@ def maxm_records(qa: pd.DataFrame, language_name: str, split: str = SPLIT) -> tu
     return pd.DataFrame(rows, columns=list(COLUMNS), dtype=object), skipped
 
 
-def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
-    """``{language: EvalPart}`` for the requested MaXM languages (one file each)."""
+def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart | RawInputError]:
+    """``{language: EvalPart}`` for the requested MaXM languages (one file each: a language without
+    it fails alone)."""
     check_languages(languages, maxm.LANGUAGES, "MaXM")
     table = LanguageTable.load()
-    parts = {}
-    for lang in languages:
-        qa = maxm.read_maxm(Path(raw_dir) / maxm.maxm_file(lang))
-        records, skipped = maxm_records(qa, table[lang].display_name)
-        parts[lang] = EvalPart(records=records, skipped=skipped)
-    return parts
+
+    def language_part(lang: str) -> EvalPart:
+        records, skipped = maxm_records(maxm.read_maxm(Path(raw_dir) / maxm.maxm_file(lang)), table[lang].display_name)
+        return EvalPart(records=records, skipped=skipped)
+
+    return build_each(languages, language_part)
 
 
 BENCHMARK = EvalBenchmark(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages, present_files
 from mmassets.sources import pope
 
 LANGUAGES = ("en",)
@@ -35,16 +35,19 @@ def pope_records(questions: pd.DataFrame, split: str) -> tuple[pd.DataFrame, dic
 
 
 def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
-    """``{"en": EvalPart}`` with the records of every split, in the order of ``pope.SPLITS``."""
+    """``{"en": EvalPart}`` with the records of every split whose file is present, in the order of
+    ``pope.SPLITS`` (the absent ones listed; none present is a RawFileMissing)."""
     check_languages(languages, LANGUAGES, "POPE")
     if not languages:
         return {}
+    present, absent = present_files(Path(raw_dir), {split: pope.pope_file(split) for split in pope.SPLITS},
+                                    pope.HOW_TO_GET)
     frames, skipped = [], {}
-    for split in pope.SPLITS:
-        records, split_skipped = pope_records(pope.read_questions(Path(raw_dir) / pope.pope_file(split)), split)
+    for split, path in present.items():
+        records, split_skipped = pope_records(pope.read_questions(path), split)
         frames.append(records)
         skipped.update(split_skipped)
-    return {"en": EvalPart(records=pd.concat(frames, ignore_index=True), skipped=skipped)}
+    return {"en": EvalPart(records=pd.concat(frames, ignore_index=True), skipped=skipped, absent=absent)}
 
 
 BENCHMARK = EvalBenchmark(

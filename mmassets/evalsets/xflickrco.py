@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
+from mmassets.evalsets.base import EvalBenchmark, EvalPart, RawInputError, build_each, check_languages
 from mmassets.evalsets.coco_reference import build_reference, caption_eval_records
 from mmassets.evalsets.segmentation import segment
 from mmassets.languages import LanguageTable
@@ -78,16 +78,18 @@ def caption_split(image_ids: Sequence[str], captions: Sequence[Sequence[str]], l
     return records, build_reference(kept, [merged[i] for i in kept]), skipped
 
 
-def build_xflickrco(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
-    """xFlickrCO test records and references for each requested language (one file per language)."""
+def build_xflickrco(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart | RawInputError]:
+    """xFlickrCO test records and references for each requested language (one file per language: a
+    language without it fails alone)."""
     check_languages(languages, XFLICKRCO_LANGUAGES, "xflickrco")
-    parts = {}
-    for language in languages:
+
+    def language_part(language: str) -> EvalPart:
         frame = read_xflickrco(Path(raw_dir) / xflickrco_file(language))
         records, reference, skipped = caption_split(frame["img_path"].tolist(), frame["captions"].tolist(),
                                                      language, XFLICKRCO_SPLIT)
-        parts[language] = EvalPart(records, {XFLICKRCO_SPLIT: reference}, skipped)
-    return parts
+        return EvalPart(records, {XFLICKRCO_SPLIT: reference}, skipped)
+
+    return build_each(languages, language_part)
 
 
 def build_flickr30k(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:

@@ -3,7 +3,8 @@
 Per language, split ``dev`` and ``test`` come from ``iglue/xGQA/annotations/few_shot/<lang>/{dev,test}.json``
 (English too: the few-shot folder has ``en/``). English also gets split ``train`` from GQA's
 ``iglue/gqa/annotations/train.json`` (LXMERT format); its records carry the answer as ``label`` too,
-since they are for fine-tuning. Context = the question, text_label = the answer, image_id =
+since they are for fine-tuning. Every file is optional, but a language needs its dev or its test
+file: the splits present are built and the absent ones listed. Context = the question, text_label = the answer, image_id =
 ``<imageId>.jpg`` under ``iglue/gqa/images/``; ``question_id`` is kept.
 """
 
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
+from mmassets.evalsets.base import (EvalBenchmark, EvalPart, RawInputError, build_each, check_languages,
+                                    optional_file, present_files)
 from mmassets.records import TaskRecords
 from mmassets.sources import iglue
 
@@ -48,21 +50,27 @@ def xgqa_records(frame: pd.DataFrame, split: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
 
 
-def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
-    """Records of every split of each requested language; GQA train is read only for English."""
-    raw_dir = Path(raw_dir)
-    parts = {}
-    check_languages(languages, iglue.XGQA_LANGUAGES, "xGQA")
-    for language in languages:
-        frames, skipped = [], {}
-        if language == TRAIN_LANGUAGE:
-            train = gqa_train_records(iglue.read_gqa_train(raw_dir / iglue.GQA_TRAIN_FILE))
+def language_part(raw_dir: Path, language: str) -> EvalPart:
+    """The splits of one language whose files are present (GQA train only for English)."""
+    splits = {split: iglue.xgqa_file(language, split) for split in iglue.XGQA_SPLITS}
+    present, absent = present_files(raw_dir, splits, iglue.XGQA_HOW_TO_GET)
+    frames, skipped = [], {}
+    if language == TRAIN_LANGUAGE:
+        path = optional_file(raw_dir, iglue.GQA_TRAIN_FILE, "split train (GQA's English train set)",
+                             iglue.GQA_HOW_TO_GET, absent)
+        if path is not None:
+            train = gqa_train_records(iglue.read_gqa_train(path))
             frames.append(train.frame)
             skipped.update(train.skipped)
-        for split in iglue.XGQA_SPLITS:
-            frames.append(xgqa_records(iglue.read_xgqa(raw_dir / iglue.xgqa_file(language, split)), split))
-        parts[language] = EvalPart(records=pd.concat(frames, ignore_index=True), skipped=skipped)
-    return parts
+    frames += [xgqa_records(iglue.read_xgqa(path), split) for split, path in present.items()]
+    return EvalPart(records=pd.concat(frames, ignore_index=True), skipped=skipped, absent=absent)
+
+
+def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart | RawInputError]:
+    """Records of the present splits of each requested language; a language with neither its dev
+    nor its test file maps to the RawFileMissing naming them."""
+    check_languages(languages, iglue.XGQA_LANGUAGES, "xGQA")
+    return build_each(languages, lambda language: language_part(Path(raw_dir), language))
 
 
 BENCHMARK = EvalBenchmark(

@@ -6,6 +6,8 @@ split ``dev`` from ``en/dev.jsonl`` for English and ``en/dev-<lang>_gmt.jsonl`` 
 records carry the label as ``label`` too (fine-tuning). Labels map entailment/contradiction/neutral to
 yes/no/maybe; any other label (``"-"``: no consensus) is skipped and counted. Context = ``sentence2``
 (the hypothesis), image_id = ``<Flikr30kID>.jpg`` under ``iglue/flickr30k/images/``; ``pair_id`` is kept.
+Every file is optional, but a language needs its test or its dev file: the splits present are built
+and the absent ones listed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.evalsets.base import EvalBenchmark, EvalPart, check_languages
+from mmassets.evalsets.base import (EvalBenchmark, EvalPart, RawInputError, build_each, check_languages,
+                                    optional_file, present_files)
 from mmassets.records import TaskRecords
 from mmassets.sources import iglue
 
@@ -44,23 +47,30 @@ def xvnli_records(frame: pd.DataFrame, split: str, *, with_label: bool = False) 
     return TaskRecords(pd.DataFrame(rows, columns=list(COLUMNS), dtype=object), skipped)
 
 
-def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart]:
-    """Records of every split of each requested language (train: English only)."""
-    raw_dir = Path(raw_dir)
-    parts = {}
+def language_part(raw_dir: Path, language: str) -> EvalPart:
+    """The splits of one language whose files are present (train only for English)."""
+    present, absent = present_files(raw_dir, {"dev": iglue.xvnli_dev_file(language),
+                                              "test": iglue.xvnli_test_file(language)}, iglue.XVNLI_HOW_TO_GET)
+    built = []
+    if language == TRAIN_LANGUAGE:
+        path = optional_file(raw_dir, iglue.XVNLI_TRAIN_FILE, "split train (SNLI-VE's English train set)",
+                             iglue.XVNLI_HOW_TO_GET, absent)
+        if path is not None:
+            built.append(xvnli_records(iglue.read_xvnli(path, "gold_label"), "train", with_label=True))
+    if "dev" in present:
+        built.append(xvnli_records(iglue.read_xvnli(present["dev"], "annotator_labels"), "dev"))
+    if "test" in present:
+        built.append(xvnli_records(iglue.read_xvnli(present["test"], "gold_label"), "test"))
+    skipped = {reason: count for part in built for reason, count in part.skipped.items()}
+    return EvalPart(records=pd.concat([part.frame for part in built], ignore_index=True), skipped=skipped,
+                    absent=absent)
+
+
+def build(raw_dir: Path, languages: Sequence[str]) -> dict[str, EvalPart | RawInputError]:
+    """Records of the present splits of each requested language; a language with neither its dev
+    nor its test file maps to the RawFileMissing naming them."""
     check_languages(languages, iglue.XVNLI_LANGUAGES, "XVNLI")
-    for language in languages:
-        built = []
-        if language == TRAIN_LANGUAGE:
-            built.append(xvnli_records(iglue.read_xvnli(raw_dir / iglue.XVNLI_TRAIN_FILE, "gold_label"), "train",
-                                       with_label=True))
-        built.append(xvnli_records(iglue.read_xvnli(raw_dir / iglue.xvnli_dev_file(language), "annotator_labels"),
-                                   "dev"))
-        built.append(xvnli_records(iglue.read_xvnli(raw_dir / iglue.xvnli_test_file(language), "gold_label"), "test"))
-        skipped = {reason: count for part in built for reason, count in part.skipped.items()}
-        parts[language] = EvalPart(records=pd.concat([part.frame for part in built], ignore_index=True),
-                                   skipped=skipped)
-    return parts
+    return build_each(languages, lambda language: language_part(Path(raw_dir), language))
 
 
 BENCHMARK = EvalBenchmark(

@@ -8,7 +8,9 @@ the ones whose content is not what their extension says (OCR-VQA's GIFs saved as
 - ``mismatch``: a real image whose format is not its extension's (a GIF, PNG or WebP named
   ``.jpg``): kept as it is, reported;
 - ``repaired``: the same, converted (transparency on white) to a real JPEG under the ``repaired``
-  root at the image's path (its extension made ``.jpg``), when ``repair`` is on.
+  root at the image's path (its extension made ``.jpg``), when ``repair`` is on;
+- ``unsafe``: a path with a NUL byte, or (given the trusted roots) a file that is a symlink to
+  somewhere outside all of them (``/etc/passwd``): never opened.
 
 Levels: ``exists`` only looks the file up (``os.stat``); ``format`` also reads the header (format and
 size); ``decode`` (the default) also decodes the image, which is what finds truncated files (JPEGs
@@ -37,7 +39,7 @@ from mmassets.iterables import batches
 from mmassets.progress import Progress
 
 LEVELS = ("exists", "format", "decode")
-STATUSES = ("ok", "missing", "unreadable", "truncated", "mismatch", "repaired")
+STATUSES = ("ok", "missing", "unreadable", "truncated", "mismatch", "repaired", "unsafe")
 USABLE = ("ok", "mismatch", "repaired")
 """Statuses whose image a trainer can open (a mismatched file still decodes: Pillow reads the content)."""
 REPAIR_QUALITY = 95
@@ -68,9 +70,21 @@ def _decode(image: Image.Image) -> None:
     image.load()
 
 
-def check_file(file: str, level: str, repair_to: str | None = None) -> tuple[str, str, str]:
+def escapes(file: str, roots: Sequence[str]) -> bool:
+    """Whether ``file``, its symlinks followed, lies outside every one of ``roots`` (real paths)."""
+    real = os.path.realpath(file)
+    return not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def check_file(file: str, level: str, repair_to: str | None = None,
+               within: Sequence[str] | None = None) -> tuple[str, str, str]:
     """(status, format, detail) of one file (module docstring); with ``repair_to`` a mismatched
-    image is written there as a real JPEG (atomically) and reported ``repaired``."""
+    image is written there as a real JPEG (atomically) and reported ``repaired``; with ``within``
+    (real paths of the trusted roots) a file whose real path is outside them all is ``unsafe``."""
+    if "\0" in file:
+        return "unsafe", "", "NUL byte in the path"
+    if within is not None and escapes(file, within):
+        return "unsafe", "", f"a symlink to {os.path.realpath(file)}, outside the image roots"
     try:
         if os.stat(file).st_size == 0:
             return "unreadable", "", "empty file"
@@ -108,9 +122,10 @@ def check_file(file: str, level: str, repair_to: str | None = None) -> tuple[str
             return "unreadable", "", f"{type(exc).__name__}: {exc}"
 
 
-def _check_chunk(args: tuple[list[Wanted], list[tuple[int, int]], str]) -> list[tuple]:
-    wanted, stats, level = args
-    return [(w.file, size, mtime, *check_file(w.file, level, w.repair_to)) for w, (size, mtime) in zip(wanted, stats)]
+def _check_chunk(args: tuple[list[Wanted], list[tuple[int, int]], str, Sequence[str] | None]) -> list[tuple]:
+    wanted, stats, level, within = args
+    return [(w.file, size, mtime, *check_file(w.file, level, w.repair_to, within))
+            for w, (size, mtime) in zip(wanted, stats)]
 
 
 class CheckCache:
@@ -145,15 +160,16 @@ class CheckCache:
 def _stat(file: str) -> tuple[int, int] | None:
     try:
         st = os.stat(file)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
         return None
     return st.st_size, st.st_mtime_ns
 
 
 def check_images(wanted: Sequence[Wanted], *, level: str = "decode", cache_dir: Path, repair: bool = False,
                  workers: int = 1, chunk: int = 2_000, log: Callable[[str], None] = lambda _: None,
-                 label: str = "images") -> tuple[pd.DataFrame, dict[str, int]]:
-    """Check every ``wanted`` file (module docstring); return one row per file in ``wanted`` order
+                 label: str = "images", within: Sequence[str] | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Check every ``wanted`` file (module docstring), refusing symlinks out of ``within`` (the
+    trusted roots' real paths) when given; return one row per file in ``wanted`` order
     (``RESULT_COLUMNS``) and counts: ``checked`` (opened now), ``from cache`` (unchanged since an
     earlier check) and ``missing``."""
     if level not in LEVELS:
@@ -165,15 +181,17 @@ def check_images(wanted: Sequence[Wanted], *, level: str = "decode", cache_dir: 
     done: dict[str, tuple] = {}
     todo: list[tuple[Wanted, tuple[int, int]]] = []
     for w, st in zip(wanted, stats):
-        if st is None:
+        if "\0" in w.file:
+            done[w.file] = (w.file, 0, 0, *check_file(w.file, level))
+        elif st is None:
             done[w.file] = (w.file, 0, 0, "missing", "", "")
         elif _still_valid(known.get(w.file), st, w):
             done[w.file] = (w.file, *known[w.file])
         else:
             todo.append((w, st))
-    cached = len(wanted) - len(todo) - sum(1 for st in stats if st is None)
+    cached = len(wanted) - len(todo) - sum(1 for w, st in zip(wanted, stats) if st is None or "\0" in w.file)
     progress = Progress(len(todo), log, f"{label}: checking", unit="images")
-    jobs = [([w if repair else Wanted(w.file) for w, _ in part], [st for _, st in part], level)
+    jobs = [([w if repair else Wanted(w.file) for w, _ in part], [st for _, st in part], level, within)
             for part in batches(todo, chunk)]
     finished = 0
     if workers > 1 and len(jobs) > 1 and level != "exists":

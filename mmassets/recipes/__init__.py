@@ -33,7 +33,8 @@ fails with the file, line and field (``RecipeError``); nothing here imports Dags
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable
+import math
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,9 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     mapping.line, mapping.key_lines = node.start_mark.line + 1, {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, not a {type(key).__name__}", key_node.start_mark)
         if key in mapping:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
@@ -173,6 +177,8 @@ class _Reader:
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
             names = "/".join(k.__name__ for k in kinds)
             raise self.fail(mapping, field, f"expected {names}, got {type(value).__name__} {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(mapping, field, f"expected a finite number, got {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(mapping, field, f"must be >= {minimum}, got {value!r}")
         return value

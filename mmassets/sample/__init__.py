@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from mmassets.files import discard
+from mmassets.files import DIR_MODE, discard, owned_prefix, remove_leftovers
 
 from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.sample.coco import write_coco
@@ -95,14 +95,20 @@ def ensure_sample_raw(raw_dir: Path, *, seed: int = 0) -> Path:
     generated into a temporary sibling folder that is then renamed into place — over a missing path,
     an empty folder or an older root of the generator's, never anything else (``SampleFolderRefused``).
     If another process puts a valid root there first, its copy is kept.
+
+    The temporary folder, ``.tmp-sample-<pid>@<machine>.<random>``, names its process: the folders
+    that killed generations left beside ``raw_dir`` are deleted here (``files.remove_leftovers``), a
+    running generation's never. The root gets the mode of an ordinary folder (umask honoured).
     """
     raw_dir = Path(raw_dir)
+    remove_leftovers(raw_dir.parent)
     if _has_valid_marker(raw_dir, seed):
         return raw_dir
     check_sample_target(raw_dir)
     raw_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=raw_dir.parent, prefix=".tmp-sample-"))
+    tmp = Path(tempfile.mkdtemp(dir=raw_dir.parent, prefix=owned_prefix(".tmp-sample-")))
     try:
+        os.chmod(tmp, DIR_MODE)  # mkdtemp's folder is private; the root is an ordinary one
         for generate in GENERATORS:
             generate(tmp, seed)
         (tmp / MARKER_NAME).write_text(json.dumps(_marker_payload(seed), sort_keys=True) + "\n", encoding="utf-8")

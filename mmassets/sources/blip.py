@@ -9,20 +9,20 @@
 
 The files are large (millions of entries), so they are parsed incrementally (ijson, C backend) into
 Arrow-backed string columns a chunk at a time, never as one list of Python dicts. Every record is
-checked: an object with string ``url`` and ``caption`` (and a safe ``jpg`` file name where the file
-has one); a bad record fails naming the file, the record's position and the field.
+checked: an object with string ``url`` (http or https) and ``caption`` (and a safe ``jpg`` file name
+where the file has one: in every record or in none); a bad record fails naming the file, the record's
+position and the field.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, require
+from mmassets.sources.validation import EMPTY_HINT, RawFormatError, http_url, json_items, require
 
 CAPTIONS_FILE = "blip/ccs_synthetic_filtered_large.json"
 SAMPLE_FILE = "blip/ccs_synthetic_filtered_large_2273005_raw.json"
@@ -39,22 +39,9 @@ def input_file(raw_dir: str | Path) -> str:
     return SAMPLE_FILE if (Path(raw_dir) / SAMPLE_FILE).is_file() else CAPTIONS_FILE
 
 
-def _records(path: Path) -> Iterator[tuple[int, Any]]:
-    import ijson
-
-    with path.open("rb") as handle:
-        try:
-            for i, record in enumerate(ijson.items(handle, "item", use_float=True)):
-                yield i, record
-        except ijson.IncompleteJSONError as exc:
-            raise RawFormatError(path, f"not valid JSON or truncated ({exc})") from None
-        except UnicodeDecodeError as exc:
-            raise RawFormatError(path, f"not UTF-8 text ({exc.reason})") from None
-
-
 def _string(record: Any, field: str, path: Path, i: int) -> str:
     value = require(record, field, str, path, f"record {i}")
-    if "\0" in value:
+    if "\0" in value:  # in any field, captions too: this reader's policy (test_blip_reader)
         raise RawFormatError(path, "NUL character", record=f"record {i}", field=field)
     return value
 
@@ -71,21 +58,18 @@ def read_blip(path: str | Path) -> pd.DataFrame:
     """One row per entry, in file order: ``url``, ``caption`` and, for mBLIP's released sample,
     ``image_id`` (the file name from ``jpg``); Arrow-backed strings."""
     path = Path(path)
-    if not path.is_file():
-        raise RawFileMissing(path, HOW_TO_GET)
-    with path.open("rb") as handle:
-        start = handle.read(64).lstrip()[:1]
-    if start and start != b"[":
-        raise RawFormatError(path, "expected a JSON array of {\"url\", \"caption\"} objects")
     columns: dict[str, list[str]] = {"url": [], "caption": []}
     chunks: list[pd.DataFrame] = []
     with_jpg: bool | None = None
-    for i, record in _records(path):
+    for i, record in json_items(path, HOW_TO_GET, 'a JSON array of {"url", "caption"} objects'):
         if with_jpg is None:
             with_jpg = isinstance(record, dict) and "jpg" in record
             if with_jpg:
                 columns["image_id"] = []
-        columns["url"].append(_string(record, "url", path, i))
+        elif isinstance(record, dict) and ("jpg" in record) != with_jpg:
+            raise RawFormatError(path, f"{'no' if with_jpg else 'a'} jpg, unlike record 0 (mBLIP's sample names an "
+                                 "image in every record, BLIP's file in none)", record=f"record {i}", field="jpg")
+        columns["url"].append(http_url(_string(record, "url", path, i), path, f"record {i}", "url"))
         columns["caption"].append(_string(record, "caption", path, i))
         if with_jpg:
             columns["image_id"].append(image_name(_string(record, "jpg", path, i), path, i))

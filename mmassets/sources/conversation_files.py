@@ -2,7 +2,7 @@
 mixes, the llm-jp sets, ShareGPT4V, ALLaVA, DataOptim.
 
 VILA's loader reads a JSON array and falls back to JSON lines; so does ``read_conversation_file``
-(a file starting with ``[`` is an array, one starting with ``{`` is JSON lines). Both are streamed
+(a file starting with ``[`` is an array, any other JSON lines). Both are streamed
 (ijson for arrays), so a file of hundreds of thousands of dialogues is never one list of dicts.
 
 Every record is checked against the schema (``mmassets.conversations.validate``): an id that is a
@@ -29,45 +29,24 @@ from typing import Any
 import pandas as pd
 
 from mmassets.conversations import ConversationError, image_paths, validate
-from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, safe_relative_path
+from mmassets.sources.validation import (EMPTY_HINT, RawFileMissing, RawFormatError, json_items, jsonl_records,
+                                         safe_relative_path)
 
 COLUMNS = ("source_index", "id", "id_is_int", "images", "turns", "record", "extra", "unsafe_path")
 _SCHEMA_KEYS = {"id", "image", "conversations"}
 
 
-def _array(path: Path) -> Iterator[tuple[str, Any]]:
-    import ijson
-
-    with path.open("rb") as handle:
-        try:
-            for i, record in enumerate(ijson.items(handle, "item", use_float=True)):
-                yield f"record {i}", record
-        except ijson.IncompleteJSONError as exc:
-            raise RawFormatError(path, f"not valid JSON or truncated ({exc})") from None
-
-
-def _lines(path: Path) -> Iterator[tuple[str, Any]]:
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                yield f"line {number}", json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise RawFormatError(path, f"not valid JSON ({exc.msg}, column {exc.colno})",
-                                     record=f"line {number}") from None
-
-
-def _records(path: Path) -> Iterator[tuple[str, Any]]:
+def _records(path: Path, how_to_get: str) -> Iterator[tuple[str, Any]]:
+    """(where, record) of a JSON array (a file starting with ``[``) or else of JSON lines."""
+    if not path.is_file():
+        raise RawFileMissing(path, how_to_get)
     with path.open("rb") as handle:
         start = handle.read(1024).lstrip()[:1]
     if start == b"[":
-        return _array(path)
-    if start == b"{":
-        return _lines(path)
+        return ((f"record {i}", record) for i, record in json_items(path, how_to_get, "a JSON array"))
     if not start:
         raise RawFormatError(path, f"the file is empty; {EMPTY_HINT}")
-    raise RawFormatError(path, "expected a JSON array of conversation records, or JSON lines of them")
+    return ((f"line {number}", record) for number, record in jsonl_records(path, how_to_get))
 
 
 def _row(i: int, record: dict, images: list[str], unsafe: str = "") -> tuple:
@@ -93,27 +72,22 @@ def read_conversation_file(path: str | Path, how_to_get: str, unsafe_paths: str 
     if unsafe_paths not in ("fail", "skip"):
         raise ValueError(f"unsafe_paths must be 'fail' or 'skip', not {unsafe_paths!r}")
     path = Path(path)
-    if not path.is_file():
-        raise RawFileMissing(path, how_to_get)
     rows = []
-    try:
-        for i, (where, record) in enumerate(_records(path)):
+    for i, (where, record) in enumerate(_records(path, how_to_get)):
+        try:
+            validate(record, where)
+        except ConversationError as exc:
+            raise RawFormatError(path, str(exc)) from None
+        images, unsafe = [], ""
+        for image in image_paths(record):
             try:
-                validate(record, where)
-            except ConversationError as exc:
-                raise RawFormatError(path, str(exc)) from None
-            images, unsafe = [], ""
-            for image in image_paths(record):
-                try:
-                    images.append(safe_relative_path(image, path, where, "image"))
-                except RawFormatError:
-                    if unsafe_paths == "fail":
-                        raise
-                    images, unsafe = [], image
-                    break
-            rows.append(_row(i, record, images, unsafe))
-    except UnicodeDecodeError as exc:
-        raise RawFormatError(path, f"not UTF-8 text ({exc.reason})") from None
+                images.append(safe_relative_path(image, path, where, "image"))
+            except RawFormatError:
+                if unsafe_paths == "fail":
+                    raise
+                images, unsafe = [], image
+                break
+        rows.append(_row(i, record, images, unsafe))
     if not rows:
         raise RawFormatError(path, f"holds no records; {EMPTY_HINT}")
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, require, safe_relative_path
+from mmassets.sources.validation import EMPTY_HINT, RawFormatError, json_items, require, safe_relative_path, shown
 
 QUESTIONS_FILE = "gqa/train_balanced_questions.json"
 IMAGE_DIR = "gqa/images"
@@ -35,14 +35,6 @@ HOW_TO_GET = ("Download questions1.2.zip from https://cs.stanford.edu/people/dor
               "from the same page) go in <raw root>/gqa/images/.")
 COLUMNS = ("question_id", "image_id", "question", "answer", "full_answer")
 CHUNK = 100_000
-
-
-def _parse_error(exc: Exception) -> str:
-    message = exc.args[0] if exc.args else exc
-    if isinstance(message, bytes):
-        message = message.decode("utf-8", "replace")
-    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
 
 
 def _image_id(record: Any, path: Path, where: str) -> str:
@@ -55,41 +47,23 @@ def _image_id(record: Any, path: Path, where: str) -> str:
 def read_gqa_questions(path: str | Path) -> pd.DataFrame:
     """One row per question, in file order: question_id (the key, as written), image_id
     (``imageId``), question, answer and full_answer (``fullAnswer``); Arrow-backed strings."""
-    import ijson
-
     path = Path(path)
-    if not path.is_file():
-        raise RawFileMissing(path, HOW_TO_GET)
-    with path.open("rb") as handle:
-        start = handle.read(64).lstrip()[:1]
-    if not start:
-        raise RawFormatError(path, f"the file is empty; {EMPTY_HINT}")
-    if start != b"{":
-        raise RawFormatError(path, "expected a JSON object keyed by question id")
     columns: dict[str, list[str]] = {name: [] for name in COLUMNS}
     chunks: list[pd.DataFrame] = []
     seen: set[str] = set()
-    last = None
-    with path.open("rb") as handle:
-        try:
-            for question_id, record in ijson.kvitems(handle, "", use_float=True):
-                where = f"question {question_id!r}"
-                if question_id in seen:
-                    raise RawFormatError(path, "question id repeated in the file", record=where, field="question_id")
-                seen.add(question_id)
-                columns["image_id"].append(_image_id(record, path, where))
-                columns["question"].append(require(record, "question", str, path, where))
-                columns["answer"].append(require(record, "answer", str, path, where))
-                columns["full_answer"].append(require(record, "fullAnswer", str, path, where))
-                columns["question_id"].append(question_id)
-                last = question_id
-                if len(columns["question_id"]) >= CHUNK:
-                    chunks.append(pd.DataFrame(columns, dtype="string[pyarrow]"))
-                    columns = {name: [] for name in COLUMNS}
-        except ijson.JSONError as exc:
-            after = f" after question {last!r}" if last is not None else ""
-            raise RawFormatError(path, f"not valid JSON{after} ({_parse_error(exc)}); the file may be truncated"
-                                 ) from None
+    for question_id, record in json_items(path, HOW_TO_GET, "a JSON object keyed by question id", keyed="question"):
+        where = f"question {shown(question_id)}"
+        if question_id in seen:
+            raise RawFormatError(path, "question id repeated in the file", record=where, field="question_id")
+        seen.add(question_id)
+        columns["image_id"].append(_image_id(record, path, where))
+        columns["question"].append(require(record, "question", str, path, where))
+        columns["answer"].append(require(record, "answer", str, path, where))
+        columns["full_answer"].append(require(record, "fullAnswer", str, path, where))
+        columns["question_id"].append(question_id)
+        if len(columns["question_id"]) >= CHUNK:
+            chunks.append(pd.DataFrame(columns, dtype="string[pyarrow]"))
+            columns = {name: [] for name in COLUMNS}
     if columns["question_id"]:
         chunks.append(pd.DataFrame(columns, dtype="string[pyarrow]"))
     if not chunks:

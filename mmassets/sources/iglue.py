@@ -142,7 +142,7 @@ def read_gqa_train(path: str | Path) -> pd.DataFrame:
 
 def read_xgqa(path: str | Path) -> pd.DataFrame:
     """One row per question, in file order: question_id (the key), imageId, question, answer."""
-    data = load_json(path, XGQA_HOW_TO_GET)
+    data = load_json(path, XGQA_HOW_TO_GET, unique_keys=True)
     if not isinstance(data, dict):
         raise RawFormatError(path, f"expected a JSON object keyed by question id, got a {type(data).__name__}")
     rows = []

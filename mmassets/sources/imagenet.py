@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.sources.validation import RawFormatError, load_json
+from mmassets.sources.validation import RawFormatError, load_json, shown
 
 CLASS_INDEX_FILE = "imagenet/imagenet_class_index.json"
 TRAIN_DIR = "imagenet/train"
@@ -61,16 +61,16 @@ def read_class_index(path: str | Path) -> pd.DataFrame:
 
     The keys must be the decimal class indices 0..n-1, each value a ``[wnid, name]`` pair of strings,
     and the wnids unique (they name the image folders)."""
-    data = load_json(path, HOW_TO_GET)
+    data = load_json(path, HOW_TO_GET, unique_keys=True)
     if not isinstance(data, dict):
         raise RawFormatError(path, f"expected a JSON object of classes, got {_describe(data)}")
     rows, seen = [], {}
     for key, value in data.items():
-        where = f"key {key!r}"
+        where = f"key {shown(key)}"
         index = _class_index(key, len(data), path, where)
         wnid, name = _class_entry(value, path, where)
         if wnid in seen:
-            raise RawFormatError(path, f"wnid {wnid!r} also under key {seen[wnid]!r}", record=where)
+            raise RawFormatError(path, f"wnid {wnid!r} also under key {seen[wnid]!r}", record=where, field="wnid")
         seen[wnid] = key
         rows.append((index, wnid, name))
     frame = pd.DataFrame(sorted(rows), columns=list(CLASS_COLUMNS))
@@ -78,7 +78,7 @@ def read_class_index(path: str | Path) -> pd.DataFrame:
 
 
 def _class_index(key: str, count: int, path: str | Path, where: str) -> int:
-    if not key.isascii() or not key.isdigit() or str(int(key)) != key:
+    if not key.isascii() or not key.isdigit() or len(key) > 9 or str(int(key)) != key:
         raise RawFormatError(path, "the key is not a class index (a decimal integer)", record=where)
     if int(key) >= count:
         raise RawFormatError(path, f"class index out of range: {count} classes must be keyed 0..{count - 1}",
@@ -91,27 +91,34 @@ def _class_entry(value: object, path: str | Path, where: str) -> tuple[str, str]
         raise RawFormatError(path, f"expected a [wnid, name] pair of strings, got {_describe(value)}", record=where)
     wnid, raw_name = value
     if not _WNID.fullmatch(wnid):
-        raise RawFormatError(path, f"wnid {wnid!r} is not a plain folder name", record=where)
+        raise RawFormatError(path, f"wnid {shown(wnid)} is not a plain folder name", record=where, field="wnid")
     name = " ".join(raw_name.replace("_", " ").split())
     if not name:
-        raise RawFormatError(path, "blank class name", record=where)
+        raise RawFormatError(path, "blank class name", record=where, field="name")
     return wnid, name
 
 
 def list_images(raw_dir: str | Path, wnids: list[str]) -> dict[str, list[str]]:
     """Per wnid, its train images as sorted ids ``<wnid>/<file>`` (relative to ``TRAIN_DIR``); files
     ending .JPEG/.jpeg/.jpg count, hidden files (``._x.JPEG`` and the like) do not; a missing folder
-    gives an empty list."""
-    found = {}
+    gives an empty list. A symbolic link among the images must lead to a file inside the raw root (or
+    inside the real ``imagenet/train``, where that folder is itself a link to another disk); one
+    leading elsewhere is a RawFormatError naming it."""
+    found, inside = {}, (Path(raw_dir).resolve(), (Path(raw_dir) / TRAIN_DIR).resolve())
     for wnid in wnids:
         folder = Path(raw_dir) / TRAIN_DIR / wnid
         if not folder.is_dir():
             found[wnid] = []
             continue
         with os.scandir(folder) as entries:
-            names = [e.name for e in entries
-                     if e.name.endswith(IMAGE_SUFFIXES) and not e.name.startswith(".") and e.is_file()]
-        found[wnid] = [f"{wnid}/{name}" for name in sorted(names)]
+            images = [e for e in entries
+                      if e.name.endswith(IMAGE_SUFFIXES) and not e.name.startswith(".") and e.is_file()]
+        for entry in images:
+            target = Path(entry.path).resolve() if entry.is_symlink() else None
+            if target is not None and not any(target.is_relative_to(allowed) for allowed in inside):
+                raise RawFormatError(entry.path, f"a symbolic link to {shown(str(target))}, outside the raw root "
+                                     f"{inside[0]}: refused", record=f"image {wnid}/{entry.name}")
+        found[wnid] = [f"{wnid}/{name}" for name in sorted(e.name for e in images)]
     return found
 
 
@@ -125,12 +132,12 @@ def read_babel(path: str | Path) -> dict[str, dict[int, str]]:
 
     Each language must hold two lists of equal length, non-negative int class indices without
     repeats and non-blank string names."""
-    data = load_json(path, HOW_TO_GET_BABEL)
+    data = load_json(path, HOW_TO_GET_BABEL, unique_keys=True)
     if not isinstance(data, dict):
         raise RawFormatError(path, f"expected a JSON object of languages, got {_describe(data)}")
     languages: dict[str, dict[int, str]] = {}
     for key, value in data.items():
-        where = f"language {key!r}"
+        where = f"language {shown(key)}"
         code = key.lower()
         if code in languages:
             raise RawFormatError(path, f"language {code!r} given twice (codes differ only in case)", record=where)

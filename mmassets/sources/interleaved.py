@@ -14,12 +14,11 @@ document is checked as it is read: the file, line and field of a malformed one a
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mmassets.sources.validation import RawFormatError, files_matching
+from mmassets.sources.validation import EMPTY_HINT, RawFormatError, files_matching, jsonl_records
 
 FOLDER = "llm_jp/interleaved_ja"
 MMC4_FOLDER = "mmc4"
@@ -57,17 +56,15 @@ def check_document(doc: Any, path: Path, where: str) -> dict:
 
 
 def read_documents(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """``(line number, document)`` of a JSON-lines file of mmc4 documents, streamed; blank lines skipped."""
+    """``(line number, document)`` of a JSON-lines file of mmc4 documents, streamed; blank lines
+    skipped; a file with no document is an error (a broken download)."""
     path = Path(path)
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                doc = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise RawFormatError(path, f"not valid JSON ({exc.msg})", record=f"line {number}") from None
-            yield number, check_document(doc, path, f"line {number}")
+    empty = True
+    for number, doc in jsonl_records(path, HOW_TO_GET):
+        empty = False
+        yield number, check_document(doc, path, f"line {number}")
+    if empty:
+        raise RawFormatError(path, f"the file holds no documents; {EMPTY_HINT}")
 
 
 def rows_missing(doc: Mapping) -> int:

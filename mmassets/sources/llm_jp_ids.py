@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError
+from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, shown
 
 COYO_IDS = "llm_jp/ids/coyo_6m_ids.txt.gz"
 MMC4_IDS = "llm_jp/ids/mmc4_6m_ids.csv.gz"
@@ -43,8 +43,10 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def _integer(text: str, path: Path, number: int, field: str) -> int:
-    if not text.isdigit():
-        raise RawFormatError(path, f"{text!r} is not a non-negative integer", record=f"line {number}", field=field)
+    """A non-negative int64 written in ASCII digits."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63):
+        raise RawFormatError(path, f"{shown(text)} is not a non-negative 64-bit integer", record=f"line {number}",
+                             field=field)
     return int(text)
 
 
@@ -67,7 +69,7 @@ def read_mmc4_ids(path: str | Path) -> dict[int, np.ndarray]:
         if number == 1 and [p.strip() for p in parts] == ["shard_number", "index"]:
             continue
         if len(parts) != 2:
-            raise RawFormatError(path, f"expected 'shard_number,index', got {text[:60]!r}", record=f"line {number}")
+            raise RawFormatError(path, f"expected 'shard_number,index', got {shown(text, 60)}", record=f"line {number}")
         shard = _integer(parts[0].strip(), path, number, "shard_number")
         per_shard.setdefault(shard, []).append(_integer(parts[1].strip(), path, number, "index"))
     if not per_shard:

@@ -27,7 +27,10 @@ def read_pairs(raw_dir: str | Path) -> pd.DataFrame:
     where its image is downloaded to)."""
     rows = []
     for path in pair_files(raw_dir):
-        safe_name(path.stem, f"pair file name {path}")
+        try:
+            safe_name(path.stem, "the file name")
+        except ValueError as exc:  # its stem names the folder its images are downloaded to
+            raise RawFormatError(path, str(exc)) from None
         for n, record in enumerate(load_jsonl(path, HOW_TO_GET)):
             where = f"record {n}"
             if not isinstance(record, dict):
@@ -39,5 +42,8 @@ def read_pairs(raw_dir: str | Path) -> pd.DataFrame:
             if not isinstance(text, str):
                 raise RawFormatError(path, "no string text (or caption)", record=where, field="text")
             record_id = record.get("id", f"{path.stem}-{n}")
+            if not isinstance(record_id, (str, int)) or isinstance(record_id, bool):
+                raise RawFormatError(path, f"expected a string or integer id, got {type(record_id).__name__}",
+                                     record=where, field="id")
             rows.append((path.name, n, str(record_id), url, text, f"{path.stem}/{n:08d}.jpg"))
     return pd.DataFrame(rows, columns=["file", "record", "id", "url", "text", "image_id"])

@@ -57,7 +57,7 @@ def read_maxm(path: str | Path) -> pd.DataFrame:
     for i, annotation in enumerate(annotations):
         where = f"annotations[{i}]"
         image_id = require(annotation, "image_id", str, path, where)
-        safe_relative_path(f"{image_id}.jpg", path, where, "image_id")
+        safe_relative_path(image_id, path, where, "image_id")  # it names <image_id>.jpg
         for j, pair in enumerate(require(annotation, "qa_pairs", list, path, where)):
             pair_where = f"{where}.qa_pairs[{j}]"
             question = require(pair, "question", str, path, pair_where)

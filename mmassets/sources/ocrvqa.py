@@ -15,8 +15,8 @@ mmpretrain names it ``<asin><extension of imageURL>``, LLaVA-1.5 and DataOptim n
 
 Unverified upstream: the publisher (ocr-vqa.github.io) documents only the download link; the layout
 above is open-mmlab/mmpretrain's reading (``mmpretrain/datasets/ocr_vqa.py``), which also shows
-``title``, ``authorName`` and ``genre`` (not read here). A JSON key repeated in the file would be
-collapsed to its last value by the JSON parser, unseen.
+``title``, ``authorName`` and ``genre`` (not read here). An ASIN repeated in the file is an error (a
+JSON parser would keep only its last value, unseen).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _strings(record: dict, field: str, path: str | Path, where: str) -> list[str
 def read_ocrvqa(path: str | Path) -> pd.DataFrame:
     """One row per question, books in file order and each book's questions in its order: asin (the
     key), image_url, question, answer and split ("train"/"val"/"test")."""
-    data = load_json(path, HOW_TO_GET)
+    data = load_json(path, HOW_TO_GET, unique_keys=True)
     if not isinstance(data, dict):
         raise RawFormatError(path, f"expected a JSON object keyed by ASIN, got a {type(data).__name__}")
     rows = []

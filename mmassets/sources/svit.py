@@ -28,13 +28,12 @@ as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from mmassets.sources.validation import EMPTY_HINT, RawFileMissing, RawFormatError, require, safe_relative_path
+from mmassets.sources.validation import EMPTY_HINT, RawFormatError, json_items, require, safe_relative_path
 
 SVIT_DIR = "svit"
 KINDS = ("conversation", "complex_reasoning", "detail_description", "referring_qa")
@@ -55,20 +54,6 @@ def svit_file(kind: str) -> str:
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown SVIT kind {kind!r} (expected one of {', '.join(KINDS)})")
-
-
-def _items(path: Path) -> Iterator[tuple[int, Any]]:
-    import ijson
-
-    with path.open("rb") as handle:
-        try:
-            yield from enumerate(ijson.items(handle, "item", use_float=True))
-        except ijson.JSONError as exc:
-            message = exc.args[0] if exc.args else exc
-            if isinstance(message, bytes):
-                message = message.decode("utf-8", "replace")
-            first = next((line.strip() for line in str(message).splitlines() if line.strip()), type(exc).__name__)
-            raise RawFormatError(path, f"not valid JSON ({first}); the file may be truncated") from None
 
 
 def _image_id(item: Any, path: Path, where: str) -> int | str:
@@ -98,16 +83,8 @@ def read_svit(path: str | Path, kind: str) -> pd.DataFrame:
     turns (``{"from", "value"}`` dicts as published)."""
     _check_kind(kind)
     path = Path(path)
-    if not path.is_file():
-        raise RawFileMissing(path, HOW_TO_GET.format(kind=kind))
-    with path.open("rb") as handle:
-        start = handle.read(64).lstrip()[:1]
-    if not start:
-        raise RawFormatError(path, f"the file is empty; {EMPTY_HINT}")
-    if start != b"[":
-        raise RawFormatError(path, f"expected a JSON list of SVIT {kind} items")
     rows, items = [], 0
-    for i, item in _items(path):
+    for i, item in json_items(path, HOW_TO_GET.format(kind=kind), f"a JSON list of SVIT {kind} items"):
         where = f"[{i}]"
         items += 1
         image_id = _image_id(item, path, where)

@@ -75,28 +75,32 @@ def _text(truth: object, path: Path, row: int) -> str:
 
 def read_synthdog(folder: str | Path, limit: int = LIMIT, batch_size: int = 256) -> Iterator[SynthdogRow]:
     """The rows of every parquet file in ``folder``, in order, at most ``limit`` of them."""
-    import pyarrow.parquet as pq
+    import pyarrow as pa
 
     count = 0
     for file_index, path in enumerate(parquet_files(folder)):
         try:
-            parquet = pq.ParquetFile(path)
-        except Exception as exc:  # pyarrow raises its own error types for a file that is not parquet
-            raise RawFormatError(path, f"not a parquet file ({exc})") from None
-        missing = {"image", "ground_truth"} - set(parquet.schema_arrow.names)
-        if missing:
-            raise RawFormatError(path, f"no column(s) {sorted(missing)}; columns are {parquet.schema_arrow.names}")
-        row = 0
-        for batch in parquet.iter_batches(batch_size=batch_size, columns=["image", "ground_truth"]):
-            for image, truth in zip(batch.column("image").to_pylist(), batch.column("ground_truth").to_pylist()):
+            for row, (image, truth) in enumerate(_rows(path, batch_size)):
                 if count >= limit:
                     return
                 body = image.get("bytes") if isinstance(image, dict) else None
                 if not isinstance(body, bytes) or not body:
                     raise RawFormatError(path, "no image bytes", record=f"row {row}", field="image.bytes")
                 yield SynthdogRow(file_index, row, body, _text(truth, path, row))
-                row += 1
                 count += 1
+        except (pa.ArrowException, OSError) as exc:  # pyarrow's errors for a file that is not (whole) parquet
+            raise RawFormatError(path, f"not a readable parquet file ({type(exc).__name__}: {exc})") from None
+
+
+def _rows(path: Path, batch_size: int) -> Iterator[tuple[object, object]]:
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    missing = {"image", "ground_truth"} - set(parquet.schema_arrow.names)
+    if missing:
+        raise RawFormatError(path, f"no column(s) {sorted(missing)}; columns are {parquet.schema_arrow.names}")
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=["image", "ground_truth"]):
+        yield from zip(batch.column("image").to_pylist(), batch.column("ground_truth").to_pylist())
 
 
 def image_path(row: SynthdogRow) -> str:

@@ -1,4 +1,5 @@
-"""What every reader shares: loading JSON with clear errors, field checks and safe relative paths."""
+"""What every reader shares: loading JSON (whole or streamed) with clear errors, field checks, safe relative
+paths and URLs; an error names the file, the record and the field, and quotes no more than a little of a value."""
 
 from __future__ import annotations
 
@@ -7,47 +8,77 @@ import posixpath
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class RawFormatError(ValueError):
     """A raw file that is not in its upstream format; the message names file, record and field."""
 
     def __init__(self, path: str | Path, problem: str, *, record: str | None = None, field: str | None = None):
+        problem, record, field = _cut(problem), record and _cut(record), field and _cut(field)  # values from the file
         self.path, self.problem, self.record, self.field = str(path), problem, record, field
         where = "".join([f", {record}" if record else "", f", field {field!r}" if field else ""])
         super().__init__(f"{path}{where}: {problem}")
+
+
+def _cut(text: str, limit: int = 600) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... (cut from {len(text)} characters)"
 
 
 class RawFileMissing(FileNotFoundError):
     """A raw file that is not in the raw root; the message says where to get it."""
 
     def __init__(self, path: str | Path, how_to_get: str):
-        self.path = str(path)
+        self.path, self.how_to_get = str(path), how_to_get
         super().__init__(f"raw file not found: {path}. {how_to_get}")
 
 
+TOO_DEEP = "arrays or objects nested too deeply to read (Python's JSON parser stops at about 1,000 levels)"
 EMPTY_HINT = ("a required raw file with no records is taken as a broken download, not an empty dataset "
               "(nothing was built from it and earlier exports are kept)")
 
 
-def load_json(path: str | Path, how_to_get: str) -> Any:
-    """Parse a JSON file, naming the file and the position of a syntax error or truncation."""
+def load_json(path: str | Path, how_to_get: str, *, unique_keys: bool = False) -> Any:
+    """Parse a JSON file, naming the file and the position of a syntax error or truncation.
+    ``unique_keys``: a top-level object keyed by record id must not repeat a key (a JSON parser keeps
+    only the last of them, unseen)."""
     path = Path(path)
     if not path.is_file():
         raise RawFileMissing(path, how_to_get)
+    repeated: list = []
+
+    def pairs_hook(pairs: list) -> dict:  # the top-level object is the last one closed
+        value = dict(pairs)
+        repeated[:] = [pairs] if len(value) != len(pairs) else []
+        return value
+
     try:
         with path.open("rb") as handle:
-            value = json.load(handle)
+            value = json.load(handle, object_pairs_hook=pairs_hook if unique_keys else None)
     except json.JSONDecodeError as exc:
         if not path.read_bytes().strip():
             raise RawFormatError(path, f"the file is empty; {EMPTY_HINT}") from None
         raise RawFormatError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                              "the file may be truncated") from None
     except UnicodeDecodeError as exc:
-        raise RawFormatError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise RawFormatError(path, f"not UTF-8 text ({exc.reason} at line {line}, byte {exc.start})") from None
+    except RecursionError:
+        raise RawFormatError(path, TOO_DEEP) from None
+    if repeated and isinstance(value, dict):
+        seen: set = set()
+        key = next(k for k, _ in repeated[0] if k in seen or seen.add(k))
+        raise RawFormatError(path, "the key is repeated in the top-level object (a JSON parser would keep only the "
+                             "last)", record=f"key {shown(key)}")
     if not value and isinstance(value, (list, dict)):
         raise RawFormatError(path, f"holds no records ({json.dumps(value)}); {EMPTY_HINT}")
     return value
+
+
+def shown(value: Any, limit: int = 120) -> str:
+    """``repr(value)``, cut to about ``limit`` characters: a hostile value must not make a huge message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def require(record: Any, field: str, kind: type | tuple[type, ...], path: str | Path, where: str) -> Any:
@@ -64,13 +95,62 @@ def require(record: Any, field: str, kind: type | tuple[type, ...], path: str | 
 
 
 def safe_relative_path(value: str, path: str | Path, where: str, field: str) -> str:
-    """A record's path normalised to POSIX form; absolute paths and ``..`` are rejected."""
+    """A record's path normalised to POSIX form; empty, absolute (``/``, ``\\``, a drive ``C:``), climbing
+    (``..``) and NUL-holding paths are rejected."""
     normalised = posixpath.normpath(value.replace("\\", "/"))
-    if not value or value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":") or \
-            normalised == ".." or normalised.startswith("../"):
-        raise RawFormatError(path, f"unsafe image path {value!r} (absolute or climbing out of its folder)",
-                             record=where, field=field)
+    if not value or "\0" in value or value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":") or \
+            normalised in (".", "..") or normalised.startswith("../"):
+        raise RawFormatError(path, f"unsafe image path {shown(value)} (empty, absolute, climbing out of its folder "
+                             "or holding a NUL character)", record=where, field=field)
     return normalised
+
+
+def http_url(value: str, path: str | Path, where: str, field: str) -> str:
+    """``value`` if it is an http(s) URL with a host, else a RawFormatError naming the field."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "\0" in value:
+        raise RawFormatError(path, f"not an http(s) URL: {shown(value)}", record=where, field=field)
+    return value
+
+
+def json_items(path: str | Path, how_to_get: str, expected: str, *, keyed: str = "") -> Iterator[tuple[Any, Any]]:
+    """Stream a large JSON file (ijson): (index, record) of each item of a top-level array, or, where
+    ``keyed`` names the keys ("question"), (key, record) of each member of a top-level object. A missing
+    or empty file, another top level (``expected`` says which), bad JSON or non-UTF-8 bytes fail naming
+    the file and the record where it broke."""
+    import ijson
+
+    path = Path(path)
+    if not path.is_file():
+        raise RawFileMissing(path, how_to_get)
+    with path.open("rb") as handle:
+        start = handle.read(1024).lstrip()[:1]
+        if not start:
+            raise RawFormatError(path, f"the file is empty; {EMPTY_HINT}")
+        if start != (b"{" if keyed else b"["):
+            raise RawFormatError(path, f"expected {expected}")
+        handle.seek(0)
+        count, last = 0, None
+        try:
+            if keyed:
+                for key, record in ijson.kvitems(handle, "", use_float=True):
+                    yield key, record
+                    count, last = count + 1, key
+            else:
+                for index, record in enumerate(ijson.items(handle, "item", use_float=True)):
+                    yield index, record
+                    count = index + 1
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            message = exc.args[0] if exc.args else exc
+            if isinstance(message, bytes):
+                message = message.decode("utf-8", "replace")
+            first = next((line.strip() for line in str(message).splitlines() if line.strip()), type(exc).__name__)
+            after = f" after {keyed} {shown(last)}" if keyed and count else ""
+            if isinstance(exc, UnicodeDecodeError) or "UTF8" in first:
+                problem = f"not UTF-8 text{after} ({first})"
+            else:
+                problem = f"not valid JSON{after} ({first}); the file may be truncated"
+            raise RawFormatError(path, problem, record=f"record {count}") from None
 
 
 def jsonl_records(path: str | Path, how_to_get: str) -> Iterator[tuple[int, Any]]:
@@ -90,6 +170,8 @@ def jsonl_records(path: str | Path, how_to_get: str) -> Iterator[tuple[int, Any]
                                      "truncated", record=f"line {number}") from None
             except UnicodeDecodeError as exc:
                 raise RawFormatError(path, f"not UTF-8 text ({exc.reason})", record=f"line {number}") from None
+            except RecursionError:
+                raise RawFormatError(path, TOO_DEEP, record=f"line {number}") from None
 
 
 def load_jsonl(path: str | Path, how_to_get: str) -> list[Any]:

@@ -44,7 +44,7 @@ def read_xm3600(path: str | Path, languages: Sequence[str] = LANGUAGES) -> pd.Da
 
     def parse(record: Any, where: str) -> tuple[Any, ...]:
         key = require(record, "image/key", str, path, where)
-        image_id = safe_relative_path(f"{key}.jpg", path, where, "image/key")
+        image_id = safe_relative_path(key, path, where, "image/key") + ".jpg"
         locale = require(record, "image/locale", str, path, where)
         return (key, locale, image_id, *(_captions(record, language, path, where) for language in languages))
 

@@ -48,6 +48,7 @@ def test_truncated_raw_file_names_the_file(tmp_path):
 
 
 def test_missing_raw_file_says_where_to_get_it(tmp_path):
+    (tmp_path / "empty").mkdir()
     code, out = run_build(tmp_path / "data", *production_args(tmp_path / "empty"), "--select", "group:raw")
     assert code == 1
     assert "raw file not found" in out and "dataset_coco.json" in out and "Karpathy" in out

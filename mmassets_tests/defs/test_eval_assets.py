@@ -57,8 +57,10 @@ def test_a_raw_folder_with_some_benchmarks_builds_those_and_names_the_missing_fi
     for present in ("eval/coco_karpathy", "eval/pope", "eval/chair"):
         assert status[present].endswith("ok"), status[present]
     for missing, path in (("eval/vqav2_val", "vqav2/v2_OpenEnded_mscoco_val2014_questions.json"),
-                          ("eval/xm3600", "xm3600/captions.jsonl"), ("eval/xgqa", "iglue/xGQA/annotations")):
+                          ("eval/xm3600", "xm3600/captions.jsonl")):
         assert status[missing].endswith("FAILED"), status[missing]
         assert any(f"{missing}: RawFileMissing: raw file not found: {raw}/{path}" in line
                    for line in out.splitlines()), (missing, out)
+    assert status["eval/xgqa"].endswith("FAILED 8 partition(s)"), status["eval/xgqa"]  # each language alone
+    assert f"eval/xgqa [de]: raw file not found: {raw}/iglue/xGQA/annotations/few_shot/de/dev.json or " in out
     assert (tmp_path / "data/exports/eval/pope/random/en.json").is_file()

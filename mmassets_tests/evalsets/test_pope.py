@@ -143,10 +143,18 @@ def test_build_exact_records(tmp_path: Path) -> None:
         build(tmp_path, ["fr"])
 
 
-def test_build_fails_on_a_missing_split(tmp_path: Path) -> None:
+def test_build_lists_an_absent_split_and_builds_the_others(tmp_path: Path) -> None:
     write_jsonl(tmp_path / pope_file("random"), [_q(0, "COCO_val2014_000000000042.jpg", "Is there?", "yes")])
-    with pytest.raises(RawFileMissing, match="coco_pope_popular.json"):
+    part = build(tmp_path, ["en"])["en"]
+    assert part.records["split"].tolist() == ["random"]
+    assert sorted((a.path, a.adds) for a in part.absent) == [(pope_file("adversarial"), "split adversarial"),
+                                                             (pope_file("popular"), "split popular")]
+
+
+def test_build_without_any_split_names_every_file(tmp_path: Path) -> None:
+    with pytest.raises(RawFileMissing) as info:
         build(tmp_path, ["en"])
+    assert all(pope_file(split) in str(info.value) for split in ("random", "popular", "adversarial"))
 
 
 def test_benchmark_declaration() -> None:

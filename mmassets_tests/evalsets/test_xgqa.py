@@ -205,8 +205,10 @@ def test_build_only_reads_what_the_languages_need(tmp_path: Path) -> None:
     _hand_made(tmp_path)
     (tmp_path / iglue.GQA_TRAIN_FILE).unlink()
     assert list(xgqa.build(tmp_path, ["de"])) == ["de"]
-    with pytest.raises(RawFileMissing):
-        xgqa.build(tmp_path, ["en"])
+    english = xgqa.build(tmp_path, ["en"])["en"]  # GQA train is optional: built without split train
+    assert "train" not in set(english.records["split"])
+    assert [(a.path, a.adds) for a in english.absent] == [
+        (iglue.GQA_TRAIN_FILE, "split train (GQA's English train set)")]
     with pytest.raises(ValueError, match="'fr'"):
         xgqa.build(tmp_path, ["fr"])
 

@@ -13,7 +13,7 @@ REFRESH = dg.AutomationCondition.eager() | dg.AutomationCondition.code_version_c
 """Every built asset: recompute when an input has a new data version or its code changed."""
 
 observe_raw = dg.define_asset_job(
-    "observe_raw_inputs", selection=dg.AssetSelection.keys(*(source_key(d) for d in catalog.DATASET_FILES)),
+    "observe_raw_inputs", selection=dg.AssetSelection.assets(*(source_key(d) for d in catalog.DATASET_FILES)),
     description="Observe every upstream dataset: sha256 of its files as data version.")
 
 

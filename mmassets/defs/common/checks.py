@@ -7,12 +7,14 @@ assets built from a failed one.
 
 
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
+from mmassets.defs.common.metadata import counts_metadata
 from mmassets.records import schema_problems
 
 SCHEMA = "schema"
@@ -30,7 +32,8 @@ MAX_DUPLICATE_SHARE = 0.01
 
 _DESCRIPTIONS = {
     SCHEMA: "Every record has the required fields as non-empty strings.",
-    IMAGES: "Every image_id resolves to a file under the dataset's image root.",
+    IMAGES: "Every image_id resolves to a readable image file under the dataset's image root (header checked, "
+            "no symlink out of the trusted roots).",
     LANGUAGE_COUNTS: "Each language has exactly the records the seeded assignment gives it, each once.",
     REFERENCES: "COCO-format reference files load in pycocotools and accept predictions via loadRes.",
     ROW_COUNT: f"The row count did not drop by more than {MAX_ROW_DROP:.0%} against the previous materialization.",
@@ -130,18 +133,30 @@ def _reference_ok(value) -> bool:
     return isinstance(values, list) and bool(values) and all(isinstance(v, str) and v.strip() for v in values)
 
 
-def images(frame: pd.DataFrame, resolve: Callable[[str], Path], *, columns: Sequence[str] = ("image_id",),
-           examples: int = 5, limit: int = 50_000) -> dg.AssetCheckResult:
-    """Every distinct image resolves to a file; above ``limit`` distinct images (the setting
-    ``MMASSETS_IMAGE_CHECK_LIMIT``, default 50,000) a seeded sample of that size is checked, and the
-    metadata says so."""
+def images(frame: pd.DataFrame, resolve: Callable[[str], Path], *, within: Sequence[str],
+           columns: Sequence[str] = ("image_id",), examples: int = 5, limit: int = 50_000) -> dg.AssetCheckResult:
+    """Every distinct image is a file under the trusted roots ``within`` (no symlink out of them)
+    whose header an image reader accepts (``images.verify.check_file``, level ``format``: empty,
+    corrupt or decompression-bomb files fail); above ``limit`` distinct images (the setting
+    ``MMASSETS_IMAGE_CHECK_LIMIT``, default 50,000) a seeded sample of that size is checked, and
+    the metadata says so. The metadata counts problems by status and lists examples by image."""
+    from mmassets.images.verify import USABLE, check_file
+
     ids = list(pd.unique(pd.concat([frame[c] for c in columns], ignore_index=True))) if len(frame) else []
     checked = random.Random(0).sample(ids, limit) if len(ids) > limit else ids
-    missing = [i for i in checked if not resolve(i).is_file()]
-    return dg.AssetCheckResult(check_name=IMAGES, passed=not missing, metadata={
-        "distinct images": len(ids), "checked": len(checked), "missing": len(missing),
-        "found share": float(1 - len(missing) / len(checked)) if checked else 1.0,
-        "missing examples": dg.MetadataValue.json([str(resolve(i)) for i in missing[:examples]])})
+    problems = []
+    for image in checked:
+        file = str(resolve(image))
+        status, _, detail = check_file(file, "format", within=within)
+        if status not in USABLE:
+            problems.append({"image": str(image), "file": file, "status": status, "detail": detail})
+    by_status = Counter(problem["status"] for problem in problems)
+    return dg.AssetCheckResult(check_name=IMAGES, passed=not problems, metadata={
+        "distinct images": len(ids), "checked": len(checked), "missing": by_status["missing"],
+        "problems by status": counts_metadata(dict(sorted(by_status.items()))),
+        "found share": float(1 - len(problems) / len(checked)) if checked else 1.0,
+        "missing examples": dg.MetadataValue.json([p["file"] for p in problems if p["status"] == "missing"][:examples]),
+        "problem examples": dg.MetadataValue.json(problems[:examples])})
 
 
 def language_counts(frame: pd.DataFrame, expected: Mapping[str, int], n_source: int) -> dg.AssetCheckResult:

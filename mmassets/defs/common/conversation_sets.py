@@ -25,8 +25,16 @@ from mmassets.files import atomic_path
 from mmassets.images import verify
 from mmassets.images.references import image_references, repaired_path, resolve_records
 from mmassets.sources.conversation_files import read_conversation_file
+from mmassets.sources.validation import shown
 
 PLAIN = "plain_two_turns"
+UNSAFE_PATH = "absolute, empty, with a NUL byte, or climbing out with .."
+
+
+def printable(path: str, limit: int = 300) -> str:
+    """A rejected path as the problems table shows it: NUL bytes spelled out, cut to ``limit``."""
+    path = path.replace("\0", "\\0")
+    return path if len(path) <= limit else path[:limit] + "…"
 
 
 def plain_spec(name: str) -> dg.AssetCheckSpec:
@@ -107,8 +115,8 @@ def checked_conversation_set(name: str, *, dataset: str, file: str, base_root: s
         frame = read_conversation_file(path, how_to_get, unsafe_paths="skip")
         unsafe = frame[frame["unsafe_path"] != ""]
         for i, record_id, bad in zip(unsafe["source_index"][:5], unsafe["id"], unsafe["unsafe_path"]):
-            context.log.warning(f"{path}: record {i} (id {record_id!r}): unsafe image path {bad!r} "
-                                "(absolute or climbing out with ..); the record is rejected")
+            context.log.warning(f"{path}: record {i} (id {shown(record_id)}): unsafe image path {shown(bad)} "
+                                f"({UNSAFE_PATH}); the record is rejected")
         extra = frame["extra"].str.split(",").explode()
         context.log.info(f"read {len(frame):,} conversation records from {path}")
         yield raw_output(frame, path, **{"text-only records": int((frame["images"].map(len) == 0).sum()),
@@ -133,14 +141,15 @@ def checked_conversation_set(name: str, *, dataset: str, file: str, base_root: s
         workers = config.workers or min(8, os.cpu_count() or 1)
         results, counts = verify.check_images(
             wanted, level=config.level, cache_dir=Path(folders.data_dir) / "images" / "checked" / name,
-            repair=config.repair, workers=workers, chunk=config.chunk, log=context.log.info, label=f"images/{name}")
+            repair=config.repair, workers=workers, chunk=config.chunk, log=context.log.info, label=f"images/{name}",
+            within=folders.trusted_roots())
         table = table.assign(file=files, status=results["status"], format=results["format"], detail=results["detail"],
                              repaired=[repaired_path(r, p) if s == "repaired" else ""
                                        for r, p, s in zip(table["root"], table["path"], results["status"])])
         unsafe = stored.loc[stored["unsafe_path"] != "", "unsafe_path"].value_counts()
-        table = pd.concat([table, pd.DataFrame({"root": "", "path": unsafe.index, "records": unsafe.values,
-                                                "file": "", "status": "unsafe", "format": "",
-                                                "detail": "absolute or climbing out with ..", "repaired": ""})],
+        table = pd.concat([table, pd.DataFrame({"root": "", "path": [printable(p) for p in unsafe.index],
+                                                "records": unsafe.values, "file": "", "status": "unsafe", "format": "",
+                                                "detail": UNSAFE_PATH, "repaired": ""})],
                           ignore_index=True)
         problems = table[table["status"] != "ok"]
         export = folders.exports / "images" / f"{name}.problems.csv"

@@ -14,6 +14,7 @@ from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.records import TRAIN_FIELDS, TaskRecords
 from mmassets.sources import coco
 from mmassets.seeding import derive_seed
+from mmassets.text_limits import limit_text
 
 ENGLISH = dict(key_prefix="english", group_name="english", kinds={"pandas"})
 
@@ -28,14 +29,16 @@ def publish_english(context: dg.AssetExecutionContext, folders: DataFolders, bui
     """Yield an English task's records with their metadata (rows, preview, distinct images, skipped
     inputs by reason), then its checks; each image is ``relative_image(image_id)`` under the image
     root named ``image_root`` (COCO's by default)."""
-    frame = built.frame
+    frame, text = limit_text(built.frame, ["context", "label"], folders.max_text_chars)
+    built = TaskRecords(frame, {**built.skipped, **text})
     row_count = checks.row_count_stable(context, len(frame))  # before this materialization is stored
     yield dg.Output(frame, metadata={
         **frame_metadata(frame, language_column=None), "distinct images": int(frame["image_id"].nunique()),
         "skipped": counts_metadata(built.skipped), **checks.config_metadata(context), **(metadata or {})})
     yield checks.schema(frame, TRAIN_FIELDS)
     root = folders.image_root(image_root)
-    yield checks.images(frame, lambda image_id: root / relative_image(image_id), limit=folders.image_check_limit)
+    yield checks.images(frame, lambda image_id: root / relative_image(image_id), within=folders.trusted_roots(),
+                        limit=folders.image_check_limit)
     yield row_count
     yield checks.duplicates(frame, TRAIN_FIELDS)
 

@@ -49,3 +49,13 @@ def frame_metadata(frame: pd.DataFrame, *, export: Path | None = None, preview_r
 
 def counts_metadata(counts: Mapping[str, int]) -> dg.MetadataValue:
     return dg.MetadataValue.json({k: int(v) for k, v in counts.items()})
+
+
+ABSENT_FILES = "absent files"
+"""Metadata key: the optional raw files an asset (partition) was built without; `mmassets build`
+lists them in its summary."""
+
+
+def absent_metadata(absent: list) -> dict[str, dg.MetadataValue]:
+    """``{"absent files": [{path, adds, how_to_get}, ...]}``, or nothing when none is absent."""
+    return {ABSENT_FILES: dg.MetadataValue.json([a.as_dict() for a in absent])} if absent else {}

@@ -53,3 +53,21 @@ def sync_file_partitions(instance: dg.DagsterInstance, folders: object) -> dict[
             instance.delete_dynamic_partition(name, key)
         changes[name] = (added, deleted)
     return changes
+
+
+FAILED_PARTITIONS = "failed partitions"
+"""Metadata key of a ``partitions_failed`` failure: partition key → why it failed."""
+HOW_TO_GET = "how to get the missing files"
+
+
+def partitions_failed(asset: str, failures: dict[str, str], how_to_get: list[str] = ()) -> dg.Failure:
+    """The failure of a step that cannot build the partitions in ``failures`` (key → message) but
+    could build the others: raised before anything is written. ``mmassets build`` then runs the
+    asset again over the other partitions, so that each of those still materializes."""
+    listed = "; ".join(f"{key}: {message}" for key, message in failures.items())
+    hints = list(dict.fromkeys(how_to_get))
+    return dg.Failure(description=f"{asset} cannot build partition(s) {', '.join(failures)} (each fails alone): "
+                                  f"{listed}." + "".join(f" {hint}" for hint in hints),
+                      metadata={FAILED_PARTITIONS: dg.MetadataValue.json(failures),
+                                **({HOW_TO_GET: dg.MetadataValue.json(hints)} if hints else {})},
+                      allow_retries=False)

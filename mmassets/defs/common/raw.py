@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from mmassets.defs import known_beta
 from mmassets.defs.common.metadata import frame_metadata
 from mmassets.files import sha256_file
 from mmassets.sources.validation import EMPTY_HINT, RawFormatError
@@ -23,5 +24,6 @@ def raw_output(frame: pd.DataFrame, *paths: Path, **metadata: Any) -> dg.Output:
     version = digests[0] if len(digests) == 1 else hashlib.sha256(":".join(digests).encode()).hexdigest()
     where = ({"path": dg.MetadataValue.path(str(paths[0]))} if len(paths) == 1 else
              {"paths": dg.MetadataValue.json([str(path) for path in paths])})
-    return dg.Output(frame, data_version=dg.DataVersion(version), metadata={
-        **frame_metadata(frame, language_column=None), **where, "sha256": version, **metadata})
+    with known_beta():
+        return dg.Output(frame, data_version=dg.DataVersion(version), metadata={
+            **frame_metadata(frame, language_column=None), **where, "sha256": version, **metadata})

@@ -12,6 +12,7 @@ from pydantic import Field, PrivateAttr
 
 from mmassets.languages import LanguageTable, assign_languages
 from mmassets.seeding import derive_seed
+from mmassets.settings import DEFAULT_MAX_TEXT_CHARS
 from mmassets.translation.tiny_model import TINY_MODEL_NAME
 
 if TYPE_CHECKING:
@@ -24,6 +25,11 @@ def _roots(raw_dir: str, overrides: tuple[tuple[str, str], ...], data_dir: str) 
     from mmassets.image_roots import resolve_roots
 
     return resolve_roots(raw_dir, dict(overrides), data_dir)
+
+
+@functools.cache
+def _real_paths(folders: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(os.path.realpath(folder) for folder in folders))
 
 
 class DataFolders(dg.ConfigurableResource):
@@ -40,6 +46,8 @@ class DataFolders(dg.ConfigurableResource):
         "(MMASSETS_IMAGE_ROOT_<NAME>)"))
     submissions_dir: str = Field(default="", description=(
         "DataOptim submission files (MMASSETS_SUBMISSIONS_DIR); empty: <raw root>/dataoptim/submissions"))
+    max_text_chars: int = Field(default=DEFAULT_MAX_TEXT_CHARS, description=(
+        "records with a text longer than this are dropped and counted (MMASSETS_MAX_TEXT_CHARS)"))
     image_check_limit: int = Field(default=50_000, description=(
         "distinct images the images-resolve check opens at most; above, a seeded sample (MMASSETS_IMAGE_CHECK_LIMIT)"))
 
@@ -72,6 +80,12 @@ class DataFolders(dg.ConfigurableResource):
         if name not in roots:
             raise KeyError(f"unknown image root {name!r}; the roots are {', '.join(roots)}")
         return roots[name]
+
+    def trusted_roots(self) -> tuple[str, ...]:
+        """Real paths of the folders images may lie in: the raw root, the data folder and every
+        image root. An image whose symlinks lead outside them all is refused (``/etc/passwd``)."""
+        roots = _roots(self.raw_dir, tuple(sorted(self.image_roots.items())), self.data_dir)
+        return _real_paths((self.raw_dir, self.data_dir, *map(str, roots.values())))
 
 
 class NLLBTranslator(dg.ConfigurableResource):

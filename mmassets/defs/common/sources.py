@@ -5,15 +5,19 @@ a new data version is what makes the assets built from the dataset stale."""
 
 import dagster as dg
 
+from mmassets.defs import known_beta
 from mmassets.defs.common.resources import DataFolders
 from mmassets.sources import catalog
 
 
 def source_asset(dataset: str):
-    @dg.observable_source_asset(name=dataset, key_prefix="source", group_name="raw",
-                                required_resource_keys={"folders"},
-                                description=f"The upstream `{dataset}` files in the raw root: "
-                                            f"{', '.join(catalog.DATASET_FILES[dataset])}.")
+    with known_beta():
+        observable = dg.observable_source_asset(name=dataset, key_prefix="source", group_name="raw",
+                                                required_resource_keys={"folders"},
+                                                description=f"The upstream `{dataset}` files in the raw root: "
+                                                            f"{', '.join(catalog.DATASET_FILES[dataset])}.")
+
+    @observable
     def _observe(context) -> dg.ObserveResult:
         folders: DataFolders = context.resources.folders
         version, files = catalog.version(folders.raw, dataset)

@@ -18,6 +18,7 @@ from mmassets.images.image_folder import export_paths, folder_files, link_image_
 from mmassets.languages import SOURCE_LANGUAGE, largest_remainder_counts
 from mmassets.records import TRAIN_FIELDS, write_conversations, write_records
 from mmassets.sources import coco
+from mmassets.text_limits import limit_conversations
 
 TRAIN = dict(group_name="train", key_prefix="train", kinds={"pandas", "json"})
 COLUMNS = [*TRAIN_FIELDS, "language", "image_root", "image", *LINEAGE_FIELDS]
@@ -79,7 +80,8 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, name: str, 
                               **checks.config_metadata(context), **(metadata or {})})
     root = folders.image_root(image_root)
     results = [checks.schema(frame, TRAIN_FIELDS),
-               checks.images(frame, lambda image: root / image, columns=("image",), limit=folders.image_check_limit)]
+               checks.images(frame, lambda image: root / image, columns=("image",), within=folders.trusted_roots(),
+                             limit=folders.image_check_limit)]
     if translated is not None:
         expected = largest_remainder_counts(n_english, mix.table.shares())
         results.append(checks.language_counts(translated, expected, n_english))
@@ -102,6 +104,7 @@ def publish_conversations(context: dg.AssetExecutionContext, folders: DataFolder
     ``image_folder`` the export names each image by its path in ``exports/train/<name>.images/``,
     the one image folder made for it (``images.image_folder``); else as published. With
     ``missing_allowed`` (the user kept records whose images are missing) missing images only warn."""
+    frame, text = limit_conversations(frame, folders.max_text_chars)
     first = frame["images"].map(lambda images: images[0] if len(images) else "")
     roots = frame["image_root"] if image_root is None else image_root
     frame = frame.assign(language=language, image_root=roots, image=first, image_id=first, dataset=source[0],
@@ -119,10 +122,11 @@ def publish_conversations(context: dg.AssetExecutionContext, folders: DataFolder
         **frame_metadata(frame[["id", "images", "turns", "language"]], export=export), **extra,
         "distinct images": int(frame["images"].explode().dropna().nunique()), "text-only records": text_only,
         "turns": counts_metadata(frame["turns"].value_counts().sort_index().to_dict()),
-        **checks.config_metadata(context), **(metadata or {})})
+        "text": counts_metadata(text), **checks.config_metadata(context), **(metadata or {})})
     yield checks.schema(frame, ["id", "record"])
     files = [str(folders.image_root(root) / path) for row in located for root, path in row]
-    resolved = checks.images(pd.DataFrame({"file": files}), Path, columns=("file",), limit=folders.image_check_limit)
+    resolved = checks.images(pd.DataFrame({"file": files}), Path, columns=("file",), within=folders.trusted_roots(),
+                             limit=folders.image_check_limit)
     yield resolved._replace(severity=dg.AssetCheckSeverity.WARN) if missing_allowed else resolved
     yield row_count
     yield checks.duplicates(frame, ["record"])

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from mmassets.defs import known_beta
 from mmassets.defs.common.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.common.partitions import language_partitions
 from mmassets.defs.common.resources import LanguageMix, NLLBTranslator
@@ -23,6 +24,12 @@ TRANSLATED = dict(group_name="translated", key_prefix="translated", partitions_d
                   backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"})
 GATE = "translation_gate"
 MAX_FLAGGED_SHARE = 0.05
+
+
+def translated_dg_asset(**kwargs: Any):
+    """``@dg.asset`` with what every translated asset shares (``TRANSLATED``)."""
+    with known_beta():  # backfill_policy
+        return dg.asset(**TRANSLATED, **kwargs)
 
 
 def gate_spec(name: str) -> dg.AssetCheckSpec:
@@ -106,8 +113,8 @@ def translate_task(context: dg.AssetExecutionContext, translator: NLLBTranslator
 def translated_asset(name: str, fields: Sequence[str], description: str, code_version: str = "1"):
     """``translated/<name>``: the language partitions of ``english/<name>`` with ``fields`` translated."""
 
-    @dg.asset(name=name, ins={"english": dg.AssetIn(key=["english", name])}, code_version=code_version,
-              check_specs=[gate_spec(name)], description=description, **TRANSLATED)
+    @translated_dg_asset(name=name, ins={"english": dg.AssetIn(key=["english", name])}, code_version=code_version,
+                          check_specs=[gate_spec(name)], description=description)
     def _asset(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
                english: pd.DataFrame):
         yield from translate_task(context, translator, mix, english, name, fields)

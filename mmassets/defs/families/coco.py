@@ -18,7 +18,7 @@ from mmassets.defs.common.raw import raw_output
 from mmassets.defs.common.resources import DataFolders, LanguageMix, NLLBTranslator
 from mmassets.defs.common.sources import source_key
 from mmassets.defs.common.train import TRAIN, publish, train_specs, usable_translations
-from mmassets.defs.common.translated import TRANSLATED, Run, gate_spec, translated_asset
+from mmassets.defs.common.translated import Run, gate_spec, translated_asset, translated_dg_asset
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.seeding import derive_seed
 from mmassets.sources import coco
@@ -62,7 +62,7 @@ translated_coco_captions = translated_asset(
     code_version="2")
 
 
-@dg.asset(code_version="2", check_specs=[gate_spec("caption_instructions")], **TRANSLATED)
+@translated_dg_asset(code_version="2", check_specs=[gate_spec("caption_instructions")])
 def caption_instructions(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix):
     """Caption instructions of each language: the English ones translated (outputs failing the
     gate — empty, unchanged, degenerate — dropped and counted) plus ones that name the language

@@ -23,6 +23,7 @@ from mmassets.defs.common.partitions import file_partitions
 from mmassets.defs.common.raw import raw_output
 from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.defs.common.sources import source_key
+from mmassets.text_limits import limit_conversations
 from mmassets.files import PLAIN_NAME
 from mmassets.images.image_folder import link_image_folder
 from mmassets.records import write_conversations
@@ -115,8 +116,13 @@ def _size_of(folders: DataFolders, source: str) -> Callable[[str], tuple[int, in
     """An image's (width, height) from its header, by its DataOptim path."""
     def size(path: str) -> tuple[int, int]:
         root, under = locate(source, path, lambda r, p: (folders.image_root(r) / p).is_file())
-        with Image.open(folders.image_root(root) / under) as image:
-            return image.size
+        file = folders.image_root(root) / under
+        try:
+            with Image.open(file) as image:
+                return image.size
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise ValueError(f"dataoptim/{source}: image {path!r} ({file}) has no readable size, which its boxes "
+                             f"need in the square box space ({type(exc).__name__}: {exc})") from None
 
     return size
 
@@ -124,7 +130,7 @@ def _size_of(folders: DataFolders, source: str) -> Callable[[str], tuple[int, in
 def publish(context: dg.AssetExecutionContext, folders: DataFolders, source: str, records: list[dict], *,
             box_space: str = "", dataset: str, source_file: str, metadata: dict | None = None):
     """Store, export (``exports/dataoptim/<source>.json`` and its image folder) and check one source."""
-    frame = records_frame(records)
+    frame, text = limit_conversations(records_frame(records), folders.max_text_chars)
     root = folders.image_root
     published = list(frame["images"])  # DataOptim's paths, as the records name them
     located = [[locate(source, p, lambda r, q: (root(r) / q).is_file()) for p in paths] for paths in published]
@@ -140,10 +146,11 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, source: str
     yield dg.Output(frame[COLUMNS], metadata={
         **frame_metadata(frame[["id", "images", "turns"]], export=export, language_column=None),
         "image folder": dg.MetadataValue.path(str(image_folder)), "distinct images": len(files),
-        **({"box space": box_space} if box_space else {}), **checks.config_metadata(context), **(metadata or {})})
+        **({"box space": box_space} if box_space else {}), "text": counts_metadata(text),
+        **checks.config_metadata(context), **(metadata or {})})
     yield checks.schema(frame, ["id", "record"])
     yield checks.images(pd.DataFrame({"file": list(files.values())}), Path, columns=("file",),
-                        limit=folders.image_check_limit)
+                        within=folders.trusted_roots(), limit=folders.image_check_limit)
     yield row_count
     yield checks.duplicates(frame, ["id"])
 

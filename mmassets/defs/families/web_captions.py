@@ -27,7 +27,7 @@ from mmassets.defs.common.raw import raw_output
 from mmassets.defs.common.resources import DataFolders, ImageDownloader, LanguageMix, NLLBTranslator, PhraseExtractor
 from mmassets.defs.common.sources import source_key
 from mmassets.defs.common.train import TRAIN, publish, train_specs, usable_translations
-from mmassets.defs.common.translated import TRANSLATED, Run, gate_spec, translated_asset
+from mmassets.defs.common.translated import Run, gate_spec, translated_asset, translated_dg_asset
 from mmassets.images.download import OK
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.progress import Progress
@@ -151,7 +151,7 @@ translated_web_captions = translated_asset(
     NAME, ["label"], "Web-caption records of each language: the captions (labels) translated from English.")
 
 
-@dg.asset(code_version="1", check_specs=[gate_spec("web_caption_instructions")], **TRANSLATED)
+@translated_dg_asset(code_version="1", check_specs=[gate_spec("web_caption_instructions")])
 def web_caption_instructions(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix):
     """mBLIP's instruction slots for web captions, per language: six English templates naming the
     language ("Caption the image in German."), then the five English instructions translated,
