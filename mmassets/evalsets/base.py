@@ -36,9 +36,6 @@ class AbsentFile:
     """What the benchmark lacks without it, e.g. "split test of de"."""
     how_to_get: str
 
-    def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "adds": self.adds, "how_to_get": self.how_to_get}
-
 
 @dataclass
 class EvalPart:

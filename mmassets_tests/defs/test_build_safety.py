@@ -4,7 +4,6 @@ is in test_build_sample (it compares against the shared full build)."""
 
 import json
 import os
-import shutil
 import signal
 from pathlib import Path
 
@@ -15,16 +14,10 @@ from builds import finish, run_build, start_build, wait_for_pool_slot
 from mmassets.defs.common.io import stored_path
 from mmassets.files import safe_name
 from mmassets.languages import LanguageTable
-from mmassets.sample import ensure_sample_raw
 
 
 def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def sample_raw(tmp_path_factory) -> Path:
-    return ensure_sample_raw(tmp_path_factory.mktemp("sample") / "raw")
 
 
 def test_the_sample_profile_refuses_a_users_raw_dir_and_leaves_it_byte_for_byte(tmp_path, capsys):
@@ -66,17 +59,6 @@ def test_an_interrupt_stops_the_build_frees_its_slots_and_writes_no_mixture(tmp_
     in_flight = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED]
     assert not instance.get_runs(filters=dg.RunsFilter(statuses=in_flight))
     assert instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
-
-
-@pytest.fixture()
-def xm3600_built(tmp_path, sample_raw):
-    raw = tmp_path / "raw"
-    shutil.copytree(sample_raw, raw)
-    data_dir = tmp_path / "data"
-    args = ("--profile", "production", "--raw-dir", str(raw), "--select", 'key:"eval/xm3600"')
-    code, out = run_build(data_dir, *args)
-    assert code == 0, out
-    return raw, data_dir, args
 
 
 def test_an_empty_required_file_fails_naming_it_and_keeps_the_previous_exports(xm3600_built):

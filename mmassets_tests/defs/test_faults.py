@@ -16,7 +16,6 @@ import json
 import os
 import queue
 import re
-import shutil
 import signal
 import sqlite3
 import stat
@@ -29,11 +28,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from builds import finish, run_build
+from builds import finish
 from mmassets.files import DIR_MODE, FILE_MODE, OWNED_TEMP, remove_leftovers
 from mmassets.languages import LanguageTable
 from mmassets.runner import instance_config
-from mmassets.sample import ensure_sample_raw
 
 RECIPE = """\
 name: coco
@@ -356,23 +354,6 @@ def test_leftovers_of_a_dead_process_are_removed_and_a_running_ones_kept(tmp_pat
 
 
 # --- a full disk, a read-only exports folder --------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def sample_raw(tmp_path_factory) -> Path:
-    return ensure_sample_raw(tmp_path_factory.mktemp("faults_sample") / "raw")
-
-
-@pytest.fixture()
-def xm3600_built(tmp_path, sample_raw):
-    """eval/xm3600 built on the production profile from a copy of the sample raw root."""
-    raw = tmp_path / "raw"
-    shutil.copytree(sample_raw, raw)
-    data_dir = tmp_path / "data"
-    args = ("--profile", "production", "--raw-dir", str(raw), "--select", 'key:"eval/xm3600"')
-    code, out = run_build(data_dir, *args)
-    assert code == 0, out
-    return raw, data_dir, args
-
 
 def _rewrite_english_captions(raw: Path, caption) -> None:
     """Give every image of xm3600/captions.jsonl the English caption ``caption(index)``."""

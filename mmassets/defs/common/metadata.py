@@ -2,6 +2,7 @@
 
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -58,4 +59,4 @@ lists them in its summary."""
 
 def absent_metadata(absent: list) -> dict[str, dg.MetadataValue]:
     """``{"absent files": [{path, adds, how_to_get}, ...]}``, or nothing when none is absent."""
-    return {ABSENT_FILES: dg.MetadataValue.json([a.as_dict() for a in absent])} if absent else {}
+    return {ABSENT_FILES: dg.MetadataValue.json([asdict(a) for a in absent])} if absent else {}
