@@ -7,6 +7,7 @@ engine's (``mmassets.translation.engine``), so every backend gets it for free.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 from collections.abc import Sequence
@@ -18,10 +19,14 @@ from typing import Protocol
 class GenerationSettings:
     """Decoding settings; part of the translation-memory key (other settings, other outputs).
 
-    The output of a batch is bounded to ``max_length_ratio`` × its longest source (in tokens)
-    plus ``length_margin`` — enough for any real translation, and a stop for runaway loops.
-    ``fixed_length_ratio`` (benchmarks only) makes every batch generate exactly that ratio × its
-    longest source, so random weights cannot distort timings.
+    ``num_beams`` 1 is greedy decoding (mBLIP's setting); ``patience`` (beam search with patience,
+    CTranslate2 only) lets a beam search run until ``patience × num_beams`` hypotheses have ended;
+    ``repetition_penalty`` and ``no_repeat_ngram_size`` act against NLLB's loops. The output of a
+    batch is bounded to ``max_length_ratio`` × its longest source (in tokens) plus
+    ``length_margin``, and never more than ``max_output_tokens`` — enough for any real
+    translation, and a stop for runaway loops. ``fixed_length_ratio`` (benchmarks only) makes
+    every batch generate exactly that ratio × its longest source, so random weights cannot
+    distort timings.
     """
 
     num_beams: int = 1
@@ -30,16 +35,60 @@ class GenerationSettings:
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
     fixed_length_ratio: float | None = None
+    patience: float = 1.0
+    max_output_tokens: int | None = None
+
+    def __post_init__(self):
+        problems = [f"{name} must be {rule}, got {getattr(self, name)!r}" for name, ok, rule in (
+            ("num_beams", self.num_beams >= 1, "at least 1"),
+            ("max_length_ratio", self.max_length_ratio >= 0, "non-negative"),
+            ("length_margin", self.length_margin >= 0, "non-negative"),
+            ("repetition_penalty", self.repetition_penalty > 0, "positive"),
+            ("no_repeat_ngram_size", self.no_repeat_ngram_size >= 0, "non-negative"),
+            ("patience", self.patience > 0, "positive"),
+            ("max_output_tokens", self.max_output_tokens is None or self.max_output_tokens >= 1, "at least 1"),
+        ) if not ok]
+        if problems:
+            raise ValueError("decoding settings: " + "; ".join(problems))
 
     def key(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """The settings as the translation memory keys them. Fields added after the first release
+        (``ADDED_FIELDS``) appear only when they differ from their default, so translations made
+        before they existed are still found."""
+        fields = asdict(self)
+        for name, default in ADDED_FIELDS.items():
+            if fields[name] == default:
+                del fields[name]
+        return json.dumps(fields, sort_keys=True)
 
     def new_tokens(self, longest_source: int) -> tuple[int, int]:
         """(min, max) new tokens for a batch whose longest source has ``longest_source`` tokens."""
         if self.fixed_length_ratio is not None:
             n = max(1, math.ceil(self.fixed_length_ratio * longest_source))
             return n, n
-        return 0, int(self.max_length_ratio * longest_source) + self.length_margin
+        high = int(self.max_length_ratio * longest_source) + self.length_margin
+        return 0, high if self.max_output_tokens is None else min(high, self.max_output_tokens)
+
+    def decoding_steps(self, longest_source: int) -> tuple[int, int]:
+        """(fewest, most) decoding steps of such a batch: the new tokens plus the language token."""
+        low, high = self.new_tokens(longest_source)
+        return low + 1, high + 1
+
+
+ADDED_FIELDS = {"patience": 1.0, "max_output_tokens": None}
+
+
+BACKENDS = ("auto", "ctranslate2", "transformers")
+
+
+def resolve_backend(name: str) -> str:
+    """``"auto"`` is CTranslate2 when it is installed (``make install`` installs it), else
+    transformers; the other names are taken as they are."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown translation backend {name!r}; expected one of: {', '.join(BACKENDS)}")
+    if name == "auto":
+        return "ctranslate2" if importlib.util.find_spec("ctranslate2") is not None else "transformers"
+    return name
 
 
 RETRY_SETTINGS = dict(repetition_penalty=1.3, no_repeat_ngram_size=3)

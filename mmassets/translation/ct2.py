@@ -304,6 +304,7 @@ class CT2Model(NLLBTokenizing):
             sources,
             target_prefix=[[tgt_lang]] * len(sources),
             beam_size=settings.num_beams,
+            patience=settings.patience,
             num_hypotheses=1,
             # +1: both lengths count the target prefix (the language token), as
             # transformers' max/min_new_tokens count the forced language token.

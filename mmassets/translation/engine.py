@@ -3,9 +3,10 @@ batches sized by a token budget, every output through the quality gate.
 
 1. Deduplicate the input (order of first occurrence).
 2. Look every distinct string up in the translation memory; only misses reach the model.
-3. Sort the misses by token length (longest first) and cut batches whose padded size —
-   rows × longest source — stays within ``token_budget`` (a single longer source goes alone)
-   and whose padding stays within ``max_padding``.
+3. Sort the misses by token length (longest first) and cut the batches of least predicted time
+   (``planner``: a cost model per backend and device, output lengths from the ratio the memory
+   has learned for the language pair), within ``max_batch_size`` rows and ``token_budget``
+   padded source tokens.
 4. Translate a batch, check each output (``quality.problem``), retry flagged ones once with
    repetition controls, and commit the batch to the memory before the next one.
 5. Restore the input order; apply ``on_bad_translation`` to outputs that still fail the gate.
@@ -15,6 +16,7 @@ Pure Python over a ``Backend``; no Dagster.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from mmassets.translation.backend import RETRY_SETTINGS, Backend, GenerationSettings
 from mmassets.translation.memory import Entry, MemoryKey, TranslationMemory
+from mmassets.translation.planner import CostModel, LengthModel, plan, table_cost_model
 from mmassets.translation.quality import problem
 
 ON_BAD = ("drop", "keep_source")
@@ -51,11 +54,13 @@ class TranslationStats:
     padded_tokens: int = 0
     retried: int = 0
     seconds: float = 0.0
+    predicted_seconds: float = 0.0  # the plan's, under the engine's cost model
+    loop_predicted_seconds: float = 0.0  # the plain loop's over the same strings, same model
     flagged: Counter = field(default_factory=Counter)  # final verdicts over distinct strings
 
     def merge(self, other: TranslationStats) -> TranslationStats:
         for name in ("strings", "distinct", "memory_hits", "model_translated", "batches", "source_tokens",
-                     "padded_tokens", "retried", "seconds"):
+                     "padded_tokens", "retried", "seconds", "predicted_seconds", "loop_predicted_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.flagged.update(other.flagged)
         return self
@@ -77,7 +82,9 @@ class TranslationStats:
                 "model-translated strings": self.model_translated, "batches": self.batches,
                 "retried": self.retried, "model seconds": round(self.seconds, 3),
                 "sentences/s": round(self.sentences_per_s, 2), "tokens/s": round(self.tokens_per_s, 1),
-                "padding fraction": round(self.padding_fraction, 4), "flagged": dict(self.flagged)}
+                "padding fraction": round(self.padding_fraction, 4),
+                "predicted model seconds": round(self.predicted_seconds, 3),
+                "plain loop's predicted seconds": round(self.loop_predicted_seconds, 3), "flagged": dict(self.flagged)}
 
 
 @dataclass
@@ -89,49 +96,42 @@ class Translation:
     stats: TranslationStats
 
 
-def auto_token_budget(device: str) -> int:
-    """Padded source tokens per batch: small on a CPU (decoding is bound by reading the weights,
-    and the measured sweet spot is a few dozen rows), large on a GPU."""
-    return 16_384 if str(device).startswith("cuda") else 1_024
+def auto_token_budget(device: str) -> int | None:
+    """Padded source tokens per batch: a memory bound on a GPU; none on a CPU, where the cost
+    model alone decides (rows stay within ``max_batch_size``)."""
+    return 16_384 if str(device).startswith("cuda") else None
 
 
-def plan_batches(lengths: Sequence[int], token_budget: int, max_batch_size: int,
-                 max_padding: float = 0.1, min_rows: int = 8) -> list[list[int]]:
-    """Indices into ``lengths`` grouped into batches, longest sources first. A batch's padded size
-    (rows × its longest source) stays within ``token_budget`` (a longer single source goes alone).
-    Once a batch has ``min_rows`` rows it also keeps its padding — the share of padded positions
-    that are not real tokens — within ``max_padding``, closing rather than take a much shorter
-    source. Smaller batches are not split for padding: every decoding step reads all the weights,
-    so a handful of rows costs about as much as one, and a new batch would cost a full pass."""
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batches: list[list[int]] = []
-    real = 0
-    for i in order:
-        if batches:
-            rows, longest = len(batches[-1]) + 1, lengths[batches[-1][0]]
-            padding = 1 - (real + lengths[i]) / (rows * longest)
-            if rows <= max_batch_size and rows * longest <= token_budget and \
-                    (rows <= min_rows or padding <= max_padding):
-                batches[-1].append(i)
-                real += lengths[i]
-                continue
-        batches.append([i])
-        real = lengths[i]
-    return batches
+DEFAULT_LENGTH_RATIO = 1.2
+"""Output tokens per source token assumed until the memory has learned the pair's ratio."""
+
+
+def plan_batches(lengths: Sequence[int], token_budget: int | None, max_batch_size: int,
+                 cost: CostModel | None = None, steps: Callable[[int], int] | None = None) -> list[list[int]]:
+    """Indices into ``lengths`` grouped into the batches of least predicted time (``planner.plan``),
+    longest sources first; the cost model defaults to the table's for CTranslate2 on a CPU and
+    the steps to 1.2 × the longest source."""
+    cost = cost or table_cost_model("ctranslate2", "cpu")
+    steps = steps or (lambda longest: math.ceil(DEFAULT_LENGTH_RATIO * longest))
+    return plan(lengths, cost, steps, max_batch_size=max_batch_size, token_budget=token_budget).batches
 
 
 class TranslationEngine:
     def __init__(self, backend: Backend, memory: TranslationMemory | None = None, *,
                  settings: GenerationSettings = GenerationSettings(), token_budget: int | None = None,
-                 max_batch_size: int = 256, max_padding: float = 0.1, on_bad_translation: str = "drop",
+                 max_batch_size: int = 256, cost_model: CostModel | None = None, on_bad_translation: str = "drop",
                  enforce_gate: bool = True, check: Check = gate):
         if on_bad_translation not in ON_BAD:
             raise ValueError(f"on_bad_translation must be one of {ON_BAD}, got {on_bad_translation!r}")
-        token_budget = token_budget or auto_token_budget(getattr(backend, "device", "cpu"))
-        if token_budget < 1 or max_batch_size < 1:
+        device = str(getattr(backend, "device", "cpu"))
+        token_budget = token_budget or auto_token_budget(device)
+        if (token_budget is not None and token_budget < 1) or max_batch_size < 1:
             raise ValueError("token_budget and max_batch_size must be positive")
         self.backend, self.memory, self.settings = backend, memory, settings
-        self.token_budget, self.max_batch_size, self.max_padding = token_budget, max_batch_size, max_padding
+        self.token_budget, self.max_batch_size = token_budget, max_batch_size
+        identity = str(getattr(backend, "identity", ""))
+        self.cost_model = cost_model or table_cost_model("ctranslate2" if identity.startswith("ct2:") else
+                                                         "transformers", device)
         self.on_bad, self.enforce, self.check = on_bad_translation, enforce_gate, check
 
     def memory_key(self, src: str, tgt: str) -> MemoryKey:
@@ -166,14 +166,21 @@ class TranslationEngine:
     def _translate_misses(self, misses: list[str], src: str, tgt: str, key: MemoryKey,
                           stats: TranslationStats, progress) -> dict[str, Entry]:
         lengths = self.backend.token_lengths(misses, src)
+        ratio = (self.memory.length_ratio(key) if self.memory else None) or DEFAULT_LENGTH_RATIO
+        lengths_model = LengthModel(ratio, self.settings.decoding_steps)
+        chosen = plan(lengths, self.cost_model, lengths_model.steps, max_batch_size=self.max_batch_size,
+                      token_budget=self.token_budget)
+        stats.predicted_seconds += chosen.predicted_seconds
+        stats.loop_predicted_seconds += chosen.loop_seconds
         done, tokens, found = 0, 0, {}
-        for batch in plan_batches(lengths, self.token_budget, self.max_batch_size, self.max_padding):
+        for batch in chosen.batches:
             sources = [misses[i] for i in batch]
             started = time.perf_counter()
             entries = self._translate_checked(sources, src, tgt, stats)
             stats.seconds += time.perf_counter() - started
             if self.memory:
-                self.memory.put_many(key, zip(sources, entries))
+                produced = sum(self.backend.token_lengths([e.translation for e in entries], tgt))
+                self.memory.put_many(key, zip(sources, entries), tokens=(sum(lengths[i] for i in batch), produced))
             found.update(zip(sources, entries))
             longest = lengths[batch[0]]
             stats.batches += 1

@@ -26,6 +26,17 @@ CREATE TABLE IF NOT EXISTS translations (
     PRIMARY KEY (model, src, tgt, settings, source)
 ) WITHOUT ROWID
 """
+LENGTHS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS lengths (
+    model TEXT NOT NULL,
+    src TEXT NOT NULL,
+    tgt TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    source_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    PRIMARY KEY (model, src, tgt, settings)
+) WITHOUT ROWID
+"""
 LOOKUP_CHUNK = 500  # below SQLite's bound-parameter limit
 
 
@@ -56,6 +67,7 @@ class TranslationMemory:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(SCHEMA)
+        self._db.execute(LENGTHS_SCHEMA)
 
     def get_many(self, key: MemoryKey, sources: Sequence[str]) -> dict[str, Entry]:
         found: dict[str, Entry] = {}
@@ -70,17 +82,36 @@ class TranslationMemory:
                 found.update((source, Entry(translation, flag)) for source, translation, flag in rows)
         return found
 
-    def put_many(self, key: MemoryKey, entries: Iterable[tuple[str, Entry]]) -> None:
-        """Store a batch in one committed transaction."""
+    def put_many(self, key: MemoryKey, entries: Iterable[tuple[str, Entry]],
+                 tokens: tuple[int, int] | None = None) -> None:
+        """Store a batch in one committed transaction; ``tokens`` (source tokens, output tokens of
+        the batch) adds to the length ratio of this key (:meth:`length_ratio`)."""
         rows = [(key.model, key.src, key.tgt, key.settings, source, e.translation, e.flag) for source, e in entries]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                if tokens is not None:
+                    self._db.execute(
+                        "INSERT INTO lengths VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                        "source_tokens = source_tokens + excluded.source_tokens, "
+                        "output_tokens = output_tokens + excluded.output_tokens",
+                        (key.model, key.src, key.tgt, key.settings, *tokens))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def length_ratio(self, key: MemoryKey, min_source_tokens: int = 200) -> float | None:
+        """Output tokens per source token over everything stored for ``key`` (None until at least
+        ``min_source_tokens`` source tokens have been translated)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT source_tokens, output_tokens FROM lengths WHERE model=? AND src=? AND tgt=? AND settings=?",
+                (key.model, key.src, key.tgt, key.settings)).fetchone()
+        if row is None or row[0] < min_source_tokens:
+            return None
+        return row[1] / row[0]
 
     def count(self, key: MemoryKey | None = None) -> int:
         with self._lock:

@@ -275,6 +275,9 @@ class NLLBModel(NLLBTokenizing):
         """Generate and decode translations for one batch (greedy or beam search)."""
         import torch
 
+        if settings.patience != 1.0:
+            raise ValueError("decoding setting patience needs the ctranslate2 backend (transformers has no "
+                             f"beam search with patience); got patience={settings.patience}")
         if not texts:
             return []
         forced_bos = self.lang_token_id(tgt_lang)

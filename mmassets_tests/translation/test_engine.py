@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mmassets.translation.backend import RETRY_SETTINGS, GenerationSettings
-from mmassets.translation.engine import TranslationEngine, plan_batches
+from mmassets.translation.engine import TranslationEngine
 from mmassets.translation.memory import TranslationMemory
 from mmassets.translation.nllb import NLLBModel
 from mmassets.translation.tiny_model import build_tiny_nllb
@@ -108,35 +108,6 @@ def test_refresh_translates_only_new_strings(model, tmp_path):
     refreshed = TranslationEngine(backend, TranslationMemory(tmp_path / "tm.sqlite"), check=no_gate)
     refreshed.translate(old + new, "eng_Latn", "deu_Latn")
     assert sorted(t for batch, _ in backend.batches for t in batch) == sorted(new)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_batches_never_exceed_the_token_budget(seed):
-    rng = random.Random(seed)
-    lengths = [rng.randint(3, 120) for _ in range(500)]
-    budget = rng.choice([128, 512, 2048])
-    batches = plan_batches(lengths, budget, max_batch_size=64)
-    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
-    for batch in batches:
-        padded = len(batch) * max(lengths[i] for i in batch)
-        assert len(batch) <= 64
-        assert padded <= budget
-        assert len(batch) <= 8 or 1 - sum(lengths[i] for i in batch) / padded <= 0.1
-    # sorted by length: consecutive batches never go up in length
-    longest = [max(lengths[i] for i in b) for b in batches]
-    assert longest == sorted(longest, reverse=True)
-
-
-def test_a_source_longer_than_the_budget_goes_alone():
-    assert plan_batches([10, 50, 10], token_budget=20, max_batch_size=8) == [[1], [0, 2]]
-
-
-def test_a_full_enough_batch_closes_rather_than_take_a_much_shorter_source():
-    # 20, 19 -> padding 1 - 39/40 = 2.5%; adding 10 -> 1 - 49/60 = 18% > 10%: 10 starts a batch
-    assert plan_batches([10, 20, 19, 9], token_budget=1000, max_batch_size=8, min_rows=2) == [[1, 2], [0, 3]]
-    assert plan_batches([10, 20, 19, 9], token_budget=1000, max_batch_size=8, min_rows=2, max_padding=1.0) == [[1, 2, 0, 3]]
-    # below min_rows rows a batch is not split for padding
-    assert plan_batches([10, 20, 19, 9], token_budget=1000, max_batch_size=8, min_rows=8) == [[1, 2, 0, 3]]
 
 
 def test_engine_batches_respect_the_budget_in_padded_tokens(model):

@@ -13,6 +13,7 @@ from pydantic import Field, PrivateAttr
 from mmassets.languages import LanguageTable, assign_languages
 from mmassets.seeding import derive_seed
 from mmassets.settings import DEFAULT_MAX_TEXT_CHARS
+from mmassets.translation.backend import resolve_backend
 from mmassets.translation.tiny_model import TINY_MODEL_NAME
 
 if TYPE_CHECKING:
@@ -97,15 +98,19 @@ class NLLBTranslator(dg.ConfigurableResource):
 
     model: str = "facebook/nllb-200-distilled-1.3B"
     revision: str | None = None
-    backend: str = Field(default="transformers", description="transformers, or ctranslate2 (pip install .[ct2])")
+    backend: str = Field(default="transformers", description=(
+        "transformers | ctranslate2 | auto (CTranslate2 when installed, else transformers)"))
     device: str = "auto"
     dtype: str = Field(default="auto", description="auto: bf16 on GPU; float32 (transformers) / int8 (ctranslate2) on CPU")
-    token_budget: int | None = Field(default=None, description="padded source tokens per batch (default: 1,024 on CPU, 16,384 on GPU)")
+    token_budget: int | None = Field(default=None, description="padded source tokens per batch (default: none on CPU, 16,384 on GPU)")
     max_batch_size: int = 256
-    max_padding: float = Field(default=0.1, description="a batch closes rather than exceed this padding share")
-    num_beams: int = 1
+    num_beams: int = Field(default=1, description="1: greedy decoding (mBLIP's setting)")
+    patience: float = Field(default=1.0, description="beam search with patience (ctranslate2 only)")
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
     max_length_ratio: float = 2.0
     length_margin: int = 10
+    max_output_tokens: int | None = None
     on_bad_translation: str = Field(default="drop", description="drop | keep_source, for outputs failing the gate")
     enforce_gate: bool | None = Field(default=None, description="default: enforce, except on the tiny sample model")
     cache_dir: str | None = Field(default=None, description=(
@@ -132,11 +137,13 @@ class NLLBTranslator(dg.ConfigurableResource):
 
             cache = Path(self.cache_dir or ".")
             memory = TranslationMemory(self.memory_path or cache / "translation_memory.sqlite")
-            settings = GenerationSettings(num_beams=self.num_beams, max_length_ratio=self.max_length_ratio,
-                                          length_margin=self.length_margin)
+            settings = GenerationSettings(
+                num_beams=self.num_beams, patience=self.patience, repetition_penalty=self.repetition_penalty,
+                no_repeat_ngram_size=self.no_repeat_ngram_size, max_length_ratio=self.max_length_ratio,
+                length_margin=self.length_margin, max_output_tokens=self.max_output_tokens)
             self._engine = TranslationEngine(
                 self._load_backend(cache), memory, settings=settings, token_budget=self.token_budget,
-                max_batch_size=self.max_batch_size, max_padding=self.max_padding, on_bad_translation=self.on_bad_translation,
+                max_batch_size=self.max_batch_size, on_bad_translation=self.on_bad_translation,
                 enforce_gate=self.enforcing, check=cheap_gate if self.is_tiny else gate)
         return self._engine
 
@@ -147,16 +154,16 @@ class NLLBTranslator(dg.ConfigurableResource):
 
             table = LanguageTable.load(self.languages)
             source = str(build_tiny_nllb(cache / "models" / self.model, [lang.nllb for lang in table.languages]))
-        if self.backend == "transformers":
+        backend = resolve_backend(self.backend)
+        if backend == "transformers":
             from mmassets.translation import nllb
 
             return nllb.load_cached(source, revision=self.revision, device=self.device, dtype=self.dtype)
-        if self.backend == "ctranslate2":
+        if backend == "ctranslate2":
             from mmassets.translation import ct2
 
             return ct2.load_cached(source, revision=self.revision, device=self.device, compute_type=self.dtype,
                                    cache_dir=self.cache_dir)
-        raise ValueError(f"unknown translation backend {self.backend!r}: transformers or ctranslate2")
 
     @property
     def identity(self) -> str:
