@@ -6,11 +6,17 @@ a single-run backfill policy take the range in one step, so a model loads once).
 step fails or whose blocking check fails stops everything downstream of it; the rest still runs.
 A step that fails only some of its partitions (``partitions_failed``: a language whose raw files
 are missing) is run again over the others, so that each of those still materializes.
+
+The report says how long each run took (its wall time in this process) and each asset (its step,
+from the STEP_START to the STEP_SUCCESS or STEP_FAILURE event the run's event log holds); what a
+run took beyond its steps is Dagster's own: starting the run, its planned events, its step events.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,18 +25,23 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from mmassets import run_guard
-from mmassets.files import atomic_write_bytes
 from mmassets.defs.common.console import short_error
 from mmassets.defs.common.metadata import ABSENT_FILES
 from mmassets.defs.common.partitions import FAILED_PARTITIONS, HOW_TO_GET, sync_file_partitions
 from mmassets.defs.common.tags import MERGES_PRESENT
+from mmassets.files import atomic_write_bytes
 from mmassets.progress import STOP
 
 
-def instance_config() -> str:
-    """dagster.yaml of mmassets' own instance: translation steps (pool "gpu") hold a model each,
-    so at most as many run at once as there are GPUs (one on a machine without)."""
-    return f"telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: {gpu_count() or 1}\n"
+def instance_config(home: Path) -> str:
+    """dagster.yaml of mmassets' own instance in the folder ``home``: translation steps (pool "gpu")
+    hold a model each, so at most as many run at once as there are GPUs (one on a machine without);
+    events go to Dagster's SQLite files (``<home>/history/runs``) through connections kept open
+    (``sqlite_event_log``)."""
+    runs = json.dumps(str(Path(home).absolute() / "history" / "runs"))
+    return (f"telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: {gpu_count() or 1}\n"
+            f"event_log_storage:\n  module: mmassets.sqlite_event_log\n  class: PooledSqliteEventLogStorage\n"
+            f"  config:\n    base_dir: {runs}\n")
 
 
 def gpu_count() -> int:
@@ -66,6 +77,10 @@ class AssetReport:
     """Where to get the files whose absence failed those partitions."""
     absent: dict[str, dict] = field(default_factory=dict)
     """Optional raw files it was built without: path → {adds, how_to_get, partitions}."""
+    seconds: float | None = None
+    """How long the step that built it ran, summed over the runs of the build (None: never ran)."""
+    step: str | None = None
+    """That step's key; several assets share one when one op builds them (a multi-asset)."""
 
     @property
     def ok(self) -> bool:
@@ -86,29 +101,76 @@ class AssetReport:
 
 
 @dataclass
+class RunReport:
+    """One Dagster run of a build and how long it took."""
+
+    run_id: str
+    assets: list[str]
+    partitions: int | None
+    """Partitions of the run's range (None: unpartitioned assets)."""
+    seconds: float
+    """Wall time of the run, from the call that starts it to its return."""
+    steps: dict[str, float] = field(default_factory=dict)
+    """Step key → seconds from its start event to its success or failure event."""
+    number: int | None = None
+    """1, 2, … for the runs that materialize; None for the run that observes the raw inputs."""
+
+    @property
+    def step_seconds(self) -> float:
+        return sum(self.steps.values())
+
+    def label(self, most: int = 3) -> str:
+        """``run 3 (eval/xm3600; 36 partitions)``: its number, its assets (the first ``most``), its partitions."""
+        if self.number is None:
+            return f"observe ({len(self.assets)} raw inputs)"
+        names = ", ".join(self.assets[:most]) + (f" and {len(self.assets) - most} more" if len(self.assets) > most else "")
+        return f"run {self.number} ({names}" + ("" if self.partitions is None else f"; {self.partitions} partitions") + ")"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+@dataclass
 class BuildReport:
     assets: dict[str, AssetReport]
-    runs: list[str]
+    runs: list[RunReport]
+    """Every run of the build in order, the observation of the raw inputs included."""
+    seconds: float | None = None
+    """Wall time of the whole build (None while it had not ended)."""
 
     @property
     def ok(self) -> bool:
         return all(a.ok for a in self.assets.values())
 
+    @property
+    def materializing_runs(self) -> list[RunReport]:
+        return [r for r in self.runs if r.number is not None]
+
     def summary(self) -> str:
-        rows = [("asset", "partitions", "rows", "checks", "status")]
+        steps = {}
+        for a in self.assets.values():
+            if a.step is not None:
+                steps.setdefault(a.step, []).append(a.key)
+        shared = {step: keys for step, keys in steps.items() if len(keys) > 1}
+        rows = [("asset", "partitions", "rows", "checks", "time", "status")]
         for a in self.assets.values():
             parts = "-" if a.partitions_total is None else f"{a.partitions}/{a.partitions_total}"
             checks = f"{a.checks_passed} passed" + (f", {len(a.checks_failed)} failed" if a.checks_failed else "")
-            rows.append((a.key, parts, "-" if a.rows is None else f"{a.rows:,}", checks, a.status))
+            took = "-" if a.seconds is None else _seconds(a.seconds) + ("*" if a.step in shared else "")
+            rows.append((a.key, parts, "-" if a.rows is None else f"{a.rows:,}", checks, took, a.status))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        for step, keys in shared.items():
+            lines.append(f"* one step builds these together, the time is that step's: {step} ({', '.join(keys)})")
+        lines += self._timings()
         failures = [f"  {a.key}: {a.error}" for a in self.assets.values() if a.error]
         for a in self.assets.values():
             failures += [f"  {a.key} [{key}]: {why}" for key, why in a.failed_partitions.items()]
             failures += [f"  {a.key}: where to get them: {hint}" for hint in a.how_to_get]
         failures += [f"  {a.key}: check {c} failed" for a in self.assets.values() for c in a.checks_failed]
         n_ok = sum(a.ok for a in self.assets.values())
-        lines.append(f"\n{n_ok}/{len(self.assets)} assets materialized in {len(self.runs)} runs; "
+        lines.append(f"\n{n_ok}/{len(self.assets)} assets materialized in {len(self.materializing_runs)} runs; "
                      f"{sum(len(a.checks_failed) for a in self.assets.values())} failed checks")
         if failures:
             lines += ["failures:", *failures]
@@ -120,6 +182,45 @@ class BuildReport:
             for how_to_get in dict.fromkeys(entry["how_to_get"] for _, _, entry in absent):
                 lines.append(f"  where to get them: {how_to_get}")
         return "\n".join(lines)
+
+    def _timings(self) -> list[str]:
+        """A line per run (its wall time and the time in its steps) and the build's total."""
+        if not self.runs:
+            return []
+        lines = ["", "runs: wall time, and the part of it in steps (the rest is Dagster's: starting the run, "
+                     "planned and step events)"]
+        lines += [f"  {run.label()}: {_seconds(run.seconds)}, {_seconds(run.step_seconds)} in steps" for run in self.runs]
+        if self.seconds is not None:
+            in_runs = sum(run.seconds for run in self.runs)
+            lines.append(f"build: {_seconds(self.seconds)}: {_seconds(in_runs)} in {len(self.runs)} runs "
+                         f"({_seconds(sum(run.step_seconds for run in self.runs))} in steps), "
+                         f"{_seconds(max(self.seconds - in_runs, 0.0))} between them")
+        return lines
+
+
+STEP_EVENTS = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+
+
+def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Seconds each step of a run took, from its STEP_START to its STEP_SUCCESS or STEP_FAILURE event
+    in the run's event log (a step that never ended is left out)."""
+    started: dict[str, float] = {}
+    took: dict[str, float] = {}
+    for entry in instance.all_logs(run_id, of_type=STEP_EVENTS):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.step_key in started:
+            took[event.step_key] = took.get(event.step_key, 0.0) + max(entry.timestamp - started.pop(event.step_key), 0.0)
+    return took
+
+
+def step_key(defs: dg.Definitions, key: dg.AssetKey) -> str:
+    """The key of the step that materializes ``key``: its op's name (one op, one step, in the asset
+    job), which several assets share when one op builds them."""
+    return defs.get_assets_def(key).node_def.name
 
 
 def _partition_keys(graph, key: dg.AssetKey, instance: dg.DagsterInstance | None = None) -> tuple[str, ...] | None:
@@ -174,6 +275,7 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     given. Runs left in flight by a dead process are failed first; SIGINT or SIGTERM stops the
     build after the interrupted run (``BuildInterrupted``, with the report). ``verbose`` prints
     failures with their stack traces."""
+    began = time.perf_counter()
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     for name, (added, deleted) in sync_file_partitions(instance, defs.resources["folders"]).items():
@@ -182,21 +284,32 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     stages = plan_stages(defs, selection, instance)
     reports = {k: AssetReport(k.to_user_string()) for stage in stages for k in stage}
     stopped: dict[dg.AssetKey, str] = {}
-    runs: list[str] = []
+    runs: list[RunReport] = []
+
+    def build_report() -> BuildReport:
+        return BuildReport({r.key: r for r in reports.values()}, runs, time.perf_counter() - began)
 
     def execute(keys: list[dg.AssetKey], partitions: tuple[str, ...] | None) -> None:
         tags = {} if partitions is None else {ASSET_PARTITION_RANGE_START_TAG: partitions[0],
                                               ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
-        names = ", ".join(k.to_user_string() for k in keys)
-        log(f"run {len(runs) + 1}: {names}" + (f" over {len(partitions)} partitions" if partitions else ""))
+        names = [k.to_user_string() for k in keys]
+        number = sum(run.number is not None for run in runs) + 1
+        log(f"run {number}: {', '.join(names)}" + (f" over {len(partitions)} partitions" if partitions else ""))
         pools = sorted({pool for k in keys for pool in (graph.get(k).pools or ())})
-        ops = {defs.get_assets_def(k).node_def.name: {"config": config[k]} for k in keys if config and k in config}
+        ops = {step_key(defs, k): {"config": config[k]} for k in keys if config and k in config}
         console = {"config": {"log_level": log_level, "verbose": verbose}}
+        started = time.perf_counter()
         with run_guard.watch_pools(instance, pools, log):
             result = job.execute_in_process(
                 instance=instance, asset_selection=keys, tags={**tags, **run_guard.process_tags()},
                 raise_on_error=False, run_config={"loggers": {"console": console}, **({"ops": ops} if ops else {})})
-        runs.append(result.run_id)
+        run = RunReport(result.run_id, names, None if partitions is None else len(partitions),
+                        time.perf_counter() - started, step_seconds(instance, result.run_id), number)
+        runs.append(run)
+        for key in keys:
+            reports[key].step = step_key(defs, key)
+            if reports[key].step in run.steps:
+                reports[key].seconds = (reports[key].seconds or 0.0) + run.steps[reports[key].step]
         _collect(result, {k: reports[k] for k in keys}, stopped, {k: graph.get(k).parent_keys for k in keys})
         if run_guard.interrupted(result) or STOP.is_set():
             run_guard.end_run(instance, result.run_id, "mmassets build was interrupted")
@@ -205,7 +318,9 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     with run_guard.interrupts_stop_the_build():
         run_guard.recover_stale_runs(instance, log)
         try:
-            observe_sources(defs, instance, [k for stage in stages for k in stage], log)
+            observed = observe_sources(defs, instance, [k for stage in stages for k in stage], log)
+            if observed is not None:
+                runs.append(observed)
             for stage in stages:
                 runnable = _runnable(graph, stage, reports, stopped, instance)
                 if not runnable:
@@ -224,10 +339,10 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
             for report in reports.values():
                 if not (report.partitions or report.error or report.skipped_because):
                     report.skipped_because = "the build was interrupted"
-            raise run_guard.BuildInterrupted(BuildReport({r.key: r for r in reports.values()}, runs)) from None
+            raise run_guard.BuildInterrupted(build_report()) from None
         finally:
             run_guard.end_own_runs(instance, "mmassets build was interrupted")
-    return BuildReport({r.key: r for r in reports.values()}, runs)
+    return build_report()
 
 
 def _runnable(graph, stage: list[dg.AssetKey], reports: dict[dg.AssetKey, AssetReport],
@@ -255,16 +370,21 @@ def _runnable(graph, stage: list[dg.AssetKey], reports: dict[dg.AssetKey, AssetR
 
 
 def observe_sources(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey],
-                    log: Callable[[str], None]) -> None:
+                    log: Callable[[str], None]) -> RunReport | None:
     """Observe the source assets the selection reads, so that what is built records the data
-    versions of the raw files it came from (and a later refresh sees only real changes)."""
+    versions of the raw files it came from (and a later refresh sees only real changes); the
+    observation run, or None when the selection reads none."""
     graph = defs.resolve_asset_graph()
     sources = sorted({p for k in keys for p in graph.get(k).parent_keys if graph.get(p).is_observable})
-    if sources:
-        log(f"observing {len(sources)} raw inputs: {', '.join(k.to_user_string() for k in sources)}")
-        defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, asset_selection=sources, raise_on_error=False, tags=run_guard.process_tags(),
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    if not sources:
+        return None
+    names = [k.to_user_string() for k in sources]
+    log(f"observing {len(sources)} raw inputs: {', '.join(names)}")
+    started = time.perf_counter()
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=sources, raise_on_error=False, tags=run_guard.process_tags(),
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    return RunReport(result.run_id, names, None, time.perf_counter() - started, step_seconds(instance, result.run_id))
 
 
 def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, AssetReport],
@@ -295,7 +415,7 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
             report.blocking_failed |= bool(evaluation.blocking) and evaluation.severity == dg.AssetCheckSeverity.ERROR
     failures = {e.step_key: e.event_specific_data for e in result.get_step_failure_events()}
     for key, report in reports.items():
-        failure = failures.get("__".join(key.path))
+        failure = failures.get(report.step or "__".join(key.path))  # a multi-asset's step is its op's
         if report.blocking_failed:
             stopped[key] = "failed a blocking check"
         elif failure is not None:
@@ -328,7 +448,7 @@ def prepare_home(data_dir: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():  # atomically: a build starting beside this one never reads it half-written
-        atomic_write_bytes(config, instance_config().encode())
+        atomic_write_bytes(config, instance_config(home).encode())
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -21,7 +21,7 @@ ENV_KEYS = ["DAGSTER_HOME", "MMASSETS_PROFILE", "MMASSETS_DATA_DIR", "MMASSETS_R
 def _home(data_dir: Path) -> Path:
     home = data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(instance_config())
+    (home / "dagster.yaml").write_text(instance_config(home))
     return home
 
 

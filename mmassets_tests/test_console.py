@@ -60,7 +60,7 @@ def test_a_build_prints_no_dagster_beta_warning(tmp_path):
     (``observable_source_asset``), with every warning of the categories printed each time."""
     home = tmp_path / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_text(instance_config())
+    (home / "dagster.yaml").write_text(instance_config(home))
     done = subprocess.run([sys.executable, "-c", BUILD, "always", "build", "--select", 'key:"raw/coco_karpathy"'],
                           cwd=tmp_path, env=_env(tmp_path, DAGSTER_HOME=str(home)), capture_output=True, text=True,
                           timeout=300)

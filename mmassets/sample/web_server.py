@@ -21,6 +21,9 @@ SAMPLE_HOST = "http://images.sample.mmassets.invalid/"
 SERVER_FOLDER = "sample_web"
 """The folder of the sample raw root the server serves (the sample's web, not an upstream dataset)."""
 SLOW_S = 1.0
+POLL_S = 0.02
+"""How often the serving loop looks for its stop: ``serve`` returns within this once the block ends
+(``socketserver``'s default, half a second, cost each images asset that much)."""
 
 
 def _handler(folder: Path) -> type[BaseHTTPRequestHandler]:
@@ -56,7 +59,8 @@ def serve(folder: Path) -> Iterator[str]:
     """Serve ``folder`` on a free port of 127.0.0.1 while the block runs; yields the base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Path(folder)))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="mmassets-sample-web", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_S},
+                              name="mmassets-sample-web", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"

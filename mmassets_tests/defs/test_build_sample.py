@@ -13,6 +13,7 @@ from builds import finish, run_build, start_build, wait_for_pool_slot
 from mmassets.recipes import SHIPPED_DIR, load_recipe
 from mmassets.languages import LanguageTable, largest_remainder_counts
 from mmassets.sample.coco import CAPTIONS_PER_IMAGE, SPLIT_COUNTS
+from mmassets.translation.backend import resolve_backend
 from mmassets.sources.coco import image_path
 
 MBLIP_V2 = load_recipe(SHIPPED_DIR / "mblip_v2.yaml", known_assets=None)
@@ -41,6 +42,31 @@ def test_build_succeeds_and_writes_every_export(built):
     assert re.search(r"(\d+)/\1 assets materialized in \d+ runs; 0 failed checks", out), out
     for rel in EXPORTS:
         assert (data_dir / "exports" / rel).is_file(), rel
+
+
+def test_the_summary_times_every_run_and_every_asset(built):
+    code, out, _ = built
+    assert code == 0, out
+    n_runs = int(re.search(r"assets materialized in (\d+) runs", out).group(1))
+    runs = re.findall(r"^  (run (\d+) \(.*\)|observe \(\d+ raw inputs\)): ([\d.]+) s, ([\d.]+) s in steps$", out, re.M)
+    assert [int(n) for _, n, _, _ in runs if n] == list(range(1, n_runs + 1)), out  # each run once, in order
+    assert len(runs) == n_runs + 1  # and the observation of the raw inputs
+    run_seconds = [float(s) for _, _, s, _ in runs]
+    assert all(float(steps) <= float(wall) + 0.01 for _, _, wall, steps in runs), out
+    assert re.search(r"^  run \d+ \(translated/caption_instructions, translated/web_caption_instructions; 96 "
+                     r"partitions\): ", out, re.M), out
+    total = float(re.search(r"^build: ([\d.]+) s: ([\d.]+) s in \d+ runs", out, re.M).group(1))
+    assert sum(run_seconds) <= total * 1.01 + 0.05
+    table = out[out.index("asset "):out.index("\nruns:")]
+    times = {line.split()[0]: line for line in table.splitlines()[1:] if not line.startswith("* ")}
+    assert len(times) >= 135 and all(re.search(r"\s\d+\.\d+ s\*?\s+ok", line) for line in times.values()), table
+    step_of = {key: step for step, keys in re.findall(r"^\* one step builds these together, the time is that "
+                                                      r"step's: (\S+) \((.*)\)$", out, re.M)
+               for key in keys.split(", ")}
+    assert step_of["train/imagenet_classify"] == step_of["train/imagenet_decide"] == "imagenet_tasks"
+    per_step = {step_of.get(key, key): float(re.search(r"\s(\d+\.\d+) s\*?\s", line).group(1))
+                for key, line in times.items()}  # a step that builds several assets counts once
+    assert sum(per_step.values()) <= sum(run_seconds) + 0.005 * len(per_step)  # printed rounded
 
 
 def test_train_export_is_the_mblip_format_with_every_language_slice(built):
@@ -155,6 +181,9 @@ def test_each_language_partition_records_its_translation_statistics(built):
     assert stats["strings"] == 6 and stats["distinct strings"] == 6
     assert stats["model-translated strings"] + stats["memory hits"] == 6
     assert {"tokens/s", "padding fraction", "flagged"} <= set(stats)
+    backend = resolve_backend("auto")  # the default: CTranslate2, which `make install` installs
+    assert meta["translator backend"].value == backend
+    assert meta["translator identity"].value.startswith("ct2:int8") == (backend == "ctranslate2")
     assert meta["dagster/row_count"].value >= 3  # at least the instructions naming the language
     assert "NOT meaningful" in meta["note"].value
     english = latest_metadata(instance, ["translated", "coco_captions"], "en")
@@ -283,7 +312,7 @@ def test_a_user_recipe_folder_builds_its_mixture_through_mmassets_build(built, t
     code, out = run_build(data_dir, "--recipes-dir", str(recipes), "--select", "key:mixture/*")
     assert code == 0, out
     for name in ("mine", "mblip_v1", "mblip_v2"):
-        assert re.search(rf"^mixture/{name}\s+-\s+\S+\s+4 passed\s+ok$", out, re.M), out
+        assert re.search(rf"^mixture/{name}\s+-\s+\S+\s+4 passed\s+\d+\.\d+ s\s+ok$", out, re.M), out
     mix = pd.read_parquet(data_dir / "assets/mixture/mine.parquet")
     full = len(pd.read_parquet(data_dir / "assets/train/coco_captions.parquet"))
     assert mix["task"].value_counts(sort=False).to_dict() == {"coco_captions": full, "vqav2_vqa": 7}

@@ -72,7 +72,7 @@ def start(data_dir: Path, args: tuple[str, ...], env: dict[str, str], prefix: tu
     ``process.lines`` (a queue) so that the pipe never fills."""
     home = data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(instance_config())
+    (home / "dagster.yaml").write_text(instance_config(home))
     child_env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME" and not k.startswith("MMASSETS_")}
     child_env.update(DAGSTER_HOME=str(home), PYTHONUNBUFFERED="1", **env)
     process = subprocess.Popen([*prefix, sys.executable, "-m", "mmassets.cli", "build", "--data-dir", str(data_dir), *args],

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from mmassets.translation.backend import ADDED_FIELDS, GenerationSettings
+from mmassets.translation.backend import ADDED_FIELDS, GenerationSettings, resolve_backend
 from mmassets.translation.engine import plan_batches
 from mmassets.translation.planner import COST_TABLE, CostModel, LengthModel, fit_cost_model, plan
 
@@ -122,3 +122,24 @@ def test_bad_decoding_settings_are_refused():
         GenerationSettings(num_beams=0)
     with pytest.raises(ValueError, match="patience must be positive"):
         GenerationSettings(patience=0)
+
+
+def test_auto_backend_is_ctranslate2_when_installed_else_transformers(monkeypatch):
+    import importlib.util
+
+    installed = importlib.util.find_spec("ctranslate2") is not None
+    assert resolve_backend("auto") == ("ctranslate2" if installed else "transformers")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ctranslate2" else real_find_spec(name, *a))
+    assert resolve_backend("auto") == "transformers"
+    assert resolve_backend("ctranslate2") == "ctranslate2"  # asked for by name: loading it says if it is missing
+    with pytest.raises(ValueError, match="unknown translation backend 'marian'"):
+        resolve_backend("marian")
+
+
+def test_the_translator_resource_defaults_to_auto():
+    from mmassets.defs.common.resources import NLLBTranslator
+
+    translator = NLLBTranslator(model="mmassets-tiny-nllb")
+    assert translator.backend == "auto" and translator.backend_name == resolve_backend("auto")

@@ -63,6 +63,7 @@ class Run:
                          "model-translated strings": stats.model_translated, "tokens/s": round(stats.tokens_per_s, 1),
                          "padding fraction": round(stats.padding_fraction, 4),
                          "flagged outputs": counts_metadata(stats.flagged),
+                         "translator backend": self.translator.backend_name,
                          "translator identity": self.translator.identity})
         meta["translator"] = self.translator.model
         if self.translator.is_tiny:
