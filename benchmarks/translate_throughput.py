@@ -25,7 +25,7 @@ time as a fraction of the full run.
 Per workload it prints sentences/s of both, the ratio and the engine's padding; the last line is
 for scripts: ``speedup_min=<x> speedup_captions=<x> speedup_vqa=<x> speedup_llava=<x>
 padding_fraction=<p> refresh_fraction=<r>``. ``--calibrate`` times a few batch shapes on the
-engine's backend and prints the measured cost model (the planner's table is made this way).
+loop's and the engine's backends and prints their cost models (the planner's table is made so).
 ``--json`` writes every figure, with tokens/s and model FLOP utilisation on CUDA
 (``benchmarks/gpu.sh``).
 """
@@ -45,9 +45,10 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from mmassets.translation.backend import GenerationSettings  # noqa: E402
-from mmassets.translation.engine import TranslationEngine  # noqa: E402
-from mmassets.translation.memory import TranslationMemory  # noqa: E402
+from mmassets.translation.backend import GenerationSettings
+from mmassets.translation.engine import TranslationEngine
+from mmassets.translation.memory import TranslationMemory
+from mmassets.translation.planner import COEFFICIENTS
 
 SRC, TGT = "eng_Latn", "deu_Latn"
 SETTINGS = GenerationSettings(fixed_length_ratio=1.1)
@@ -62,8 +63,8 @@ SHAPES = {
 }
 
 # Strings per workload (the loop's batch, default size, --quick size); --scale multiplies the sizes.
-SIZES = {"captions": (256, 256, 64), "vqa": (256, 1024, 256), "llava": (64, 128, 32)}
-REFRESH = (4096, 512)  # captions in the refresh run (default, --quick)
+SIZES = {"captions": (256, 256, 64), "vqa": (256, 512, 128), "llava": (64, 64, 16)}
+REFRESH = (2048, 256)  # captions in the refresh run (default, --quick)
 NEW_SHARE = 0.01
 
 SUBJECTS = ("man woman dog cat child bus train pizza player bird horse girl boy table sign kite surfer skier "
@@ -263,11 +264,14 @@ def _sync(model) -> None:
 
 
 def calibrate(backend) -> None:
-    from mmassets.translation.planner import Timer, calibrate as fit
+    from mmassets.translation.planner import Timer
+    from mmassets.translation.planner import calibrate as fit
 
-    shapes = [(1, 8, 8), (1, 32, 32), (8, 8, 32), (8, 32, 8), (32, 16, 16), (64, 8, 8), (64, 32, 32), (128, 16, 16)]
-    model = fit(Timer(backend, SRC, TGT), shapes)
-    print(f"calibrated cost model ({getattr(backend, 'identity', '?')[:40]}): {model.describe()}")
+    started = time.perf_counter()
+    model = fit(Timer(backend, SRC, TGT))  # the planner's shapes: short and long, few rows and many
+    print(f"cost model of {getattr(backend, 'identity', '?')[:48]} ({time.perf_counter() - started:.0f} s): "
+          f"{model.describe()}")
+    print(f"  as a table entry: CostModel({', '.join(f'{name}={getattr(model, name):.3g}' for name in COEFFICIENTS)})")
 
 
 PEAK_TFLOPS = {  # dense tensor-core peaks (bf16, int8) by device name, for model FLOP utilisation
@@ -312,6 +316,8 @@ def run(args) -> dict:
             loop = build_loop_model(shape, device, Path(tmp) / shape)
             print(f"model: NLLB-200 {shape} shapes ({loop.parameters['total'] / 1e6:.0f}M parameters), random "
                   f"weights, built in {time.perf_counter() - started:.1f} s; the loop on transformers {loop.model.dtype}")
+            if args.calibrate:
+                calibrate(loop.model)
             loops = {}
             for name, texts in workloads.items():
                 loops[name] = plain_loop(loop.model, texts, SIZES[name][0], args.loop_budget_s)

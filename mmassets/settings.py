@@ -46,13 +46,16 @@ class Settings:
     refresh_cron: str = DEFAULT_REFRESH_CRON
     """When the schedule observes the raw inputs (MMASSETS_REFRESH_CRON)."""
     image_check_limit: int = 50_000
+    """Distinct images the images-resolve check looks at, above which it samples (MMASSETS_IMAGE_CHECK_LIMIT)."""
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     """Records with a text longer than this are dropped and counted (MMASSETS_MAX_TEXT_CHARS)."""
-    """Distinct images the images-resolve check looks at, above which it samples (MMASSETS_IMAGE_CHECK_LIMIT)."""
     download_allow_private: bool = False
     """Let the image downloader fetch from loopback/private addresses (MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1)."""
     submissions_dir: Path | None = None
     """DataOptim submission files (MMASSETS_SUBMISSIONS_DIR); None: ``<raw root>/dataoptim/submissions``."""
+    translation_memory: str | None = None
+    """The translation memory: a SQLite file or a ``postgresql://`` URL shared by every machine
+    (MMASSETS_TRANSLATION_MEMORY); None: ``<data folder>/translation_memory.sqlite``."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -103,7 +106,8 @@ class Settings:
                        download_allow_private=_flag("MMASSETS_DOWNLOAD_ALLOW_PRIVATE",
                                                     env.get("MMASSETS_DOWNLOAD_ALLOW_PRIVATE")),
                        submissions_dir=Path(env["MMASSETS_SUBMISSIONS_DIR"]).resolve()
-                       if env.get("MMASSETS_SUBMISSIONS_DIR") else None)
+                       if env.get("MMASSETS_SUBMISSIONS_DIR") else None,
+                       translation_memory=_memory_location(env.get("MMASSETS_TRANSLATION_MEMORY")))
         _check_files(settings, recipes_name)
         return settings
 
@@ -121,7 +125,20 @@ class Settings:
                 **({"MMASSETS_RECIPES_DIR": str(self.recipes_dir)} if self.recipes_dir else {}),
                 **({"MMASSETS_LANGUAGES": str(self.languages)} if self.languages else {}),
                 **({"MMASSETS_SUBMISSIONS_DIR": str(self.submissions_dir)} if self.submissions_dir else {}),
+                **({"MMASSETS_TRANSLATION_MEMORY": self.translation_memory} if self.translation_memory else {}),
                 **{IMAGE_ROOT_PREFIX + name.upper(): folder for name, folder in self.image_roots.items()}}
+
+
+def _memory_location(value: str | None) -> str | None:
+    """A PostgreSQL URL as it is, a SQLite file made absolute."""
+    if not value:
+        return None
+    if "://" in value:
+        if not value.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+            raise _invalid("MMASSETS_TRANSLATION_MEMORY", value.split("@")[-1],
+                           "not a translation memory; expected a SQLite file or a postgresql:// URL")
+        return value
+    return str(Path(value).resolve())
 
 
 def _whole(name: str, value: object, *, default: int, minimum: int) -> int:

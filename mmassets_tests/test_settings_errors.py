@@ -65,6 +65,8 @@ def _bad_json(tmp_path: Path) -> tuple[Path, str]:
      "five fields (minute hour day-of-month month day-of-week), e.g. '0 4 * * 1' (Mondays 04:00)"),
     ({"MMASSETS_DOWNLOAD_ALLOW_PRIVATE": "maybe"},
      "MMASSETS_DOWNLOAD_ALLOW_PRIVATE='maybe': expected one of 1, true, yes, on (or 0, false, no, off)"),
+    ({"MMASSETS_TRANSLATION_MEMORY": "mysql://me:secret@db:3306/tm"}, "MMASSETS_TRANSLATION_MEMORY='db:3306/tm': not "
+     "a translation memory; expected a SQLite file or a postgresql:// URL"),  # the password is not shown
 ])
 def test_a_bad_variable_is_one_line_naming_it(cli, command, env, message):
     code, err = cli(command, **env)

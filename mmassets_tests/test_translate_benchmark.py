@@ -16,7 +16,7 @@ SUMMARY = re.compile(r"^speedup_min=(?P<min>[\d.]+) speedup_captions=(?P<caption
 def test_the_benchmark_prints_its_summary_and_writes_its_figures(tmp_path):
     out = tmp_path / "figures.json"
     result = subprocess.run([sys.executable, str(BENCHMARK), "--shapes", "tiny", "--quick", "--scale", "4", "--loop-budget-s", "0",
-                             "--json", str(out)], capture_output=True, text=True, timeout=300,
+                             "--json", str(out)], capture_output=True, text=True, timeout=300, check=False,
                             cwd=BENCHMARK.parents[1])
     assert result.returncode == 0, result.stderr[-3000:]
     summaries = [SUMMARY.match(line) for line in result.stdout.splitlines()]
@@ -28,7 +28,7 @@ def test_the_benchmark_prints_its_summary_and_writes_its_figures(tmp_path):
     speedups = {name: w["speedup"] for name, w in workloads.items()}
     assert float(summary["min"]) == round(min(speedups.values()), 2)
     assert float(summary["refresh"]) == round(run["refresh"]["fraction"], 4)
-    for name, workload in workloads.items():
+    for workload in workloads.values():
         loop, engine = workload["loop"], workload["engine"]
         assert loop["strings"] == engine["strings"] > 0
         assert workload["speedup"] == loop["seconds"] / engine["seconds"]

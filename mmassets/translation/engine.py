@@ -2,14 +2,17 @@
 batches sized by a token budget, every output through the quality gate.
 
 1. Deduplicate the input (order of first occurrence).
-2. Look every distinct string up in the translation memory; only misses reach the model.
+2. Look every distinct string up in the translation memory; cut the others of several sentences
+   into sentences (``sentences.split``: NLLB is a sentence-level model) and look those up; only
+   misses reach the model.
 3. Sort the misses by token length (longest first) and cut the batches of least predicted time
    (``planner``: a cost model per backend and device, output lengths from the ratio the memory
    has learned for the language pair), within ``max_batch_size`` rows and ``token_budget``
    padded source tokens.
 4. Translate a batch, check each output (``quality.problem``), retry flagged ones once with
    repetition controls, and commit the batch to the memory before the next one.
-5. Restore the input order; apply ``on_bad_translation`` to outputs that still fail the gate.
+5. Join the sentences of each cut string (its flag: the first flagged sentence's), restore the
+   input order; apply ``on_bad_translation`` to outputs that still fail the gate.
 
 Pure Python over a ``Backend``; no Dagster.
 """
@@ -26,6 +29,7 @@ from mmassets.translation.backend import RETRY_SETTINGS, Backend, GenerationSett
 from mmassets.translation.memory import Entry, MemoryKey, TranslationMemory
 from mmassets.translation.planner import CostModel, LengthModel, plan, table_cost_model
 from mmassets.translation.quality import problem
+from mmassets.translation.sentences import Piece, join, split
 
 ON_BAD = ("drop", "keep_source")
 Check = Callable[[str, str, str], "str | None"]  # (source, translation, NLLB target) -> reason
@@ -53,6 +57,7 @@ class TranslationStats:
     source_tokens: int = 0
     padded_tokens: int = 0
     retried: int = 0
+    split_strings: int = 0  # strings of several sentences, translated sentence by sentence
     seconds: float = 0.0
     predicted_seconds: float = 0.0  # the plan's, under the engine's cost model
     loop_predicted_seconds: float = 0.0  # the plain loop's over the same strings, same model
@@ -60,7 +65,7 @@ class TranslationStats:
 
     def merge(self, other: TranslationStats) -> TranslationStats:
         for name in ("strings", "distinct", "memory_hits", "model_translated", "batches", "source_tokens",
-                     "padded_tokens", "retried", "seconds", "predicted_seconds", "loop_predicted_seconds"):
+                     "padded_tokens", "retried", "split_strings", "seconds", "predicted_seconds", "loop_predicted_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.flagged.update(other.flagged)
         return self
@@ -80,7 +85,7 @@ class TranslationStats:
     def as_dict(self) -> dict[str, object]:
         return {"strings": self.strings, "distinct strings": self.distinct, "memory hits": self.memory_hits,
                 "model-translated strings": self.model_translated, "batches": self.batches,
-                "retried": self.retried, "model seconds": round(self.seconds, 3),
+                "retried": self.retried, "strings split into sentences": self.split_strings, "model seconds": round(self.seconds, 3),
                 "sentences/s": round(self.sentences_per_s, 2), "tokens/s": round(self.tokens_per_s, 1),
                 "padding fraction": round(self.padding_fraction, 4),
                 "predicted model seconds": round(self.predicted_seconds, 3),
@@ -120,7 +125,7 @@ class TranslationEngine:
     def __init__(self, backend: Backend, memory: TranslationMemory | None = None, *,
                  settings: GenerationSettings = GenerationSettings(), token_budget: int | None = None,
                  max_batch_size: int = 256, cost_model: CostModel | None = None, on_bad_translation: str = "drop",
-                 enforce_gate: bool = True, check: Check = gate):
+                 enforce_gate: bool = True, check: Check = gate, split_sentences: bool = True):
         if on_bad_translation not in ON_BAD:
             raise ValueError(f"on_bad_translation must be one of {ON_BAD}, got {on_bad_translation!r}")
         device = str(getattr(backend, "device", "cpu"))
@@ -133,6 +138,7 @@ class TranslationEngine:
         self.cost_model = cost_model or table_cost_model("ctranslate2" if identity.startswith("ct2:") else
                                                          "transformers", device)
         self.on_bad, self.enforce, self.check = on_bad_translation, enforce_gate, check
+        self.split_sentences = split_sentences
 
     def memory_key(self, src: str, tgt: str) -> MemoryKey:
         return MemoryKey(self.backend.identity, src, tgt, self.settings.key())
@@ -149,10 +155,23 @@ class TranslationEngine:
         stats = TranslationStats(strings=len(texts), distinct=len(distinct))
         key = self.memory_key(src, tgt)
         known = self.memory.get_many(key, distinct) if self.memory else {}
-        stats.memory_hits = len(known)
-        misses = [t for t in distinct if t not in known]
+        rest = [t for t in distinct if t not in known]
+        pieces = {t: split(t, src) if self.split_sentences else [Piece("", t, "")] for t in rest}
+        stats.split_strings = sum(len(p) > 1 for p in pieces.values())
+        units = {p.text: None for t in rest for p in pieces[t]}  # what the model is asked: strings, sentences
+        found = {u: known[u] for u in units if u in known}
+        asked = set(distinct)
+        if self.memory:
+            found.update(self.memory.get_many(key, [u for u in units if u not in found and u not in asked]))
+        misses = [u for u in units if u not in found]
         if misses:
-            known.update(self._translate_misses(misses, src, tgt, key, stats, progress))
+            found.update(self._translate_misses(misses, src, tgt, key, stats, progress))
+        missed = set(misses)
+        stats.memory_hits = len(known) + sum(not any(p.text in missed for p in pieces[t]) for t in rest)
+        for t in rest:
+            parts = [found[p.text] for p in pieces[t]]
+            known[t] = parts[0] if len(parts) == 1 else Entry(
+                join(pieces[t], [e.translation for e in parts], tgt), next((e.flag for e in parts if e.flag), None))
         entries = [known[t] for t in texts]
         stats.flagged.update(known[t].flag for t in distinct if known[t].flag)
         outputs = [self._resolve(source, entry) for source, entry in zip(texts, entries)]

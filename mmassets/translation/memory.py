@@ -1,6 +1,7 @@
 """A persistent translation memory: every translation ever made, keyed by what determines it.
 
-One SQLite file (WAL mode) shared by every process and partition. The key is (model identity,
+One SQLite file (WAL mode) shared by every process and partition of a machine, or one PostgreSQL
+database shared by every machine (``postgres_memory``; :func:`open_memory` picks by location). The key is (model identity,
 source language, target language, generation settings, source text); the value is the final
 translation and the gate's verdict on it. A batch is committed as soon as it is translated, so a
 crash loses at most the batch in flight, and a re-run or refresh only translates what is new.
@@ -124,3 +125,12 @@ class TranslationMemory:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def open_memory(location: str | Path) -> TranslationMemory:
+    """The memory at ``location``: a ``postgresql://`` URL (``postgres_memory``) or a SQLite file."""
+    from mmassets.translation.postgres_memory import PostgresTranslationMemory, is_postgres_url
+
+    if is_postgres_url(location):
+        return PostgresTranslationMemory(str(location))  # type: ignore[return-value]  # same interface
+    return TranslationMemory(location)

@@ -5,12 +5,17 @@ decodes until its longest output: transformers and pinned-length runs keep finis
 the batch), is predicted to take::
 
     per_batch + steps × (per_step + per_row_token × rows) + per_source_token × rows × L
+              + per_row_context × rows × (steps × L + steps × (steps + 1) / 2)
 
 ``per_step`` is what a decoding step costs however few rows it has (every step reads all the
 weights and launches every kernel); ``per_row_token`` is the work of one row for one step;
 ``per_source_token`` the encoder's work per padded source position; ``per_batch`` the fixed
-cost of a call (tokenizing, the encoder's launch, Python). Only the ratios between the four
-matter to a plan, so a table of measured ratios serves every model size on a device kind.
+cost of a call (tokenizing, the encoder's launch, Python); ``per_row_context`` what each step of a
+row costs per position it attends to (the source's ``L`` and the outputs so far: reading the
+key/value caches, which on a CPU makes long rows cost far more than their length suggests —
+measured: a batch of 64 answers of 250 steps took 3.5 times what the first four terms predict).
+Only the ratios between the terms matter to a plan, so a table of measured ratios serves every
+model size on a device kind.
 
 :func:`plan` sorts the sources by length, longest first, and chooses batch boundaries by
 dynamic programming over that order: the cheapest partition into contiguous runs, each within
@@ -36,7 +41,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-COEFFICIENTS = ("per_batch", "per_step", "per_row_token", "per_source_token")
+COEFFICIENTS = ("per_batch", "per_step", "per_row_token", "per_source_token", "per_row_context")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class CostModel:
     per_row_token: float
     per_source_token: float
     origin: str = "given"
+    per_row_context: float = 0.0
 
     def __post_init__(self):
         values = [getattr(self, name) for name in COEFFICIENTS]
@@ -57,7 +63,8 @@ class CostModel:
 
     def batch_seconds(self, rows: int, longest_source: int, steps: int) -> float:
         return (self.per_batch + steps * (self.per_step + self.per_row_token * rows)
-                + self.per_source_token * rows * longest_source)
+                + self.per_source_token * rows * longest_source
+                + self.per_row_context * rows * attended(longest_source, steps))
 
     @property
     def rows_per_step_cost(self) -> float:
@@ -67,21 +74,28 @@ class CostModel:
     def describe(self) -> str:
         return (f"{self.per_batch * 1e3:.3g} ms per batch + steps × ({self.per_step * 1e3:.3g} ms + "
                 f"{self.per_row_token * 1e3:.3g} ms × rows) + {self.per_source_token * 1e3:.3g} ms per padded "
-                f"source token (one step's fixed cost = {self.rows_per_step_cost:.3g} rows; {self.origin})")
+                f"source token + {self.per_row_context * 1e6:.3g} µs per row and attended position (one step's fixed cost = "
+                f"{self.rows_per_step_cost:.3g} rows; {self.origin})")
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
 # Measured ratios (seconds are for NLLB-200-distilled-600M shapes; only ratios steer a plan).
-# cpu: benchmarks/translate_throughput.py --calibrate on 2 x86_64 cores, 2026-12-02.
+# cpu: benchmarks/translate_throughput.py --calibrate on 2 x86_64 cores, 2026-12-03 (nine shapes from
+# 1 row × 8 tokens to 128 rows and to 104 steps over 96 source tokens).
 # cuda: estimates (weights read once per step at HBM speed, kernel launches, 2 × parameters FLOPs per
-# row-token at bf16 tensor-core speed) until benchmarks/gpu.sh measures them on a lent GPU.
+# row-token at bf16 tensor-core speed, key/value caches at HBM speed) until benchmarks/gpu.sh measures
+# them on a lent GPU.
 COST_TABLE: dict[tuple[str, str], CostModel] = {
-    ("ctranslate2", "cpu"): CostModel(0.0, 51.3e-3, 1.24e-3, 1.5e-3, "table: ctranslate2 int8 on 2 CPU cores"),
-    ("transformers", "cpu"): CostModel(103e-3, 78.1e-3, 6.01e-3, 4.73e-3, "table: transformers float32 on 2 CPU cores"),
-    ("ctranslate2", "cuda"): CostModel(2e-3, 1.5e-3, 6e-6, 1e-6, "table: ctranslate2 on CUDA (estimated)"),
-    ("transformers", "cuda"): CostModel(5e-3, 12e-3, 8e-6, 1e-6, "table: transformers bf16 on CUDA (estimated)"),
+    ("ctranslate2", "cpu"): CostModel(85.1e-3, 43.5e-3, 2.95e-3, 1.88e-3, "table: ctranslate2 int8 on 2 CPU cores",
+                                      per_row_context=17.2e-6),
+    ("transformers", "cpu"): CostModel(110e-3, 87.2e-3, 5.49e-3, 5.21e-3, "table: transformers float32 on 2 CPU cores",
+                                       per_row_context=15.4e-6),
+    ("ctranslate2", "cuda"): CostModel(2e-3, 1.5e-3, 6e-6, 1e-6, "table: ctranslate2 on CUDA (estimated)",
+                                       per_row_context=2e-8),
+    ("transformers", "cuda"): CostModel(5e-3, 12e-3, 8e-6, 1e-6, "table: transformers bf16 on CUDA (estimated)",
+                                        per_row_context=2e-8),
 }
 
 
@@ -97,7 +111,8 @@ def fit_cost_model(samples: Sequence[tuple[int, int, int, float]], origin: str =
     every coefficient non-negative (exact: the best fit over every subset of coefficients)."""
     if len(samples) < len(COEFFICIENTS):
         raise ValueError(f"a cost model needs at least {len(COEFFICIENTS)} timed batches, got {len(samples)}")
-    features = np.array([[1.0, steps, steps * rows, rows * longest] for rows, longest, steps, _ in samples])
+    features = np.array([[1.0, steps, steps * rows, rows * longest, rows * attended(longest, steps)]
+                         for rows, longest, steps, _ in samples])
     seconds = np.array([s for *_, s in samples], dtype=float)
     # relative error matters (a small batch mispredicted by 2x is as bad as a big one): weight by 1/seconds
     weight = 1.0 / np.maximum(seconds, 1e-9)
@@ -117,12 +132,19 @@ def fit_cost_model(samples: Sequence[tuple[int, int, int, float]], origin: str =
                 best, best_error = coefficients, error
     if best is None:
         raise ValueError("no non-negative cost model fits these timings")
-    return CostModel(*map(float, best), origin=f"{origin} from {len(samples)} timed batches")
+    return CostModel(**dict(zip(COEFFICIENTS, map(float, best))), origin=f"{origin} from {len(samples)} timed batches")
+
+
+def attended(longest_source: int, steps: int) -> float:
+    """Positions one row attends to over a batch's decoding: the source at every step, and the
+    outputs so far (1, 2, …, steps)."""
+    return steps * longest_source + steps * (steps + 1) / 2
 
 
 def calibrate(time_batch: Callable[[int, int, int], float],
-              shapes: Sequence[tuple[int, int, int]] = ((1, 8, 8), (1, 32, 32), (8, 8, 32), (8, 32, 8),
-                                                        (32, 16, 16), (32, 8, 40), (64, 8, 8)),
+              shapes: Sequence[tuple[int, int, int]] = ((1, 8, 8), (1, 48, 48), (8, 8, 32), (8, 32, 8),
+                                                        (32, 16, 16), (64, 8, 8), (128, 16, 16), (64, 40, 44),
+                                                        (16, 96, 104)),
               repeats: int = 2, origin: str = "calibrated") -> CostModel:
     """Time batches of the given ``(rows, source tokens, steps)`` shapes with ``time_batch``
     (which translates one such batch and returns its seconds); the fastest of ``repeats`` counts.
@@ -204,7 +226,8 @@ def plan(lengths: Sequence[int], cost: CostModel, steps: Callable[[int], int], *
     sorted_lengths = np.array([lengths[i] for i in order], dtype=np.int64)
     step_counts = np.array([steps(int(length)) for length in sorted_lengths], dtype=float)
     fixed = cost.per_batch + step_counts * cost.per_step          # cost of a batch starting at i, any size
-    per_row = step_counts * cost.per_row_token + sorted_lengths * cost.per_source_token  # + per row
+    per_row = (step_counts * cost.per_row_token + sorted_lengths * cost.per_source_token  # + per row
+               + cost.per_row_context * (step_counts * sorted_lengths + step_counts * (step_counts + 1) / 2))
     capacity = np.full(n, max_batch_size, dtype=np.int64)
     if token_budget is not None:
         capacity = np.minimum(capacity, np.maximum(1, token_budget // sorted_lengths))

@@ -143,3 +143,20 @@ def test_the_translator_resource_defaults_to_auto():
 
     translator = NLLBTranslator(model="mmassets-tiny-nllb")
     assert translator.backend == "auto" and translator.backend_name == resolve_backend("auto")
+
+
+def test_the_context_term_is_fitted_and_makes_long_rows_go_apart():
+    truth = CostModel(0.01, 2.0, 0.0025, 0.0015, per_row_context=1e-5)
+    shapes = [(1, 8, 8), (1, 48, 48), (8, 8, 32), (8, 32, 8), (32, 16, 16), (64, 8, 8), (64, 40, 44), (16, 96, 104)]
+    fitted = fit_cost_model([(r, n, s, truth.batch_seconds(r, n, s)) for r, n, s in shapes])
+    assert fitted.per_row_context == pytest.approx(1e-5, rel=1e-6)
+    # 8 long answers and 56 short sentences: one batch without the term, the long ones apart with it
+    lengths = [200] * 8 + [20] * 56
+    steps = LengthModel(1.1, lambda n: (1, 2 * n + 10)).steps
+    flat = CostModel(0.01, 2.0, 0.0025, 0.0015)  # a step's fixed cost outweighs the short rows' savings
+    assert len(plan(lengths, flat, steps, max_batch_size=256).batches) == 1
+    assert [len(b) for b in plan(lengths, truth, steps, max_batch_size=256).batches] == [8, 56]
+    chosen = plan(lengths, truth, steps, max_batch_size=256)
+    assert chosen.predicted_seconds == pytest.approx(sum(
+        truth.batch_seconds(len(b), max(lengths[i] for i in b), steps(max(lengths[i] for i in b)))
+        for b in chosen.batches))

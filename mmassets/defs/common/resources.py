@@ -111,12 +111,16 @@ class NLLBTranslator(dg.ConfigurableResource):
     max_length_ratio: float = 2.0
     length_margin: int = 10
     max_output_tokens: int | None = None
+    split_sentences: bool = Field(default=True, description=(
+        "translate strings of several sentences sentence by sentence (NLLB is a sentence-level model)"))
     on_bad_translation: str = Field(default="drop", description="drop | keep_source, for outputs failing the gate")
     enforce_gate: bool | None = Field(default=None, description="default: enforce, except on the tiny sample model")
     cache_dir: str | None = Field(default=None, description=(
         "mmassets' own cache: the tiny model, CTranslate2 conversions, the translation memory "
         "(checkpoint downloads go to the Hugging Face cache)"))
-    memory_path: str | None = Field(default=None, description="SQLite translation memory; default <cache_dir>/translation_memory.sqlite")
+    memory_path: str | None = Field(default=None, description=(
+        "the translation memory: a SQLite file (default <cache_dir>/translation_memory.sqlite) or a "
+        "postgresql://user:password@host:port/db URL, one memory for every machine (MMASSETS_TRANSLATION_MEMORY)"))
     languages: str | None = Field(default=None, description="the language table (the tiny model knows its NLLB codes)")
 
     _engine: Any = PrivateAttr(default=None)
@@ -133,10 +137,10 @@ class NLLBTranslator(dg.ConfigurableResource):
         if self._engine is None:
             from mmassets.translation.backend import GenerationSettings
             from mmassets.translation.engine import TranslationEngine, cheap_gate, gate
-            from mmassets.translation.memory import TranslationMemory
+            from mmassets.translation.memory import open_memory
 
             cache = Path(self.cache_dir or ".")
-            memory = TranslationMemory(self.memory_path or cache / "translation_memory.sqlite")
+            memory = open_memory(self.memory_path or cache / "translation_memory.sqlite")
             settings = GenerationSettings(
                 num_beams=self.num_beams, patience=self.patience, repetition_penalty=self.repetition_penalty,
                 no_repeat_ngram_size=self.no_repeat_ngram_size, max_length_ratio=self.max_length_ratio,
@@ -144,7 +148,8 @@ class NLLBTranslator(dg.ConfigurableResource):
             self._engine = TranslationEngine(
                 self._load_backend(cache), memory, settings=settings, token_budget=self.token_budget,
                 max_batch_size=self.max_batch_size, on_bad_translation=self.on_bad_translation,
-                enforce_gate=self.enforcing, check=cheap_gate if self.is_tiny else gate)
+                enforce_gate=self.enforcing, check=cheap_gate if self.is_tiny else gate,
+                split_sentences=self.split_sentences)
         return self._engine
 
     def _load_backend(self, cache: Path) -> Any:

@@ -1,0 +1,85 @@
+"""Real servers for tests, started on 127.0.0.1 and stopped by process id: a throwaway PostgreSQL
+cluster (the server of this machine image; `.ci/run` installs it where it is missing)."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """A new PostgreSQL cluster with a database ``mmassets`` (user ``mmassets``, trust auth on
+    loopback, no fsync) for the block; yields its ``postgresql://`` URL. As root, the server runs as
+    the ``postgres`` user (PostgreSQL refuses root)."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server on this machine (.ci/run installs the postgresql package)")
+    as_root = os.geteuid() == 0
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+    folder = Path(tempfile.mkdtemp(prefix="mmassets-pg-"))
+    if as_root:
+        owner = pwd.getpwnam("postgres")
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    port = free_port()
+    subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "mmassets",
+                    "--no-sync"], check=True, capture_output=True, timeout=120)
+    server = subprocess.Popen(
+        [*prefix, str(bin_dir / "postgres"), "-D", str(folder / "data"), "-c", "listen_addresses=127.0.0.1",
+         "-p", str(port), "-k", str(folder), "-c", "fsync=off", "-c", "synchronous_commit=off"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while subprocess.run([str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+                             capture_output=True).returncode != 0:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"postgres did not start: {server.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+        subprocess.run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "mmassets", "mmassets"],
+                       check=True, capture_output=True, timeout=60)
+        yield f"postgresql://mmassets@127.0.0.1:{port}/mmassets"
+    finally:
+        _stop_postmaster(folder / "data", server)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop_postmaster(data: Path, server: subprocess.Popen) -> None:
+    """SIGINT ("fast" shutdown: clients disconnected, then stop) to the postmaster, by the process id
+    it wrote (under runuser, the child we started is runuser's)."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pid = server.pid
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)
