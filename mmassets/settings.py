@@ -133,8 +133,10 @@ def _memory_location(value: str | None) -> str | None:
     """A PostgreSQL URL as it is, a SQLite file made absolute."""
     if not value:
         return None
+    from mmassets.translation.postgres_memory import is_postgres_url
+
     if "://" in value:
-        if not value.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+        if not is_postgres_url(value):
             raise _invalid("MMASSETS_TRANSLATION_MEMORY", value.split("@")[-1],
                            "not a translation memory; expected a SQLite file or a postgresql:// URL")
         return value

@@ -34,8 +34,8 @@ def test_the_benchmark_prints_its_summary_and_writes_its_figures(tmp_path):
         assert workload["speedup"] == loop["seconds"] / engine["seconds"]
         # a budget of 0 s times the loop's first batch only and says so
         assert loop["extrapolated_from"] is None if loop["batches"] == 1 else loop["extrapolated_from"].startswith("1 of")
-        assert engine["generated_tokens"] > 0 and loop["source_tokens"] >= engine["source_tokens"]
-    assert workloads["vqa"]["loop"]["extrapolated_from"] == "1 of 4 batches"
+        assert engine["generated_tokens"] > 0 and engine["source_tokens"] > 0
+    assert workloads["vqa"]["loop"]["extrapolated_from"] == "1 of 2 batches"
     vqa = workloads["vqa"]
     assert vqa["engine"]["source_tokens"] < vqa["loop"]["source_tokens"]  # repeated questions translated once
     refresh = run["refresh"]
