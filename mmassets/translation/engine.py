@@ -65,7 +65,8 @@ class TranslationStats:
 
     def merge(self, other: TranslationStats) -> TranslationStats:
         for name in ("strings", "distinct", "memory_hits", "model_translated", "batches", "source_tokens",
-                     "padded_tokens", "retried", "split_strings", "seconds", "predicted_seconds", "loop_predicted_seconds"):
+                     "padded_tokens", "retried", "split_strings", "seconds", "predicted_seconds",
+                     "loop_predicted_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.flagged.update(other.flagged)
         return self
@@ -85,7 +86,8 @@ class TranslationStats:
     def as_dict(self) -> dict[str, object]:
         return {"strings": self.strings, "distinct strings": self.distinct, "memory hits": self.memory_hits,
                 "model-translated strings": self.model_translated, "batches": self.batches,
-                "retried": self.retried, "strings split into sentences": self.split_strings, "model seconds": round(self.seconds, 3),
+                "retried": self.retried, "strings split into sentences": self.split_strings,
+                "model seconds": round(self.seconds, 3),
                 "sentences/s": round(self.sentences_per_s, 2), "tokens/s": round(self.tokens_per_s, 1),
                 "padding fraction": round(self.padding_fraction, 4),
                 "predicted model seconds": round(self.predicted_seconds, 3),
@@ -156,26 +158,37 @@ class TranslationEngine:
         key = self.memory_key(src, tgt)
         known = self.memory.get_many(key, distinct) if self.memory else {}
         rest = [t for t in distinct if t not in known]
-        pieces = {t: split(t, src) if self.split_sentences else [Piece("", t, "")] for t in rest}
-        stats.split_strings = sum(len(p) > 1 for p in pieces.values())
-        units = {p.text: None for t in rest for p in pieces[t]}  # what the model is asked: strings, sentences
-        found = {u: known[u] for u in units if u in known}
-        asked = set(distinct)
-        if self.memory:
-            found.update(self.memory.get_many(key, [u for u in units if u not in found and u not in asked]))
-        misses = [u for u in units if u not in found]
-        if misses:
-            found.update(self._translate_misses(misses, src, tgt, key, stats, progress))
-        missed = set(misses)
-        stats.memory_hits = len(known) + sum(not any(p.text in missed for p in pieces[t]) for t in rest)
-        for t in rest:
-            parts = [found[p.text] for p in pieces[t]]
-            known[t] = parts[0] if len(parts) == 1 else Entry(
-                join(pieces[t], [e.translation for e in parts], tgt), next((e.flag for e in parts if e.flag), None))
+        if rest:
+            known.update(self._translate_rest(rest, known, set(distinct), src, tgt, key, stats, progress))
+        stats.memory_hits += len(known) - len(rest)
         entries = [known[t] for t in texts]
         stats.flagged.update(known[t].flag for t in distinct if known[t].flag)
         outputs = [self._resolve(source, entry) for source, entry in zip(texts, entries)]
         return Translation(outputs, [e.flag for e in entries], stats)
+
+    def _translate_rest(self, rest: list[str], known: dict[str, Entry], asked: set[str], src: str, tgt: str,
+                        key: MemoryKey, stats: TranslationStats, progress) -> dict[str, Entry]:
+        """Entries for the strings the memory did not hold whole: each cut into sentences (one piece
+        when it is one sentence, or splitting is off), the sentences found among the ``known`` strings
+        or looked up (those not ``asked`` already), the rest translated, each string's sentences joined again. Strings whose every
+        sentence came from memory count as memory hits."""
+        pieces = {t: split(t, src) if self.split_sentences else [Piece("", t, "")] for t in rest}
+        stats.split_strings = sum(len(p) > 1 for p in pieces.values())
+        units = list(dict.fromkeys(p.text for t in rest for p in pieces[t]))  # what the model may be asked
+        found = {u: known[u] for u in units if u in known}
+        if self.memory:
+            found.update(self.memory.get_many(key, [u for u in units if u not in asked]))
+        misses = [u for u in units if u not in found]
+        if misses:
+            found.update(self._translate_misses(misses, src, tgt, key, stats, progress))
+        missed = set(misses)
+        stats.memory_hits += sum(not any(p.text in missed for p in pieces[t]) for t in rest)
+        entries = {}
+        for t in rest:
+            parts = [found[p.text] for p in pieces[t]]
+            entries[t] = parts[0] if len(parts) == 1 else Entry(
+                join(pieces[t], [e.translation for e in parts], tgt), next((e.flag for e in parts if e.flag), None))
+        return entries
 
     def _resolve(self, source: str, entry: Entry) -> str | None:
         if entry.flag is None or not self.enforce:

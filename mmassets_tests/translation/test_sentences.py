@@ -88,3 +88,12 @@ def test_a_flagged_sentence_flags_its_string(model, tmp_path: Path):
     result = engine.translate(["A dog runs. A cat sits.", "A dog runs."], "eng_Latn", "zho_Hans")
     assert result.flags == ["unchanged", None]
     assert result.texts[0] is None and result.texts[1] is not None  # on_bad_translation="drop"
+
+
+def test_a_sentence_that_is_also_a_known_string_is_not_translated_again(model, tmp_path: Path):
+    backend = Counting(model)
+    engine = TranslationEngine(backend, TranslationMemory(tmp_path / "tm.sqlite"), check=no_gate, settings=FIXED)
+    engine.translate(["A cat sits."], "eng_Latn", "deu_Latn")
+    backend.batches.clear()
+    engine.translate(["A cat sits.", "A dog runs. A cat sits."], "eng_Latn", "deu_Latn")
+    assert [t for batch, _ in backend.batches for t in batch] == ["A dog runs."]
