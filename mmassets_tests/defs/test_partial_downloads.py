@@ -80,8 +80,9 @@ def test_the_instance_records_success_per_partition(partial_build):
 def test_the_console_prints_a_failure_in_one_paragraph(partial_build):
     _, out, _, _ = partial_build
     assert "Traceback" not in out and "Stack Trace" not in out and "RUN_FAILURE" not in out
-    failure = next(line for line in out.splitlines() if "eval__xgqa failed:" in line)
-    assert failure.endswith("(mmassets build --verbose prints the trace)")
+    failure = next((line for line in out.splitlines() if "eval__xgqa failed:" in line), None)
+    assert failure is not None, out[-6000:]
+    assert failure.endswith("(mmassets build --verbose prints the trace)"), failure
 
 
 def test_verbose_prints_the_trace_and_the_summary_always_carries_the_message(tmp_path):
