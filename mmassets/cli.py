@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mmassets.devices import GPUS_VARIABLE, gpu_count
 from mmassets.settings import PROFILES, SettingError, Settings
 
 
@@ -25,6 +26,12 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--verbose", action="store_true", help="print failures whole, with their stack traces")
     build.add_argument("--config", help="a YAML file of asset configs: asset key → its config fields, e.g. "
                                         "'english/caption_matching: {captions_from: web_captions}'")
+    build.add_argument("--executor", choices=("in_process", "multiprocess"),
+                       help="in_process: one step after another in this process (the default on a machine with "
+                            "one GPU or none); multiprocess: independent steps side by side, each in its own "
+                            "process, and translation split over the GPUs, one step per GPU (the default with "
+                            f"more than one GPU; {GPUS_VARIABLE} overrides the count detected)")
+    build.add_argument("--workers", type=int, help="multiprocess: at most this many steps at once (default: one per CPU)")
     ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) on the instance `mmassets build` uses")
     for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
                             ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
@@ -79,11 +86,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mmassets build: --select {args.select!r} is not an asset selection ({exc}); e.g. 'group:train', "
               "'key:\"train/coco_captions\"', '3+key:\"mixture/mblip_v2\"' (it and three layers above)", file=sys.stderr)
         return 2
+    try:
+        gpus = gpu_count()
+    except ValueError as exc:
+        print(f"mmassets build: {exc}", file=sys.stderr)
+        return 2
+    if args.workers is not None and args.workers < 1:
+        print(f"mmassets build: --workers {args.workers}: expected a whole number >= 1", file=sys.stderr)
+        return 2
+    executor = args.executor or ("multiprocess" if gpus > 1 else "in_process")
     instance = instance_for(settings.data_dir)
-    print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}")
+    print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}, "
+          f"executor {executor}" + (f" ({args.workers} workers)" if args.workers else "")
+          + (f", {gpus} GPUs" if gpus else ""))
     keep_out_of_the_collectors_way()
     try:
-        report = build(defs, instance, args.select, config=config, verbose=args.verbose)
+        report = build(defs, instance, args.select, config=config, verbose=args.verbose, executor=executor,
+                       workers=args.workers, gpus=gpus)
     except dg.DagsterInvalidConfigError as exc:
         print(f"mmassets build: the config of --config {args.config} does not fit: {exc}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -29,6 +30,7 @@ from mmassets.defs.common.console import short_error
 from mmassets.defs.common.metadata import ABSENT_FILES
 from mmassets.defs.common.partitions import FAILED_PARTITIONS, HOW_TO_GET, sync_file_partitions
 from mmassets.defs.common.tags import MERGES_PRESENT
+from mmassets.devices import GPU_TAG, gpu_count, split_for_gpus
 from mmassets.files import atomic_write_bytes
 from mmassets.progress import STOP
 
@@ -37,25 +39,13 @@ def instance_config(home: Path) -> str:
     """dagster.yaml of mmassets' own instance in the folder ``home``: translation steps (pool "gpu")
     hold a model each, so at most as many run at once as there are GPUs (one on a machine without);
     events go to Dagster's SQLite files (``<home>/history/runs``) through connections kept open
-    (``sqlite_event_log``)."""
+    (``sqlite_event_log``); what Dagster logs outside a run's own loggers (a step process starting)
+    is shown from INFO up."""
     runs = json.dumps(str(Path(home).absolute() / "history" / "runs"))
     return (f"telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: {gpu_count() or 1}\n"
+            f"python_logs:\n  python_log_level: INFO\n"
             f"event_log_storage:\n  module: mmassets.sqlite_event_log\n  class: PooledSqliteEventLogStorage\n"
             f"  config:\n    base_dir: {runs}\n")
-
-
-def gpu_count() -> int:
-    """NVIDIA GPUs on this machine, without importing torch (nvidia-smi lists one per line)."""
-    import shutil
-    import subprocess
-
-    if not shutil.which("nvidia-smi"):
-        return 0
-    try:
-        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    return sum(line.startswith("GPU ") for line in listed.splitlines())
 
 
 @dataclass
@@ -81,6 +71,8 @@ class AssetReport:
     """How long the step that built it ran, summed over the runs of the build (None: never ran)."""
     step: str | None = None
     """That step's key; several assets share one when one op builds them (a multi-asset)."""
+    built: set[str] = field(default_factory=set)
+    """The partitions materialized so far."""
 
     @property
     def ok(self) -> bool:
@@ -192,10 +184,48 @@ class BuildReport:
         lines += [f"  {run.label()}: {_seconds(run.seconds)}, {_seconds(run.step_seconds)} in steps" for run in self.runs]
         if self.seconds is not None:
             in_runs = sum(run.seconds for run in self.runs)
-            lines.append(f"build: {_seconds(self.seconds)}: {_seconds(in_runs)} in {len(self.runs)} runs "
-                         f"({_seconds(sum(run.step_seconds for run in self.runs))} in steps), "
-                         f"{_seconds(max(self.seconds - in_runs, 0.0))} between them")
+            steps = _seconds(sum(run.step_seconds for run in self.runs))
+            if in_runs > self.seconds:  # runs side by side
+                lines.append(f"build: {_seconds(self.seconds)}; its {len(self.runs)} runs took {_seconds(in_runs)} "
+                             f"together ({steps} in steps), some of them side by side")
+            else:
+                lines.append(f"build: {_seconds(self.seconds)}: {_seconds(in_runs)} in {len(self.runs)} runs "
+                             f"({steps} in steps), {_seconds(self.seconds - in_runs)} between them")
         return lines
+
+
+IN_PROCESS, MULTIPROCESS = "in_process", "multiprocess"
+EXECUTORS = (IN_PROCESS, MULTIPROCESS)
+DEFINITIONS_MODULE = "mmassets.definitions"
+DEVICE_TAG = "mmassets/device"
+"""Op tag of the steps that hold a model on the GPU (``gpu``): one at a time in a run."""
+
+
+def reconstructable_job(name: str):
+    """The job ``name`` of ``mmassets.definitions.defs``, as step processes load it."""
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    return ReconstructableRepository.for_module(DEFINITIONS_MODULE, "defs").get_reconstructable_job(name)
+
+
+def multiprocess_config(workers: int | None) -> dict:
+    """Dagster's multiprocess executor: ``workers`` steps at once (None: one per CPU), each in a
+    process forked from a server that imported the definitions once (a step starts in a fraction of
+    a second, not the 3 s of a fresh interpreter), one GPU step at a time per run."""
+    return {"multiprocess": {
+        "max_concurrent": workers or 0,
+        "start_method": {"forkserver": {"preload_modules": ["mmassets.step_preload"]}},
+        "tag_concurrency_limits": [{"key": DEVICE_TAG, "value": "gpu", "limit": 1}]}}
+
+
+def work_weight(defs: dg.Definitions) -> Callable[[str], float]:
+    """How much translating a language partition costs, relative to the others: its share of the
+    language mix (English passes through: nothing)."""
+    from mmassets.languages import SOURCE_LANGUAGE
+
+    mix = defs.resources.get("mix")
+    shares = mix.table.shares() if mix is not None else {}
+    return lambda key: 0.0 if key == SOURCE_LANGUAGE else shares.get(key, 1.0)
 
 
 STEP_EVENTS = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
@@ -268,13 +298,118 @@ def contiguous_ranges(keys: tuple[str, ...], wanted: list[str]) -> list[tuple[st
     return [tuple(r) for r in ranges]
 
 
+@dataclass
+class PlannedRun:
+    """A run of a build before it executes: its assets, partition range, tags and run config."""
+
+    assets: list[str]
+    partitions: tuple[str, ...] | None
+    tags: dict[str, str]
+    run_config: dict
+    number: int
+
+    def announcement(self) -> str:
+        gpu = self.tags.get(GPU_TAG)
+        return (f"run {self.number}: {', '.join(self.assets)}"
+                + (f" over {len(self.partitions)} partitions" if self.partitions else "")
+                + ("" if gpu is None else f" on GPU {gpu}"))
+
+
+@dataclass
+class StoredRunResult:
+    """A run's events read back from the instance (the run executed in another process), with the
+    accessors of Dagster's execution results that the report uses."""
+
+    run_id: str
+    all_events: list
+
+    @classmethod
+    def read(cls, instance: dg.DagsterInstance, run_id: str) -> StoredRunResult:
+        return cls(run_id, [e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event is not None])
+
+    def get_asset_materialization_events(self) -> list:
+        return [e for e in self.all_events if e.is_step_materialization]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [e.event_specific_data for e in self.all_events
+                if e.event_type_value == dg.DagsterEventType.ASSET_CHECK_EVALUATION.value]
+
+    def get_step_failure_events(self) -> list:
+        return [e for e in self.all_events if e.is_step_failure]
+
+
+SLICE_TAG = "mmassets/side-by-side"
+"""Run tag by which a run executed in a child process is found again."""
+
+
+def _execute_here(job: dg.JobDefinition, instance: dg.DagsterInstance, run: PlannedRun,
+                  executor: str) -> tuple[float, Any]:
+    """Execute ``run`` from this process: (its wall time, its result)."""
+    began = time.perf_counter()
+    keys = [dg.AssetKey.from_user_string(name) for name in run.assets]
+    tags = {**run.tags, **run_guard.process_tags()}
+    if executor == IN_PROCESS:
+        result = job.execute_in_process(instance=instance, asset_selection=keys, tags=tags, raise_on_error=False,
+                                        run_config=run.run_config)
+    else:  # its events are all the report needs: not opened as a context manager (which sets up the resources again)
+        result = dg.execute_job(reconstructable_job(job.name), instance, asset_selection=keys, tags=tags,
+                                run_config=run.run_config)
+    return time.perf_counter() - began, result
+
+
+def _execute_in_child(job_name: str, run: PlannedRun) -> None:
+    """The body of a child process of ``_execute_side_by_side``: one run, through the multiprocess
+    executor, on the instance of ``$DAGSTER_HOME``."""
+    instance = dg.DagsterInstance.get()
+    _execute_here(reconstructable_job(job_name).get_definition(), instance, run, MULTIPROCESS)
+
+
+def _execute_side_by_side(instance: dg.DagsterInstance, job_name: str,
+                          planned: list[PlannedRun]) -> list[tuple[float, StoredRunResult | None]]:
+    """Execute the runs at once, each in a process of its own (Dagster's execution is not safe in
+    threads: each run reconfigures Python's logging), and read their events back: (wall time,
+    result; None when a process died before its run began) in the order of ``planned``."""
+    import multiprocessing
+    import uuid
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("spawn")
+    began = time.perf_counter()
+    children = {}
+    for index, run in enumerate(planned):
+        tagged = PlannedRun(run.assets, run.partitions, {**run.tags, SLICE_TAG: uuid.uuid4().hex}, run.run_config,
+                            run.number)
+        process = context.Process(target=_execute_in_child, args=(job_name, tagged), name=f"mmassets-run-{run.number}")
+        process.start()
+        children[process.sentinel] = (index, process, tagged.tags[SLICE_TAG])
+    done: list = [None] * len(planned)
+    waiting = dict(children)
+    while waiting:
+        for sentinel in wait(list(waiting)):
+            index, process, tag = waiting.pop(sentinel)
+            process.join()
+            found = instance.get_runs(filters=dg.RunsFilter(tags={SLICE_TAG: tag}), limit=1)
+            done[index] = (time.perf_counter() - began,
+                           StoredRunResult.read(instance, found[0].run_id) if found else None)
+    return done
+
+
 def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "*",
           log: Callable[[str], None] = print, log_level: str = "INFO",
-          config: dict[dg.AssetKey, dict] | None = None, verbose: bool = False) -> BuildReport:
+          config: dict[dg.AssetKey, dict] | None = None, verbose: bool = False,
+          executor: str = IN_PROCESS, workers: int | None = None, gpus: int = 0) -> BuildReport:
     """Run ``selection`` stage by stage, each asset with its ``config`` (run config fields) where
     given. Runs left in flight by a dead process are failed first; SIGINT or SIGTERM stops the
     build after the interrupted run (``BuildInterrupted``, with the report). ``verbose`` prints
-    failures with their stack traces."""
+    failures with their stack traces.
+
+    ``executor``: ``in_process`` runs each stage's steps one after another in this process;
+    ``multiprocess`` runs them side by side, each in its own process (at most ``workers`` at once,
+    default one per CPU; the steps load the definitions from ``mmassets.definitions``, so ``defs``
+    must be what it builds from this process's environment). With ``gpus`` > 1 a translation stage
+    becomes that many runs side by side over slices of its partitions, each pinned to its GPU."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
     began = time.perf_counter()
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
@@ -289,31 +424,63 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     def build_report() -> BuildReport:
         return BuildReport({r.key: r for r in reports.values()}, runs, time.perf_counter() - began)
 
-    def execute(keys: list[dg.AssetKey], partitions: tuple[str, ...] | None) -> None:
+    def plan(keys: list[dg.AssetKey], partitions: tuple[str, ...] | None, gpu: int | None = None) -> PlannedRun:
         tags = {} if partitions is None else {ASSET_PARTITION_RANGE_START_TAG: partitions[0],
                                               ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
-        names = [k.to_user_string() for k in keys]
-        number = sum(run.number is not None for run in runs) + 1
-        log(f"run {number}: {', '.join(names)}" + (f" over {len(partitions)} partitions" if partitions else ""))
-        pools = sorted({pool for k in keys for pool in (graph.get(k).pools or ())})
+        if gpu is not None:
+            tags[GPU_TAG] = str(gpu)
         ops = {step_key(defs, k): {"config": config[k]} for k in keys if config and k in config}
-        console = {"config": {"log_level": log_level, "verbose": verbose}}
-        started = time.perf_counter()
+        run_config = {"loggers": {"console": {"config": {"log_level": log_level, "verbose": verbose}}},
+                      **({"ops": ops} if ops else {})}
+        if executor == MULTIPROCESS:
+            run_config["execution"] = {"config": multiprocess_config(workers)}
+        number = sum(run.number is not None for run in runs) + 1
+        return PlannedRun([k.to_user_string() for k in keys], partitions, tags, run_config, number)
+
+    def execute(planned: list[PlannedRun]) -> None:
+        """Execute the planned runs (side by side, each in its own process, when there are several),
+        then report them in order."""
+        for offset, run in enumerate(planned):
+            run.number += offset
+            log(run.announcement())
+        pools = sorted({pool for run in planned for name in run.assets
+                        for pool in (graph.get(dg.AssetKey.from_user_string(name)).pools or ())})
         with run_guard.watch_pools(instance, pools, log):
-            result = job.execute_in_process(
-                instance=instance, asset_selection=keys, tags={**tags, **run_guard.process_tags()},
-                raise_on_error=False, run_config={"loggers": {"console": console}, **({"ops": ops} if ops else {})})
-        run = RunReport(result.run_id, names, None if partitions is None else len(partitions),
-                        time.perf_counter() - started, step_seconds(instance, result.run_id), number)
-        runs.append(run)
-        for key in keys:
-            reports[key].step = step_key(defs, key)
-            if reports[key].step in run.steps:
-                reports[key].seconds = (reports[key].seconds or 0.0) + run.steps[reports[key].step]
-        _collect(result, {k: reports[k] for k in keys}, stopped, {k: graph.get(k).parent_keys for k in keys})
-        if run_guard.interrupted(result) or STOP.is_set():
-            run_guard.end_run(instance, result.run_id, "mmassets build was interrupted")
-            raise KeyboardInterrupt
+            if len(planned) == 1:
+                done = [_execute_here(job, instance, planned[0], executor)]
+            else:
+                done = _execute_side_by_side(instance, job.name, planned)
+        for run, (seconds, result) in zip(planned, done):
+            keys = [dg.AssetKey.from_user_string(name) for name in run.assets]
+            if result is None:  # its process died before it could create the run
+                for key in keys:
+                    reports[key].error = f"the process of run {run.number} exited before the run started (see above)"
+                    stopped[key] = "failed"
+                continue
+            report = RunReport(result.run_id, run.assets, None if run.partitions is None else len(run.partitions),
+                               seconds, step_seconds(instance, result.run_id), run.number)
+            runs.append(report)
+            for key in keys:
+                reports[key].step = step_key(defs, key)
+                if reports[key].step in report.steps:
+                    reports[key].seconds = (reports[key].seconds or 0.0) + report.steps[reports[key].step]
+            _collect(result, {k: reports[k] for k in keys}, stopped, {k: graph.get(k).parent_keys for k in keys})
+        for _, result in done:
+            if result is not None and (run_guard.interrupted(result) or STOP.is_set()):
+                run_guard.end_run(instance, result.run_id, "mmassets build was interrupted")
+                raise KeyboardInterrupt
+
+    def slices(keys: list[dg.AssetKey], partitions: tuple[str, ...] | None) -> list[tuple[str, ...] | None]:
+        """The stage's partition range, or its slices over the GPUs when it translates (multiprocess)."""
+        on_gpus = (executor == MULTIPROCESS and gpus > 1 and partitions
+                   and any("gpu" in (graph.get(k).pools or ()) for k in keys))
+        if not on_gpus:
+            return [partitions]
+        slots = instance.event_log_storage.get_concurrency_info("gpu").slot_count
+        if slots < gpus:  # the instance was made on a machine with fewer GPUs
+            log(f"pool gpu: {gpus} slots, one per GPU")
+            instance.event_log_storage.set_concurrency_slots("gpu", gpus)
+        return split_for_gpus(partitions, gpus, work_weight(defs))
 
     with run_guard.interrupts_stop_the_build():
         run_guard.recover_stale_runs(instance, log)
@@ -326,15 +493,16 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
                 if not runnable:
                     continue
                 partitions = _partition_keys(graph, runnable[0], instance)
-                execute(runnable, partitions)
+                parts = slices(runnable, partitions)
+                execute([plan(runnable, part, None if len(parts) == 1 else gpu) for gpu, part in enumerate(parts)])
                 for key in runnable:  # the partitions a step could build, without those that failed alone
                     failed = reports[key].failed_partitions
-                    rest = [k for k in partitions or () if k not in failed]
+                    rest = [k for k in partitions or () if k not in failed and k not in reports[key].built]
                     if failed and rest:
                         log(f"{key.to_user_string()}: partition(s) {', '.join(failed)} failed alone; building "
                             f"the other {len(rest)}")
                         for part in contiguous_ranges(partitions, rest):
-                            execute([key], part)
+                            execute([plan([key], part)])
         except KeyboardInterrupt:
             for report in reports.values():
                 if not (report.partitions or report.error or report.skipped_because):
@@ -396,6 +564,8 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
         if report is None:
             continue
         report.partitions += 1
+        if mat.partition is not None:
+            report.built.add(mat.partition)
         rows = mat.metadata.get("dagster/row_count")
         if rows is not None:  # summed over the partitions of the build
             report.rows = (report.rows or 0) + int(rows.value)

@@ -124,6 +124,32 @@ class NLLBTranslator(dg.ConfigurableResource):
     languages: str | None = Field(default=None, description="the language table (the tiny model knows its NLLB codes)")
 
     _engine: Any = PrivateAttr(default=None)
+    _device: str | None = PrivateAttr(default=None)
+    _device_note: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """In a run pinned to a GPU (``devices.GPU_TAG``: one of the runs a multi-GPU build splits
+        a translation stage into), ``device: auto`` is that GPU."""
+        from mmassets.devices import pinned_device
+
+        tags = context.dagster_run.tags if context.dagster_run is not None else {}
+        self._device, self._device_note = pinned_device(self.device, tags, self._cuda_available)
+        if self._device_note:
+            context.log.warning(f"translator: {self._device_note}")
+
+    def _cuda_available(self) -> bool:
+        if self.backend_name == "ctranslate2":
+            import ctranslate2
+
+            return ctranslate2.get_cuda_device_count() > 0
+        import torch
+
+        return torch.cuda.is_available()
+
+    @property
+    def loads_on(self) -> str:
+        """The device setting the model loads with: ``device``, or the GPU the run is pinned to."""
+        return self._device or self.device
 
     @property
     def is_tiny(self) -> bool:
@@ -163,13 +189,13 @@ class NLLBTranslator(dg.ConfigurableResource):
         if backend == "transformers":
             from mmassets.translation import nllb
 
-            return nllb.load_cached(source, revision=self.revision, device=self.device, dtype=self.dtype)
+            return nllb.load_cached(source, revision=self.revision, device=self.loads_on, dtype=self.dtype)
         if backend == "ctranslate2":
             from mmassets.translation import ct2
 
             # The tiny model's matrices are a few kilobytes: a second thread costs more in hand-offs
             # than it computes (a batch of six strings: 0.24 s on two threads, 0.004 s on one).
-            return ct2.load_cached(source, revision=self.revision, device=self.device, compute_type=self.dtype,
+            return ct2.load_cached(source, revision=self.revision, device=self.loads_on, compute_type=self.dtype,
                                    cache_dir=self.cache_dir, intra_threads=1 if self.is_tiny else None)
 
     @property

@@ -17,6 +17,7 @@ from mmassets.defs import known_beta
 from mmassets.defs.common.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.common.partitions import language_partitions
 from mmassets.defs.common.resources import LanguageMix, NLLBTranslator
+from mmassets.devices import GPU_TAG
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.progress import Progress
 
@@ -64,7 +65,10 @@ class Run:
                          "padding fraction": round(stats.padding_fraction, 4),
                          "flagged outputs": counts_metadata(stats.flagged),
                          "translator backend": self.translator.backend_name,
-                         "translator identity": self.translator.identity})
+                         "translator identity": self.translator.identity,
+                         "translator device": self.translator.loads_on})
+        if self.context.run.tags.get(GPU_TAG) is not None:  # one of the runs a multi-GPU build split the range into
+            meta["pinned GPU"] = int(self.context.run.tags[GPU_TAG])
         meta["translator"] = self.translator.model
         if self.translator.is_tiny:
             meta["note"] = TINY_MODEL_NOTE

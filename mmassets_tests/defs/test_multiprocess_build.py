@@ -1,0 +1,85 @@
+"""`mmassets build --executor multiprocess` with three GPUs planned (MMASSETS_GPUS=3 on a machine
+without any): independent steps run side by side in their own processes, each translation stage is
+three runs over contiguous slices of the languages, pinned to GPU 0, 1 and 2, every partition is
+materialized once, and what is stored is byte-identical to an in-process build."""
+
+import os
+
+import dagster as dg
+import pytest
+from builds import finish, run_build, start_build
+
+from mmassets.devices import GPU_TAG
+from mmassets.languages import LanguageTable
+
+SELECTION = '+key:"translated/coco_captions" or +key:"translated/vqav2_vqa"'
+TRANSLATED = [dg.AssetKey(["translated", "coco_captions"]), dg.AssetKey(["translated", "vqav2_vqa"])]
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    root = tmp_path_factory.mktemp("multiprocess")
+    process = start_build(root / "multi", "--select", SELECTION, "--executor", "multiprocess",
+                          env={"MMASSETS_GPUS": "3"})
+    out = finish(process, 300)
+    assert process.returncode == 0, out
+    code, in_process_out = run_build(root / "single", "--select", SELECTION)
+    assert code == 0, in_process_out
+    instance = dg.DagsterInstance.from_config(str(root / "multi" / "dagster_home"))
+    return root, out, instance, process.pid
+
+
+def test_each_translation_stage_is_three_runs_over_contiguous_slices(builds):
+    _, out, instance, _ = builds
+    assert "executor multiprocess, 3 GPUs" in out
+    pinned = instance.get_runs(filters=dg.RunsFilter(tags={GPU_TAG: "0"}))
+    assert len(pinned) == 1 and sorted(pinned[0].asset_selection) == TRANSLATED
+    languages = LanguageTable.load().codes
+    slices = []
+    for gpu in "012":
+        (run,) = instance.get_runs(filters=dg.RunsFilter(tags={GPU_TAG: gpu}))
+        assert run.is_success and f"on GPU {gpu}" in out
+        start, end = languages.index(run.tags["dagster/asset_partition_range_start"]), \
+            languages.index(run.tags["dagster/asset_partition_range_end"])
+        slices.append(languages[start:end + 1])
+    assert [code for part in slices for code in part] == languages  # in order, each once
+
+
+def test_every_partition_is_materialized_once_by_the_run_of_its_slice_on_its_gpu(builds):
+    _, _, instance, _ = builds
+    for key in TRANSLATED:
+        events = instance.fetch_materializations(key, limit=1000).records
+        partitions = [e.partition_key for e in events]
+        assert sorted(partitions) == sorted(LanguageTable.load().codes)  # each once
+        for record in events:
+            run = instance.get_run_by_id(record.run_id)
+            meta = record.asset_materialization.metadata
+            assert meta["pinned GPU"].value == int(run.tags[GPU_TAG])
+            if "translation" in meta:  # not English (it passes through), nor a language without rows
+                assert meta["translator device"].value == "cpu"  # no CUDA here: the pin falls back, and says so
+
+
+def test_the_runs_of_the_slices_ran_side_by_side_and_steps_in_their_own_processes(builds):
+    _, _, instance, build_pid = builds
+    spans = []
+    for gpu in "012":
+        (run,) = instance.get_runs(filters=dg.RunsFilter(tags={GPU_TAG: gpu}))
+        stats = instance.get_run_stats(run.run_id)
+        spans.append((stats.start_time, stats.end_time))
+    assert max(start for start, _ in spans) < min(end for _, end in spans)  # all three at once
+    (first,) = [r for r in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS]))
+                if dg.AssetKey(["raw", "coco_karpathy"]) in (r.asset_selection or ())]
+    started = instance.all_logs(first.run_id, of_type=dg.DagsterEventType.STEP_START)
+    pids = {e.dagster_event.step_key: e.dagster_event.pid for e in started}
+    assert len(pids) == 4 and len(set(pids.values())) == 4 and build_pid not in pids.values()
+
+
+def test_what_is_stored_is_the_same_as_in_process(builds):
+    root = builds[0]
+    for key in TRANSLATED:
+        folder = os.path.join(*key.path)
+        multi, single = root / "multi" / "assets" / folder, root / "single" / "assets" / folder
+        names = sorted(p.name for p in single.iterdir())
+        assert names == sorted(p.name for p in multi.iterdir()) and len(names) == len(LanguageTable.load().codes)
+        for name in names:
+            assert (multi / name).read_bytes() == (single / name).read_bytes(), f"{folder}/{name}"
