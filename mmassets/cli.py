@@ -86,18 +86,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mmassets build: --select {args.select!r} is not an asset selection ({exc}); e.g. 'group:train', "
               "'key:\"train/coco_captions\"', '3+key:\"mixture/mblip_v2\"' (it and three layers above)", file=sys.stderr)
         return 2
-    try:
-        gpus = gpu_count()
-    except ValueError as exc:
-        print(f"mmassets build: {exc}", file=sys.stderr)
-        return 2
+    gpus = gpu_count()
     if args.workers is not None and args.workers < 1:
         print(f"mmassets build: --workers {args.workers}: expected a whole number >= 1", file=sys.stderr)
         return 2
     executor = args.executor or ("multiprocess" if gpus > 1 else "in_process")
     instance = instance_for(settings.data_dir)
+    shown = f"{settings.executor} (MMASSETS_EXECUTOR)" if executor == "multiprocess" and settings.executor else executor
     print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}, "
-          f"executor {executor}" + (f" ({args.workers} workers)" if args.workers else "")
+          f"executor {shown}" + (f" ({args.workers} workers)" if args.workers else "")
           + (f", {gpus} GPUs" if gpus else ""))
     keep_out_of_the_collectors_way()
     try:

@@ -12,6 +12,7 @@ from mmassets.defs import eval, families
 from mmassets.defs.families import dataoptim
 from mmassets.defs.common import automation, partitions, sources
 from mmassets.defs.common.console import console_logger
+from mmassets.defs.common.executors import executor_for, gpu_step_names
 from mmassets.defs.common.io import ParquetIOManager
 from mmassets.defs.common.resources import (CaptionSimilarity, DataFolders, ImageDownloader, LanguageMix, NLLBTranslator,
                                             PhraseExtractor)
@@ -33,8 +34,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     built = dg.map_asset_specs(
         lambda spec: with_languages(spec).replace_attributes(automation_condition=automation.REFRESH),
         [*assets, *mixture_assets(recipes, training)])
+    try:
+        executor = executor_for(settings.executor, settings.executor_config, gpu_step_names(built))
+    except ValueError as exc:
+        raise ValueError(f"MMASSETS_EXECUTOR={settings.executor}: {exc}") from None
     return dg.Definitions(
         assets=[*sources.source_assets, *built],
+        executor=executor,
         jobs=[automation.observe_raw],
         loggers={"console": console_logger},
         schedules=[automation.weekly_refresh(settings.refresh_cron)],

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 GPU_TAG = "mmassets/gpu"
 """Run tag: the index of the GPU the run's translation steps load their model on."""
+DEVICE_TAG = "mmassets/device"
+"""Op tag of the steps that hold a model on the GPU (``gpu``): one at a time in a run."""
 GPUS_VARIABLE = "MMASSETS_GPUS"
 """Overrides the GPUs detected (fewer than the machine has, or a count to plan for)."""
 

@@ -30,7 +30,7 @@ from mmassets.defs.common.console import short_error
 from mmassets.defs.common.metadata import ABSENT_FILES
 from mmassets.defs.common.partitions import FAILED_PARTITIONS, HOW_TO_GET, sync_file_partitions
 from mmassets.defs.common.tags import MERGES_PRESENT
-from mmassets.devices import GPU_TAG, gpu_count, split_for_gpus
+from mmassets.devices import DEVICE_TAG, GPU_TAG, gpu_count, split_for_gpus
 from mmassets.files import atomic_write_bytes
 from mmassets.progress import STOP
 
@@ -197,8 +197,8 @@ class BuildReport:
 IN_PROCESS, MULTIPROCESS = "in_process", "multiprocess"
 EXECUTORS = (IN_PROCESS, MULTIPROCESS)
 DEFINITIONS_MODULE = "mmassets.definitions"
-DEVICE_TAG = "mmassets/device"
-"""Op tag of the steps that hold a model on the GPU (``gpu``): one at a time in a run."""
+DEFAULT_EXECUTOR = "multi_or_in_process_executor"
+"""Dagster's executor when the definitions name none (``MMASSETS_EXECUTOR`` unset)."""
 
 
 def reconstructable_job(name: str):
@@ -432,7 +432,7 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
         ops = {step_key(defs, k): {"config": config[k]} for k in keys if config and k in config}
         run_config = {"loggers": {"console": {"config": {"log_level": log_level, "verbose": verbose}}},
                       **({"ops": ops} if ops else {})}
-        if executor == MULTIPROCESS:
+        if executor == MULTIPROCESS and job.executor_def.name == DEFAULT_EXECUTOR:  # else the one configured runs
             run_config["execution"] = {"config": multiprocess_config(workers)}
         number = sum(run.number is not None for run in runs) + 1
         return PlannedRun([k.to_user_string() for k in keys], partitions, tags, run_config, number)

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mmassets.image_roots import DEFAULT_ROOTS, DERIVED_ROOTS, ENV_PREFIX as IMAGE_ROOT_PREFIX, roots_from_env
+from mmassets.image_roots import DEFAULT_ROOTS, DERIVED_ROOTS, roots_from_env
+from mmassets.image_roots import ENV_PREFIX as IMAGE_ROOT_PREFIX
 from mmassets.translation.tiny_model import TINY_MODEL_NAME
 
 PROFILES = ("sample", "production")
@@ -56,6 +57,14 @@ class Settings:
     translation_memory: str | None = None
     """The translation memory: a SQLite file or a ``postgresql://`` URL shared by every machine
     (MMASSETS_TRANSLATION_MEMORY); None: ``<data folder>/translation_memory.sqlite``."""
+    gpus: int | None = None
+    """GPUs to plan for (MMASSETS_GPUS: fewer than the machine has, or a count to test with); None: detected."""
+    executor: str | None = None
+    """What runs the steps of submitted runs (MMASSETS_EXECUTOR: multiprocess, celery, k8s, in_process);
+    None: Dagster's default (multiprocess). ``defs.common.executors``."""
+    executor_config: dict = field(default_factory=dict)
+    """That executor's Dagster config, read from the YAML file MMASSETS_EXECUTOR_CONFIG."""
+    executor_config_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -107,7 +116,9 @@ class Settings:
                                                     env.get("MMASSETS_DOWNLOAD_ALLOW_PRIVATE")),
                        submissions_dir=Path(env["MMASSETS_SUBMISSIONS_DIR"]).resolve()
                        if env.get("MMASSETS_SUBMISSIONS_DIR") else None,
-                       translation_memory=_memory_location(env.get("MMASSETS_TRANSLATION_MEMORY")))
+                       translation_memory=_memory_location(env.get("MMASSETS_TRANSLATION_MEMORY")),
+                       gpus=_whole("MMASSETS_GPUS", env.get("MMASSETS_GPUS"), default=None, minimum=0),
+                       **_executor(env.get("MMASSETS_EXECUTOR"), env.get("MMASSETS_EXECUTOR_CONFIG")))
         _check_files(settings, recipes_name)
         return settings
 
@@ -126,6 +137,9 @@ class Settings:
                 **({"MMASSETS_LANGUAGES": str(self.languages)} if self.languages else {}),
                 **({"MMASSETS_SUBMISSIONS_DIR": str(self.submissions_dir)} if self.submissions_dir else {}),
                 **({"MMASSETS_TRANSLATION_MEMORY": self.translation_memory} if self.translation_memory else {}),
+                **({"MMASSETS_GPUS": str(self.gpus)} if self.gpus is not None else {}),
+                **({"MMASSETS_EXECUTOR": self.executor} if self.executor else {}),
+                **({"MMASSETS_EXECUTOR_CONFIG": str(self.executor_config_file)} if self.executor_config_file else {}),
                 **{IMAGE_ROOT_PREFIX + name.upper(): folder for name, folder in self.image_roots.items()}}
 
 
@@ -143,7 +157,30 @@ def _memory_location(value: str | None) -> str | None:
     return str(Path(value).resolve())
 
 
-def _whole(name: str, value: object, *, default: int, minimum: int) -> int:
+def _executor(name: str | None, config_file: str | None) -> dict:
+    """The executor's name and its config (a YAML mapping), checked."""
+    from mmassets.defs.common.executors import EXECUTORS
+
+    name = (name or "").strip() or None
+    if name is not None and name not in EXECUTORS:
+        raise _invalid("MMASSETS_EXECUTOR", name, f"expected one of {', '.join(EXECUTORS)}")
+    if not config_file:
+        return {"executor": name}
+    import yaml
+
+    path = Path(config_file).resolve()
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise _invalid("MMASSETS_EXECUTOR_CONFIG", config_file, f"cannot read it: {exc}") from None
+    if not isinstance(config, dict):
+        raise _invalid("MMASSETS_EXECUTOR_CONFIG", config_file, "expected a YAML mapping (the executor's config)")
+    if name is None:
+        raise _invalid("MMASSETS_EXECUTOR_CONFIG", config_file, "set MMASSETS_EXECUTOR to the executor it configures")
+    return {"executor": name, "executor_config": config, "executor_config_file": path}
+
+
+def _whole(name: str, value: object, *, default: int | None, minimum: int) -> int | None:
     if value is None or value == "":
         return default
     try:

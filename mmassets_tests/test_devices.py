@@ -28,7 +28,7 @@ def test_slices_balance_the_work_of_the_language_mix():
     table = LanguageTable.load()
     keys = table.codes
     share = table.shares()
-    weight = lambda code: 0.0 if code == SOURCE_LANGUAGE else share[code]  # noqa: E731
+    weight = lambda code: 0.0 if code == SOURCE_LANGUAGE else share[code]
     slices = split_for_gpus(keys, 4, weight)
     work = [sum(weight(k) for k in part) for part in slices]
     even = [sum(weight(k) for k in part) for part in split_for_gpus(keys, 4)]  # by count, not by work

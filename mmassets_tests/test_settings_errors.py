@@ -67,11 +67,22 @@ def _bad_json(tmp_path: Path) -> tuple[Path, str]:
      "MMASSETS_DOWNLOAD_ALLOW_PRIVATE='maybe': expected one of 1, true, yes, on (or 0, false, no, off)"),
     ({"MMASSETS_TRANSLATION_MEMORY": "mysql://me:secret@db:3306/tm"}, "MMASSETS_TRANSLATION_MEMORY='db:3306/tm': not "
      "a translation memory; expected a SQLite file or a postgresql:// URL"),  # the password is not shown
+    ({"MMASSETS_EXECUTOR": "dask"}, "MMASSETS_EXECUTOR='dask': expected one of in_process, multiprocess, celery, k8s"),
+    ({"MMASSETS_GPUS": "many"}, "MMASSETS_GPUS='many': expected a whole number >= 0"),
 ])
 def test_a_bad_variable_is_one_line_naming_it(cli, command, env, message):
     code, err = cli(command, **env)
     assert code == 2
     assert err == f"mmassets {command}: {message}\n"
+
+
+def test_an_executor_config_that_is_not_a_mapping_names_the_file(cli, tmp_path):
+    config = tmp_path / "executor.yaml"
+    config.write_text("- broker\n")
+    code, err = cli("build", MMASSETS_EXECUTOR="celery", MMASSETS_EXECUTOR_CONFIG=str(config))
+    assert code == 2
+    assert err == (f"mmassets build: MMASSETS_EXECUTOR_CONFIG={str(config)!r}: expected a YAML mapping "
+                   "(the executor's config)\n")
 
 
 def test_an_unknown_image_root_names_the_variable_and_the_roots(cli):

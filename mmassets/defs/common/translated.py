@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from mmassets.defs import known_beta
+from mmassets.defs.common.executors import GPU_OP_TAGS
 from mmassets.defs.common.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.common.partitions import language_partitions
 from mmassets.defs.common.resources import LanguageMix, NLLBTranslator
@@ -21,8 +22,13 @@ from mmassets.devices import GPU_TAG
 from mmassets.languages import SOURCE_LANGUAGE
 from mmassets.progress import Progress
 
+TRANSLATION_RETRIES = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL)
+"""A translation step that fails for a passing reason (CUDA out of memory, a worker lost, the
+translation memory's server gone for a moment) runs again; what will fail again (a model that
+cannot load) fails at once (``dg.Failure(allow_retries=False)``)."""
 TRANSLATED = dict(group_name="translated", key_prefix="translated", partitions_def=language_partitions,
-                  backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"})
+                  backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"},
+                  op_tags=GPU_OP_TAGS, retry_policy=TRANSLATION_RETRIES)
 GATE = "translation_gate"
 MAX_FLAGGED_SHARE = 0.05
 
@@ -46,9 +52,18 @@ class Run:
         self.context, self.translator, self.languages = context, translator, mix.table
         self.stats: dict[str, Any] = {}  # language -> TranslationStats
 
+    def _load(self) -> None:
+        """Load the model (once per process); a model that cannot load fails the step without retries."""
+        try:
+            self.translator.engine()
+        except (OSError, ValueError, ImportError) as exc:
+            raise dg.Failure(f"the translator {self.translator.model!r} cannot be loaded: {exc}",
+                             allow_retries=False) from exc
+
     def translate(self, texts: Sequence[str], language: str, what: str) -> tuple[list, list]:
         """English ``texts`` into ``language`` (a table code): outputs (None where dropped) and flags."""
         progress = Progress(len(texts), self.context.log.info, f"{what} → {language}", unit="strings")
+        self._load()
         result = self.translator.translate(texts, self.languages[SOURCE_LANGUAGE].nllb, self.languages[language].nllb,
                                            progress=lambda done, _total, tokens: progress.update(done, tokens))
         known = self.stats.get(language)
