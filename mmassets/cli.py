@@ -32,6 +32,18 @@ def parser() -> argparse.ArgumentParser:
                             "process, and translation split over the GPUs, one step per GPU (the default with "
                             f"more than one GPU; {GPUS_VARIABLE} overrides the count detected)")
     build.add_argument("--workers", type=int, help="multiprocess: at most this many steps at once (default: one per CPU)")
+    build.add_argument("--submit", action="store_true",
+                       help="launch the selection as an asset backfill on the instance ($DAGSTER_HOME) for its daemon "
+                            "to run, on the executor MMASSETS_EXECUTOR names, instead of running it here; prints "
+                            "the backfill's id (follow it with `mmassets status <id>`)")
+    build.add_argument("--ui-url", default="http://127.0.0.1:3000", help="where the Dagster UI is, for the links printed")
+    status = commands.add_parser("status", help="follow a backfill `mmassets build --submit` launched, until it ends")
+    status.add_argument("backfill_id")
+    status.add_argument("--once", action="store_true", help="print where it stands and return")
+    status.add_argument("--interval", type=float, default=5.0, help="seconds between looks (default 5)")
+    for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
+                            ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
+        status.add_argument(flag, help=help_text, **({"choices": PROFILES} if flag == "--profile" else {}))
     ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) on the instance `mmassets build` uses")
     for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
                             ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
@@ -69,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "ui":
         return ui(args, settings)
+    if args.command == "status":
+        return status(args, settings, defs)
 
     from mmassets.run_guard import BuildInterrupted
     from mmassets.runner import build, instance_for
@@ -92,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     executor = args.executor or ("multiprocess" if gpus > 1 else "in_process")
     instance = instance_for(settings.data_dir)
+    if args.submit:
+        return submitted(args, settings, defs, instance)
     shown = f"{settings.executor} (MMASSETS_EXECUTOR)" if executor == "multiprocess" and settings.executor else executor
     print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}, "
           f"executor {shown}" + (f" ({args.workers} workers)" if args.workers else "")
@@ -114,6 +130,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report.summary())
     print(f"\nexports: {settings.data_dir / 'exports'}")
     print(f"UI: `make ui` (or `mmassets ui --data-dir {settings.data_dir}`), then open http://127.0.0.1:3000")
+    return 0 if report.ok else 1
+
+
+def submitted(args: argparse.Namespace, settings: Settings, defs, instance) -> int:
+    """``build --submit``: the selection as one asset backfill for the instance's daemon."""
+    from mmassets.submit import submit, ui_link
+
+    try:
+        backfill_id = submit(defs, instance, args.select)
+    except ValueError as exc:
+        print(f"mmassets build: {exc}", file=sys.stderr)
+        return 2
+    print(f"mmassets build --submit: backfill {backfill_id} on the instance {instance.root_directory} "
+          f"(executor {settings.executor or 'multiprocess'}); the daemon runs it")
+    print(f"UI: {ui_link(backfill_id, args.ui_url)}")
+    print(f"follow it: mmassets status {backfill_id}")
+    return 0
+
+
+def status(args: argparse.Namespace, settings: Settings, defs) -> int:
+    """``mmassets status <id>``: the backfill's progress until it ends; exit 0 when it succeeded."""
+    from mmassets.runner import instance_for
+    from mmassets.submit import backfill_status, follow
+
+    instance = instance_for(settings.data_dir)
+    try:
+        if args.once:
+            report = backfill_status(defs, instance, args.backfill_id)
+            print(report.summary())
+        else:
+            report = follow(defs, instance, args.backfill_id, interval=args.interval)
+    except ValueError as exc:
+        print(f"mmassets status: {exc}", file=sys.stderr)
+        return 2
+    if not report.done:
+        return 3
     return 0 if report.ok else 1
 
 

@@ -34,6 +34,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     built = dg.map_asset_specs(
         lambda spec: with_languages(spec).replace_attributes(automation_condition=automation.REFRESH),
         [*assets, *mixture_assets(recipes, training)])
+    # a backfill translates the languages in runs of languages_per_run: one model load for each run's languages
+    per_run = dg.BackfillPolicy.multi_run(settings.languages_per_run)
+    built = [a.with_attributes(backfill_policy=per_run) if gpu_step_names([a]) else a
+             for a in built]
     try:
         executor = executor_for(settings.executor, settings.executor_config, gpu_step_names(built))
     except ValueError as exc:

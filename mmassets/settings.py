@@ -57,6 +57,9 @@ class Settings:
     translation_memory: str | None = None
     """The translation memory: a SQLite file or a ``postgresql://`` URL shared by every machine
     (MMASSETS_TRANSLATION_MEMORY); None: ``<data folder>/translation_memory.sqlite``."""
+    languages_per_run: int = 24
+    """Language partitions a run of a submitted backfill translates (MMASSETS_LANGUAGES_PER_RUN): the
+    translation assets' ``BackfillPolicy.multi_run``; one model load serves them."""
     gpus: int | None = None
     """GPUs to plan for (MMASSETS_GPUS: fewer than the machine has, or a count to test with); None: detected."""
     executor: str | None = None
@@ -117,6 +120,8 @@ class Settings:
                        submissions_dir=Path(env["MMASSETS_SUBMISSIONS_DIR"]).resolve()
                        if env.get("MMASSETS_SUBMISSIONS_DIR") else None,
                        translation_memory=_memory_location(env.get("MMASSETS_TRANSLATION_MEMORY")),
+                       languages_per_run=_whole("MMASSETS_LANGUAGES_PER_RUN", env.get("MMASSETS_LANGUAGES_PER_RUN"),
+                                                default=24, minimum=1),
                        gpus=_whole("MMASSETS_GPUS", env.get("MMASSETS_GPUS"), default=None, minimum=0),
                        **_executor(env.get("MMASSETS_EXECUTOR"), env.get("MMASSETS_EXECUTOR_CONFIG")))
         _check_files(settings, recipes_name)
@@ -137,6 +142,7 @@ class Settings:
                 **({"MMASSETS_LANGUAGES": str(self.languages)} if self.languages else {}),
                 **({"MMASSETS_SUBMISSIONS_DIR": str(self.submissions_dir)} if self.submissions_dir else {}),
                 **({"MMASSETS_TRANSLATION_MEMORY": self.translation_memory} if self.translation_memory else {}),
+                "MMASSETS_LANGUAGES_PER_RUN": str(self.languages_per_run),
                 **({"MMASSETS_GPUS": str(self.gpus)} if self.gpus is not None else {}),
                 **({"MMASSETS_EXECUTOR": self.executor} if self.executor else {}),
                 **({"MMASSETS_EXECUTOR_CONFIG": str(self.executor_config_file)} if self.executor_config_file else {}),

@@ -2,8 +2,9 @@
 partitioned by language: each partition holds the slice of an English task assigned to that
 language, machine-translated with NLLB. English is a partition that passes through.
 
-Each asset has a single-run backfill policy: a range of language partitions runs as one step, so
-the model loads once for all of them. Every output passes the translation engine's quality gate;
+A range of language partitions runs as one step, so the model loads once for all of them: the
+whole range in ``mmassets build`` (a slice per GPU with several), runs of ``MMASSETS_LANGUAGES_PER_RUN``
+languages in a backfill (``definitions``). Every output passes the translation engine's quality gate;
 outputs that fail it are None (dropped downstream) and their reason is kept in ``<field>_flag``.
 """
 
