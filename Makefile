@@ -13,7 +13,7 @@ export HF_HUB_DISABLE_PROGRESS_BARS := 1
 $(BIN)/mmassets: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/pip install --quiet -e '.[dev,ct2,postgres]' 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install --quiet -e '.[dev,ct2,postgres,celery,k8s,s3]' 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import mmassets, torch, dagster" && touch $@
 
 install: $(BIN)/mmassets

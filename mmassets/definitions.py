@@ -9,13 +9,19 @@ from __future__ import annotations
 import dagster as dg
 
 from mmassets.defs import eval, families
-from mmassets.defs.families import dataoptim
 from mmassets.defs.common import automation, partitions, sources
 from mmassets.defs.common.console import console_logger
 from mmassets.defs.common.executors import executor_for, gpu_step_names
 from mmassets.defs.common.io import ParquetIOManager
-from mmassets.defs.common.resources import (CaptionSimilarity, DataFolders, ImageDownloader, LanguageMix, NLLBTranslator,
-                                            PhraseExtractor)
+from mmassets.defs.common.resources import (
+    CaptionSimilarity,
+    DataFolders,
+    ImageDownloader,
+    LanguageMix,
+    NLLBTranslator,
+    PhraseExtractor,
+)
+from mmassets.defs.families import dataoptim
 from mmassets.defs.mixtures import mixture_assets
 from mmassets.languages import LanguageTable
 from mmassets.recipes import load_recipes

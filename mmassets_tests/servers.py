@@ -1,5 +1,6 @@
 """Real servers for tests, started on 127.0.0.1 and stopped by process id: a throwaway PostgreSQL
-cluster (the server of this machine image; `.ci/run` installs it where it is missing)."""
+cluster and a Redis server (`.ci/run` installs both where they are missing), and the processes of
+a distributed build: Celery workers and the Dagster daemon."""
 
 from __future__ import annotations
 
@@ -83,3 +84,59 @@ def _stop_postmaster(data: Path, server: subprocess.Popen) -> None:
         pid = server.pid
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGINT)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A Redis server on a free loopback port, nothing saved to disk; yields its ``redis://`` URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server on this machine (.ci/run installs the redis-server package)")
+    port = free_port()
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--protected-mode", "yes"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                probe.sendall(b"PING\r\n")
+                if probe.recv(16).startswith(b"+PONG"):
+                    break
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start: {server.stderr.read().decode()[-2000:]}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        stop_group(server, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def process_group(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """``command`` as the leader of its own process group, its output to ``log``; at the end of the
+    block the whole group gets SIGTERM (SIGKILL 20 s later if it is still there)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process
+    finally:
+        stop_group(process, signal.SIGTERM)
+
+
+def stop_group(process: subprocess.Popen, signum: int, timeout: float = 20) -> None:
+    """Stop ``process`` and its process group (when it leads one) with ``signum``, then SIGKILL."""
+    def send(sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(process.pid) == process.pid:
+                os.killpg(process.pid, sig)
+            else:
+                os.kill(process.pid, sig)
+
+    if process.poll() is None:
+        send(signum)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            send(signal.SIGKILL)
+            process.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)  # what the leader left of its group

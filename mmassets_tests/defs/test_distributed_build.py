@@ -1,0 +1,163 @@
+"""A distributed build with the real servers: PostgreSQL (Dagster's instance storage and the shared
+translation memory), Redis (Celery's broker and results), two Celery workers (the queue ``dagster``,
+and the queue ``gpu`` with one task at a time), the Dagster daemon. `mmassets build --submit`
+launches the selection as an asset backfill; `mmassets status` follows it to the end.
+
+Asserted: every partition materialized exactly once; the translation steps, in three runs of 32
+languages, never overlapped (the pool ``gpu``, one slot); the first attempt of a translation step,
+made to fail, was retried by the step's retry policy; a second backfill was served by the
+translation memory in PostgreSQL without a model call; the files stored are byte-identical to an
+in-process build's."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+from builds import _settings_free_env, run_build
+from servers import postgres_server, process_group, redis_server
+
+from mmassets.languages import LanguageTable
+from mmassets.sample import ensure_sample_raw
+
+pytest.importorskip("dagster_celery")
+pytest.importorskip("dagster_postgres")
+
+HERE = Path(__file__).parent
+BIN = Path(sys.executable).parent
+SELECTION = '+key:"translated/coco_captions"'
+TRANSLATED = dg.AssetKey(["translated", "coco_captions"])
+INSTANCE_YAML = """\
+storage:
+  postgres:
+    postgres_url:
+      env: MMASSETS_DAGSTER_POSTGRES_URL
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+  pools:
+    default_limit: 1
+python_logs:
+  python_log_level: INFO
+telemetry:
+  enabled: false
+"""
+
+
+def _mmassets(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "mmassets"), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _backfill(env: dict, selection: str) -> tuple[str, str]:
+    """Submit ``selection``, follow it to the end: (its id, what status printed)."""
+    submitted = _mmassets(env, "build", "--submit", "--select", selection)
+    assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+    backfill_id = re.search(r"backfill (\w+) on the instance", submitted.stdout)[1]
+    assert f"/runs/b/{backfill_id}" in submitted.stdout and f"mmassets status {backfill_id}" in submitted.stdout
+    followed = _mmassets(env, "status", backfill_id, "--interval", "1")
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    return backfill_id, followed.stdout
+
+
+@pytest.fixture(scope="module")
+def distributed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("distributed")
+    data, home = root / "data", root / "dagster_home"
+    home.mkdir()
+    raw = ensure_sample_raw(data / "sample" / "raw")
+    with postgres_server() as postgres, redis_server() as redis:
+        (home / "dagster.yaml").write_text(INSTANCE_YAML)
+        (root / "executor.yaml").write_text(yaml.safe_dump({"broker": f"{redis}/0", "backend": f"{redis}/1"}))
+        (root / "celery_config" / "dagster_celery_config.py").parent.mkdir()
+        (root / "celery_config" / "dagster_celery_config.py").write_text(
+            f"broker_url = {redis + '/0'!r}\nresult_backend = {redis + '/1'!r}\n")
+        (root / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [{"python_file": {
+            "relative_path": str(HERE / "distributed_defs.py"), "attribute": "defs", "location_name": "mmassets",
+            "working_directory": str(HERE)}}]}))
+        env = {**_settings_free_env(), "DAGSTER_HOME": str(home), "MMASSETS_PROFILE": "sample",
+               "MMASSETS_DATA_DIR": str(data), "MMASSETS_RAW_DIR": str(raw),
+               "MMASSETS_EXECUTOR": "celery", "MMASSETS_EXECUTOR_CONFIG": str(root / "executor.yaml"),
+               "MMASSETS_TRANSLATION_MEMORY": postgres, "MMASSETS_LANGUAGES_PER_RUN": "32",
+               "MMASSETS_DAGSTER_POSTGRES_URL": postgres.replace("postgresql://", "postgresql+psycopg2://"),
+               "MMASSETS_TEST_FAIL_ONCE": str(root / "failed-once"),
+               "PYTHONPATH": os.pathsep.join([str(root / "celery_config"), str(HERE)]), "PYTHONUNBUFFERED": "1"}
+        worker = [str(BIN / "celery"), "-A", "dagster_celery.app", "worker", "--prefetch-multiplier=1",
+                  "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"]
+        logs = root / "logs"
+        logs.mkdir()
+        with process_group([*worker, "-c", "2", "-Q", "dagster", "-n", "cpu@%h"], env, logs / "worker-cpu.log"), \
+                process_group([*worker, "-c", "1", "-Q", "gpu", "-n", "gpu@%h"], env, logs / "worker-gpu.log"), \
+                process_group([str(BIN / "dagster-daemon"), "run", "-w", str(root / "workspace.yaml")], env,
+                              logs / "daemon.log"):
+            first = _backfill(env, SELECTION)
+            second = _backfill(env, 'key:"translated/coco_captions"')
+            os.environ["MMASSETS_DAGSTER_POSTGRES_URL"] = env["MMASSETS_DAGSTER_POSTGRES_URL"]
+            try:
+                instance = dg.DagsterInstance.from_config(str(home))
+                yield {"root": root, "env": env, "first": first, "second": second, "instance": instance,
+                       "logs": logs}
+                instance.dispose()
+            finally:
+                del os.environ["MMASSETS_DAGSTER_POSTGRES_URL"]
+
+
+def _runs(instance, backfill_id: str) -> list:
+    return instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+
+
+def test_every_partition_is_materialized_exactly_once(distributed):
+    instance, (backfill_id, out) = distributed["instance"], distributed["first"]
+    assert f"backfill {backfill_id}: completed_success" in out and "materialized 98/98" in out
+    run_ids = {run.run_id for run in _runs(instance, backfill_id)}
+    records = [r for r in instance.fetch_materializations(TRANSLATED, limit=1000).records if r.run_id in run_ids]
+    assert sorted(r.partition_key for r in records) == sorted(LanguageTable.load().codes)  # each once
+    for key in (dg.AssetKey(["raw", "coco_karpathy"]), dg.AssetKey(["english", "coco_captions"])):
+        assert len([r for r in instance.fetch_materializations(key, limit=100).records if r.run_id in run_ids]) == 1
+    translation_runs = [run for run in _runs(instance, backfill_id) if TRANSLATED in (run.asset_selection or ())]
+    assert len(translation_runs) == 3  # 96 languages in runs of 32
+
+
+def test_translation_steps_never_overlapped_and_the_failed_attempt_was_retried(distributed):
+    instance, (backfill_id, _) = distributed["instance"], distributed["first"]
+    spans, retried = [], 0
+    for run in _runs(instance, backfill_id):
+        started = None
+        for entry in instance.all_logs(run.run_id):
+            event = entry.dagster_event
+            if event is None or event.step_key != "translated__coco_captions":
+                continue
+            if event.event_type in (dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED):
+                started = entry.timestamp
+            elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_UP_FOR_RETRY,
+                                      dg.DagsterEventType.STEP_FAILURE):
+                spans.append((started, entry.timestamp))
+                retried += event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY
+    assert retried == 1 and len(spans) == 4  # three steps, one of them twice
+    spans.sort()
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:])), spans
+
+
+def test_the_second_backfill_is_served_by_the_shared_memory(distributed):
+    instance, (backfill_id, out) = distributed["instance"], distributed["second"]
+    assert "completed_success" in out
+    run_ids = {run.run_id for run in _runs(instance, backfill_id)}
+    records = [r for r in instance.fetch_materializations(TRANSLATED, limit=1000).records if r.run_id in run_ids]
+    assert len(records) == 96
+    translated = [r.asset_materialization.metadata for r in records if "translation" in r.asset_materialization.metadata]
+    assert translated and all(meta["model-translated strings"].value == 0 for meta in translated)
+    assert sum(meta["memory hits"].value for meta in translated) > 0
+
+
+def test_what_is_stored_is_the_same_as_in_process(distributed, tmp_path):
+    root = distributed["root"]
+    code, out = run_build(tmp_path / "data", "--select", SELECTION)
+    assert code == 0, out
+    folder = Path("assets", "translated", "coco_captions")
+    names = sorted(p.name for p in (tmp_path / "data" / folder).iterdir())
+    assert names == sorted(p.name for p in (root / "data" / folder).iterdir())
+    for name in names:
+        assert (root / "data" / folder / name).read_bytes() == (tmp_path / "data" / folder / name).read_bytes(), name
