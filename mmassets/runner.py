@@ -384,8 +384,13 @@ def _execute_side_by_side(instance: dg.DagsterInstance, job_name: str,
         children[process.sentinel] = (index, process, tagged.tags[SLICE_TAG])
     done: list = [None] * len(planned)
     waiting = dict(children)
+    passed_on = False
     while waiting:
-        for sentinel in wait(list(waiting)):
+        if STOP.is_set() and not passed_on:  # SIGINT/SIGTERM to this process: on to the runs' processes
+            for _, process, _ in waiting.values():
+                process.terminate()
+            passed_on = True
+        for sentinel in wait(list(waiting), timeout=1.0):
             index, process, tag = waiting.pop(sentinel)
             process.join()
             found = instance.get_runs(filters=dg.RunsFilter(tags={SLICE_TAG: tag}), limit=1)

@@ -140,3 +140,61 @@ def stop_group(process: subprocess.Popen, signum: int, timeout: float = 20) -> N
             process.wait()
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)  # what the leader left of its group
+
+
+DEPLOYMENT_INSTANCE = """\
+storage:
+  postgres:
+    postgres_url:
+      env: MMASSETS_DAGSTER_POSTGRES_URL
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+  pools:
+    default_limit: 1
+python_logs:
+  python_log_level: INFO
+telemetry:
+  enabled: false
+"""
+"""The instance of a deployment: the dagster.yaml of the README's "Scaling out" (``test_readme_scaling_out``
+checks they are the same)."""
+
+
+@contextlib.contextmanager
+def deployment(root: Path, code_location: Path, raw_dir: Path, env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A deployment of mmassets on this machine: PostgreSQL (instance storage and translation memory),
+    Redis, two Celery workers (queue ``dagster``, two at a time; queue ``gpu``, one at a time) and the
+    Dagster daemon on ``code_location`` (a file defining ``defs``), all under ``root``; yields the
+    environment every process of it has (``env`` added), for ``mmassets build --submit`` and
+    ``mmassets status``. Everything is stopped by process id at the end."""
+    import sys
+
+    import yaml
+
+    bin_dir = Path(sys.executable).parent
+    home, logs = root / "dagster_home", root / "logs"
+    home.mkdir(parents=True)
+    logs.mkdir()
+    with postgres_server() as postgres, redis_server() as redis:
+        (home / "dagster.yaml").write_text(DEPLOYMENT_INSTANCE)
+        (root / "executor.yaml").write_text(yaml.safe_dump({"broker": f"{redis}/0", "backend": f"{redis}/1"}))
+        (root / "celery_config").mkdir()
+        (root / "celery_config" / "dagster_celery_config.py").write_text(
+            f"broker_url = {redis + '/0'!r}\nresult_backend = {redis + '/1'!r}\n")
+        (root / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [{"python_file": {
+            "relative_path": str(code_location), "attribute": "defs", "location_name": "mmassets",
+            "working_directory": str(code_location.parent)}}]}))
+        env = {**env, "DAGSTER_HOME": str(home), "MMASSETS_PROFILE": "sample", "MMASSETS_RAW_DIR": str(raw_dir),
+               "MMASSETS_EXECUTOR": "celery", "MMASSETS_EXECUTOR_CONFIG": str(root / "executor.yaml"),
+               "MMASSETS_TRANSLATION_MEMORY": postgres,
+               "MMASSETS_DAGSTER_POSTGRES_URL": postgres.replace("postgresql://", "postgresql+psycopg2://"),
+               "PYTHONPATH": os.pathsep.join([str(root / "celery_config"), str(code_location.parent)]),
+               "PYTHONUNBUFFERED": "1"}
+        worker = [str(bin_dir / "celery"), "-A", "dagster_celery.app", "worker", "--prefetch-multiplier=1",
+                  "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"]
+        with process_group([*worker, "-c", "2", "-Q", "dagster", "-n", "cpu@%h"], env, logs / "worker-cpu.log"), \
+                process_group([*worker, "-c", "1", "-Q", "gpu", "-n", "gpu@%h"], env, logs / "worker-gpu.log"), \
+                process_group([str(bin_dir / "dagster-daemon"), "run", "-w", str(root / "workspace.yaml")], env,
+                              logs / "daemon.log"):
+            yield env

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 from builds import _settings_free_env, run_build
-from servers import postgres_server, process_group, redis_server
+from servers import deployment
 
 from mmassets.languages import LanguageTable
 from mmassets.sample import ensure_sample_raw
@@ -31,23 +30,6 @@ HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 SELECTION = '+key:"translated/coco_captions"'
 TRANSLATED = dg.AssetKey(["translated", "coco_captions"])
-INSTANCE_YAML = """\
-storage:
-  postgres:
-    postgres_url:
-      env: MMASSETS_DAGSTER_POSTGRES_URL
-concurrency:
-  runs:
-    max_concurrent_runs: 4
-  pools:
-    default_limit: 1
-python_logs:
-  python_log_level: INFO
-telemetry:
-  enabled: false
-"""
-
-
 def _mmassets(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "mmassets"), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -66,43 +48,20 @@ def _backfill(env: dict, selection: str) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def distributed(tmp_path_factory):
     root = tmp_path_factory.mktemp("distributed")
-    data, home = root / "data", root / "dagster_home"
-    home.mkdir()
+    data = root / "data"
     raw = ensure_sample_raw(data / "sample" / "raw")
-    with postgres_server() as postgres, redis_server() as redis:
-        (home / "dagster.yaml").write_text(INSTANCE_YAML)
-        (root / "executor.yaml").write_text(yaml.safe_dump({"broker": f"{redis}/0", "backend": f"{redis}/1"}))
-        (root / "celery_config" / "dagster_celery_config.py").parent.mkdir()
-        (root / "celery_config" / "dagster_celery_config.py").write_text(
-            f"broker_url = {redis + '/0'!r}\nresult_backend = {redis + '/1'!r}\n")
-        (root / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [{"python_file": {
-            "relative_path": str(HERE / "distributed_defs.py"), "attribute": "defs", "location_name": "mmassets",
-            "working_directory": str(HERE)}}]}))
-        env = {**_settings_free_env(), "DAGSTER_HOME": str(home), "MMASSETS_PROFILE": "sample",
-               "MMASSETS_DATA_DIR": str(data), "MMASSETS_RAW_DIR": str(raw),
-               "MMASSETS_EXECUTOR": "celery", "MMASSETS_EXECUTOR_CONFIG": str(root / "executor.yaml"),
-               "MMASSETS_TRANSLATION_MEMORY": postgres, "MMASSETS_LANGUAGES_PER_RUN": "32",
-               "MMASSETS_DAGSTER_POSTGRES_URL": postgres.replace("postgresql://", "postgresql+psycopg2://"),
-               "MMASSETS_TEST_FAIL_ONCE": str(root / "failed-once"),
-               "PYTHONPATH": os.pathsep.join([str(root / "celery_config"), str(HERE)]), "PYTHONUNBUFFERED": "1"}
-        worker = [str(BIN / "celery"), "-A", "dagster_celery.app", "worker", "--prefetch-multiplier=1",
-                  "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"]
-        logs = root / "logs"
-        logs.mkdir()
-        with process_group([*worker, "-c", "2", "-Q", "dagster", "-n", "cpu@%h"], env, logs / "worker-cpu.log"), \
-                process_group([*worker, "-c", "1", "-Q", "gpu", "-n", "gpu@%h"], env, logs / "worker-gpu.log"), \
-                process_group([str(BIN / "dagster-daemon"), "run", "-w", str(root / "workspace.yaml")], env,
-                              logs / "daemon.log"):
-            first = _backfill(env, SELECTION)
-            second = _backfill(env, 'key:"translated/coco_captions"')
-            os.environ["MMASSETS_DAGSTER_POSTGRES_URL"] = env["MMASSETS_DAGSTER_POSTGRES_URL"]
-            try:
-                instance = dg.DagsterInstance.from_config(str(home))
-                yield {"root": root, "env": env, "first": first, "second": second, "instance": instance,
-                       "logs": logs}
-                instance.dispose()
-            finally:
-                del os.environ["MMASSETS_DAGSTER_POSTGRES_URL"]
+    env = {**_settings_free_env(), "MMASSETS_DATA_DIR": str(data), "MMASSETS_LANGUAGES_PER_RUN": "32",
+           "MMASSETS_TEST_FAIL_ONCE": str(root / "failed-once")}
+    with deployment(root, HERE / "distributed_defs.py", raw, env) as env:
+        first = _backfill(env, SELECTION)
+        second = _backfill(env, 'key:"translated/coco_captions"')
+        os.environ["MMASSETS_DAGSTER_POSTGRES_URL"] = env["MMASSETS_DAGSTER_POSTGRES_URL"]
+        try:
+            instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+            yield {"root": root, "first": first, "second": second, "instance": instance}
+            instance.dispose()
+        finally:
+            del os.environ["MMASSETS_DAGSTER_POSTGRES_URL"]
 
 
 def _runs(instance, backfill_id: str) -> list:
