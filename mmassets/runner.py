@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -30,7 +29,9 @@ from mmassets.defs.common.console import short_error
 from mmassets.defs.common.metadata import ABSENT_FILES
 from mmassets.defs.common.partitions import FAILED_PARTITIONS, HOW_TO_GET, sync_file_partitions
 from mmassets.defs.common.tags import MERGES_PRESENT
-from mmassets.devices import DEVICE_TAG, GPU_TAG, gpu_count, split_for_gpus
+from mmassets.devices import GPU_TAG, gpu_count, split_for_gpus
+from mmassets.execution import (BUILD_EXECUTORS, DEFAULT_EXECUTOR, IN_PROCESS, MULTIPROCESS, PlannedRun,
+                                execute_here, execute_side_by_side, multiprocess_config)
 from mmassets.files import atomic_write_bytes
 from mmassets.progress import STOP
 
@@ -194,30 +195,6 @@ class BuildReport:
         return lines
 
 
-IN_PROCESS, MULTIPROCESS = "in_process", "multiprocess"
-EXECUTORS = (IN_PROCESS, MULTIPROCESS)
-DEFINITIONS_MODULE = "mmassets.definitions"
-DEFAULT_EXECUTOR = "multi_or_in_process_executor"
-"""Dagster's executor when the definitions name none (``MMASSETS_EXECUTOR`` unset)."""
-
-
-def reconstructable_job(name: str):
-    """The job ``name`` of ``mmassets.definitions.defs``, as step processes load it."""
-    from dagster._core.definitions.reconstruct import ReconstructableRepository
-
-    return ReconstructableRepository.for_module(DEFINITIONS_MODULE, "defs").get_reconstructable_job(name)
-
-
-def multiprocess_config(workers: int | None) -> dict:
-    """Dagster's multiprocess executor: ``workers`` steps at once (None: one per CPU), each in a
-    process forked from a server that imported the definitions once (a step starts in a fraction of
-    a second, not the 3 s of a fresh interpreter), one GPU step at a time per run."""
-    return {"multiprocess": {
-        "max_concurrent": workers or 0,
-        "start_method": {"forkserver": {"preload_modules": ["mmassets.step_preload"]}},
-        "tag_concurrency_limits": [{"key": DEVICE_TAG, "value": "gpu", "limit": 1}]}}
-
-
 def work_weight(defs: dg.Definitions) -> Callable[[str], float]:
     """How much translating a language partition costs, relative to the others: its share of the
     language mix (English passes through: nothing)."""
@@ -298,107 +275,6 @@ def contiguous_ranges(keys: tuple[str, ...], wanted: list[str]) -> list[tuple[st
     return [tuple(r) for r in ranges]
 
 
-@dataclass
-class PlannedRun:
-    """A run of a build before it executes: its assets, partition range, tags and run config."""
-
-    assets: list[str]
-    partitions: tuple[str, ...] | None
-    tags: dict[str, str]
-    run_config: dict
-    number: int
-
-    def announcement(self) -> str:
-        gpu = self.tags.get(GPU_TAG)
-        return (f"run {self.number}: {', '.join(self.assets)}"
-                + (f" over {len(self.partitions)} partitions" if self.partitions else "")
-                + ("" if gpu is None else f" on GPU {gpu}"))
-
-
-@dataclass
-class StoredRunResult:
-    """A run's events read back from the instance (the run executed in another process), with the
-    accessors of Dagster's execution results that the report uses."""
-
-    run_id: str
-    all_events: list
-
-    @classmethod
-    def read(cls, instance: dg.DagsterInstance, run_id: str) -> StoredRunResult:
-        return cls(run_id, [e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event is not None])
-
-    def get_asset_materialization_events(self) -> list:
-        return [e for e in self.all_events if e.is_step_materialization]
-
-    def get_asset_check_evaluations(self) -> list:
-        return [e.event_specific_data for e in self.all_events
-                if e.event_type_value == dg.DagsterEventType.ASSET_CHECK_EVALUATION.value]
-
-    def get_step_failure_events(self) -> list:
-        return [e for e in self.all_events if e.is_step_failure]
-
-
-SLICE_TAG = "mmassets/side-by-side"
-"""Run tag by which a run executed in a child process is found again."""
-
-
-def _execute_here(job: dg.JobDefinition, instance: dg.DagsterInstance, run: PlannedRun,
-                  executor: str) -> tuple[float, Any]:
-    """Execute ``run`` from this process: (its wall time, its result)."""
-    began = time.perf_counter()
-    keys = [dg.AssetKey.from_user_string(name) for name in run.assets]
-    tags = {**run.tags, **run_guard.process_tags()}
-    if executor == IN_PROCESS:
-        result = job.execute_in_process(instance=instance, asset_selection=keys, tags=tags, raise_on_error=False,
-                                        run_config=run.run_config)
-    else:  # its events are all the report needs: not opened as a context manager (which sets up the resources again)
-        result = dg.execute_job(reconstructable_job(job.name), instance, asset_selection=keys, tags=tags,
-                                run_config=run.run_config)
-    return time.perf_counter() - began, result
-
-
-def _execute_in_child(job_name: str, run: PlannedRun) -> None:
-    """The body of a child process of ``_execute_side_by_side``: one run, through the multiprocess
-    executor, on the instance of ``$DAGSTER_HOME``."""
-    instance = dg.DagsterInstance.get()
-    _execute_here(reconstructable_job(job_name).get_definition(), instance, run, MULTIPROCESS)
-
-
-def _execute_side_by_side(instance: dg.DagsterInstance, job_name: str,
-                          planned: list[PlannedRun]) -> list[tuple[float, StoredRunResult | None]]:
-    """Execute the runs at once, each in a process of its own (Dagster's execution is not safe in
-    threads: each run reconfigures Python's logging), and read their events back: (wall time,
-    result; None when a process died before its run began) in the order of ``planned``."""
-    import multiprocessing
-    import uuid
-    from multiprocessing.connection import wait
-
-    context = multiprocessing.get_context("spawn")
-    began = time.perf_counter()
-    children = {}
-    for index, run in enumerate(planned):
-        tagged = PlannedRun(run.assets, run.partitions, {**run.tags, SLICE_TAG: uuid.uuid4().hex}, run.run_config,
-                            run.number)
-        process = context.Process(target=_execute_in_child, args=(job_name, tagged), name=f"mmassets-run-{run.number}")
-        process.start()
-        children[process.sentinel] = (index, process, tagged.tags[SLICE_TAG])
-    done: list = [None] * len(planned)
-    waiting = dict(children)
-    passed_on = False
-    while waiting:
-        if STOP.is_set() and not passed_on:  # SIGINT/SIGTERM to this process: on to the runs' processes
-            for _, process, _ in waiting.values():
-                process.terminate()
-            passed_on = True
-        for sentinel in wait(list(waiting), timeout=1.0):
-            index, process, tag = waiting.pop(sentinel)
-            process.join()
-            found = instance.get_runs(filters=dg.RunsFilter(tags={SLICE_TAG: tag}), limit=1)
-            done[index] = (time.perf_counter() - began,
-                           StoredRunResult.read(instance, found[0].run_id) if found else None)
-    return done
-
-
 def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "*",
           log: Callable[[str], None] = print, log_level: str = "INFO",
           config: dict[dg.AssetKey, dict] | None = None, verbose: bool = False,
@@ -413,8 +289,8 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     default one per CPU; the steps load the definitions from ``mmassets.definitions``, so ``defs``
     must be what it builds from this process's environment). With ``gpus`` > 1 a translation stage
     becomes that many runs side by side over slices of its partitions, each pinned to its GPU."""
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
+    if executor not in BUILD_EXECUTORS:
+        raise ValueError(f"executor {executor!r}: expected one of {', '.join(BUILD_EXECUTORS)}")
     began = time.perf_counter()
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
@@ -452,9 +328,9 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
                         for pool in (graph.get(dg.AssetKey.from_user_string(name)).pools or ())})
         with run_guard.watch_pools(instance, pools, log):
             if len(planned) == 1:
-                done = [_execute_here(job, instance, planned[0], executor)]
+                done = [execute_here(job, instance, planned[0], executor)]
             else:
-                done = _execute_side_by_side(instance, job.name, planned)
+                done = execute_side_by_side(instance, job.name, planned)
         for run, (seconds, result) in zip(planned, done):
             keys = [dg.AssetKey.from_user_string(name) for name in run.assets]
             if result is None:  # its process died before it could create the run

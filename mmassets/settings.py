@@ -18,6 +18,8 @@ from mmassets.translation.tiny_model import TINY_MODEL_NAME
 PROFILES = ("sample", "production")
 DEFAULT_MODEL = "facebook/nllb-200-distilled-1.3B"
 DEFAULT_REFRESH_CRON = "0 4 * * 1"
+EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")
+"""What MMASSETS_EXECUTOR may name (``defs.common.executors``)."""
 DEFAULT_MAX_TEXT_CHARS = 20_000
 """Records with a longer text are dropped (``text_limits``): a broken record, not a caption."""
 
@@ -165,8 +167,6 @@ def _memory_location(value: str | None) -> str | None:
 
 def _executor(name: str | None, config_file: str | None) -> dict:
     """The executor's name and its config (a YAML mapping), checked."""
-    from mmassets.defs.common.executors import EXECUTORS
-
     name = (name or "").strip() or None
     if name is not None and name not in EXECUTORS:
         raise _invalid("MMASSETS_EXECUTOR", name, f"expected one of {', '.join(EXECUTORS)}")

@@ -34,7 +34,7 @@ RUN_LAUNCHER = {"service_account_name": "mmassets", "instance_config_map": "dags
                 "job_namespace": "mmassets", "load_incluster_config": False, "dagster_home": "/opt/dagster/dagster_home"}
 RUN = """
 import dagster as dg
-from mmassets.runner import reconstructable_job
+from mmassets.execution import reconstructable_job
 result = dg.execute_job(reconstructable_job("__ASSET_JOB"), dg.DagsterInstance.get(),
                         asset_selection=[dg.AssetKey(["translated", "coco_captions"])],
                         tags={"dagster/asset_partition_range_start": "ar", "dagster/asset_partition_range_end": "ar"})

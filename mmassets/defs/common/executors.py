@@ -21,6 +21,7 @@ from typing import Any
 import dagster as dg
 
 from mmassets.devices import DEVICE_TAG
+from mmassets.settings import EXECUTORS
 
 CELERY_QUEUE_TAG = "dagster-celery/queue"
 K8S_CONFIG_TAG = "dagster-k8s/config"
@@ -33,7 +34,6 @@ GPU_OP_TAGS = {
 }
 """Op tags of a step that holds a model on a GPU: one at a time per run (``runner``), the Celery
 queue ``gpu``, one GPU requested and limited on Kubernetes."""
-EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")
 EXTRAS = {"celery": ("dagster_celery", "celery"), "k8s": ("dagster_k8s", "k8s")}
 
 
