@@ -16,7 +16,6 @@ here imports dagster.
 from __future__ import annotations
 
 import contextlib
-import io
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,12 +85,15 @@ def read_bytes(path: Location) -> bytes:
 
 def write_parquet(frame, path: Location) -> None:
     """``frame`` as Parquet at ``path``, published whole (the same bytes locally and remotely)."""
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    publish_bytes(path, buffer.getvalue())
+    with publishing(path) as out:
+        frame.to_parquet(out, index=False)
 
 
 def read_parquet(path: Location):
+    """The frame stored at ``path`` (from an object store in ranged reads, as Parquet's footer directs)."""
     import pandas as pd
 
-    return pd.read_parquet(io.BytesIO(read_bytes(path)))
+    if not is_remote(path):
+        return pd.read_parquet(path)
+    with path.open("rb") as source:
+        return pd.read_parquet(source)

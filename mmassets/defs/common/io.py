@@ -1,6 +1,7 @@
-"""Storage of asset values: one Parquet file per asset, or per partition, written atomically.
+"""Storage of asset values: one Parquet file per asset, or per partition, published whole
+(``mmassets.storage``: a local folder or an object store URL).
 
-``<data_dir>/assets/<asset key path>.parquet`` or ``<data_dir>/assets/<asset key path>/<partition>.parquet``.
+``<base>/assets/<asset key path>.parquet`` or ``<base>/assets/<asset key path>/<partition>.parquet``.
 A partitioned asset that materializes several partitions in one step returns ``{partition: frame}``;
 a downstream asset that reads several partitions gets them concatenated in partition order.
 """
@@ -11,12 +12,14 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from mmassets.files import atomic_path, safe_name
+from mmassets import storage
+from mmassets.files import safe_name
 
 
 def stored_path(base_dir: str | Path, key: dg.AssetKey, partition: str | None = None) -> Path:
-    """Where the value of asset ``key`` (or one of its partitions) is stored under ``base_dir``."""
-    base = Path(base_dir, "assets", *(safe_name(part, "asset key part") for part in key.path))
+    """Where the value of asset ``key`` (or one of its partitions) is stored under ``base_dir`` (a
+    folder, or an object store URL: then a UPath)."""
+    base = storage.location(base_dir).joinpath("assets", *(safe_name(part, "asset key part") for part in key.path))
     if partition is None:
         return base.with_suffix(".parquet")
     return base / f"{safe_name(partition, f'partition key of {key.to_user_string()}')}.parquet"
@@ -53,12 +56,11 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def _write(frame: pd.DataFrame, path: Path) -> None:
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"{path}: expected a pandas DataFrame, got {type(frame).__name__}")
-        with atomic_path(path) as tmp:
-            frame.to_parquet(tmp, index=False)
+        storage.write_parquet(frame, path)
 
     @staticmethod
     def _read(path: Path, key: dg.AssetKey, partition: str | None = None) -> pd.DataFrame:
         if not path.exists():
             what = key.to_user_string() + (f" partition {partition!r}" if partition else "")
             raise FileNotFoundError(f"{what} has not been materialized (no {path})")
-        return pd.read_parquet(path)
+        return storage.read_parquet(path)
