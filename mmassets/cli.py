@@ -31,26 +31,31 @@ def parser() -> argparse.ArgumentParser:
                             "one GPU or none); multiprocess: independent steps side by side, each in its own "
                             "process, and translation split over the GPUs, one step per GPU (the default with "
                             f"more than one GPU; {GPUS_VARIABLE} overrides the count detected)")
-    build.add_argument("--workers", type=int, help="multiprocess: at most this many steps at once (default: one per CPU)")
+    build.add_argument("--workers", type=int,
+                       help="multiprocess: at most this many steps at once (default: one per CPU)")
     build.add_argument("--submit", action="store_true",
                        help="launch the selection as an asset backfill on the instance ($DAGSTER_HOME) for its daemon "
                             "to run, on the executor MMASSETS_EXECUTOR names, instead of running it here; prints "
                             "the backfill's id (follow it with `mmassets status <id>`)")
-    build.add_argument("--ui-url", default="http://127.0.0.1:3000", help="where the Dagster UI is, for the links printed")
+    build.add_argument("--ui-url", default="http://127.0.0.1:3000",
+                       help="where the Dagster UI is, for the links printed")
     status = commands.add_parser("status", help="follow a backfill `mmassets build --submit` launched, until it ends")
     status.add_argument("backfill_id")
     status.add_argument("--once", action="store_true", help="print where it stands and return")
     status.add_argument("--interval", type=float, default=5.0, help="seconds between looks (default 5)")
-    for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
-                            ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
-        status.add_argument(flag, help=help_text, **({"choices": PROFILES} if flag == "--profile" else {}))
+    _setting_flags(status)
     ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) on the instance `mmassets build` uses")
-    for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
-                            ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
-        ui.add_argument(flag, help=help_text, **({"choices": PROFILES} if flag == "--profile" else {}))
+    _setting_flags(ui)
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", default="3000")
     return root
+
+
+def _setting_flags(command: argparse.ArgumentParser) -> None:
+    """The flags that choose the settings, for the commands that only read a build's instance."""
+    for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
+                            ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
+        command.add_argument(flag, help=help_text, **({"choices": PROFILES} if flag == "--profile" else {}))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,6 +169,9 @@ def status(args: argparse.Namespace, settings: Settings, defs) -> int:
     except ValueError as exc:
         print(f"mmassets status: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nstopped following backfill {args.backfill_id}; the daemon goes on with it")
+        return 130
     if not report.done:
         return 3
     return 0 if report.ok else 1
