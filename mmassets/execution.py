@@ -5,6 +5,10 @@ over the GPUs), their events read back from the instance for the report."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -103,8 +107,12 @@ def execute_here(job: dg.JobDefinition, instance: dg.DagsterInstance, run: Plann
 def _execute_in_child(job_name: str, run: PlannedRun) -> None:
     """The body of a child process of ``execute_side_by_side``: one run, through the multiprocess
     executor, on the instance of ``$DAGSTER_HOME``."""
-    instance = dg.DagsterInstance.get()
-    execute_here(reconstructable_job(job_name).get_definition(), instance, run, MULTIPROCESS)
+    os.setsid()  # a session of its own: a terminal's Ctrl-C reaches the build, which passes it on in order
+    try:
+        instance = dg.DagsterInstance.get()
+        execute_here(reconstructable_job(job_name).get_definition(), instance, run, MULTIPROCESS)
+    except KeyboardInterrupt:  # stopped before Dagster took the signal over: the build ends the run
+        sys.exit(130)
 
 
 def execute_side_by_side(instance: dg.DagsterInstance, job_name: str,
@@ -127,16 +135,42 @@ def execute_side_by_side(instance: dg.DagsterInstance, job_name: str,
         children[process.sentinel] = (index, process, tagged.tags[SLICE_TAG])
     done: list = [None] * len(planned)
     waiting = dict(children)
-    passed_on = False
+    interrupted, passed_on = False, None
     while waiting:
-        if STOP.is_set() and not passed_on:  # SIGINT/SIGTERM to this process: on to the runs' processes
-            for _, process, _ in waiting.values():
-                process.terminate()
-            passed_on = True
-        for sentinel in wait(list(waiting), timeout=1.0):
-            index, process, tag = waiting.pop(sentinel)
-            process.join()
-            found = instance.get_runs(filters=dg.RunsFilter(tags={SLICE_TAG: tag}), limit=1)
-            done[index] = (time.perf_counter() - began,
-                           StoredRunResult.read(instance, found[0].run_id) if found else None)
+        try:
+            if (STOP.is_set() or interrupted) and passed_on is None:
+                # SIGINT or SIGTERM to this process: SIGINT to each run's process, whose executor
+                # stops its steps and marks the run failed; what is left after STOP_GRACE_S is killed
+                for _, process, _ in waiting.values():
+                    _signal(process.pid, signal.SIGINT, group=False)
+                passed_on = time.monotonic()
+            elif passed_on is not None and time.monotonic() - passed_on > STOP_GRACE_S:
+                for _, process, _ in waiting.values():
+                    _signal(process.pid, signal.SIGKILL, group=True)
+            for sentinel in wait(list(waiting), timeout=1.0):
+                index, process, tag = waiting.pop(sentinel)
+                process.join()
+                found = instance.get_runs(filters=dg.RunsFilter(tags={SLICE_TAG: tag}), limit=1)
+                if found:  # a run its process left in flight (stopped, or killed) is failed, its slots freed
+                    run_guard.end_run(instance, found[0].run_id, "its process ended before the run did")
+                done[index] = (time.perf_counter() - began,
+                               StoredRunResult.read(instance, found[0].run_id) if found else None)
+        except KeyboardInterrupt:
+            if interrupted and passed_on is not None:  # a second Ctrl-C: kill at once
+                passed_on = -STOP_GRACE_S - 1.0
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt
     return done
+
+
+STOP_GRACE_S = 60.0
+"""How long the runs' processes have to stop after the build passed an interrupt on."""
+
+
+def _signal(pid: int, signum: int, group: bool) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if group:
+            os.killpg(pid, signum)
+        else:
+            os.kill(pid, signum)

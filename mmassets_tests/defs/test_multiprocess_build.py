@@ -4,10 +4,11 @@ three runs over contiguous slices of the languages, pinned to GPU 0, 1 and 2, ev
 materialized once, and what is stored is byte-identical to an in-process build."""
 
 import os
+import signal
 
 import dagster as dg
 import pytest
-from builds import finish, run_build, start_build
+from builds import finish, run_build, start_build, wait_for_pool_slot
 
 from mmassets.devices import GPU_TAG
 from mmassets.languages import LanguageTable
@@ -83,3 +84,20 @@ def test_what_is_stored_is_the_same_as_in_process(builds):
         assert names == sorted(p.name for p in multi.iterdir()) and len(names) == len(LanguageTable.load().codes)
         for name in names:
             assert (multi / name).read_bytes() == (single / name).read_bytes(), f"{folder}/{name}"
+
+
+def test_ctrl_c_stops_the_runs_side_by_side_in_order(tmp_path):
+    """Ctrl-C (SIGINT to the build's process group, as a terminal sends it) while the slices translate:
+    the runs' processes are stopped by the build, their runs marked failed, the pool's slots freed,
+    the summary printed, exit 130, and no traceback on the console."""
+    data = tmp_path / "data"
+    process = start_build(data, "--select", SELECTION, "--executor", "multiprocess", env={"MMASSETS_GPUS": "2"})
+    wait_for_pool_slot(data, process)
+    os.killpg(process.pid, signal.SIGINT)
+    out = finish(process, 120, "the build did not stop after Ctrl-C")
+    assert process.returncode == 130, out
+    assert "interrupted: the build stopped" in out and "Traceback" not in out, out
+    instance = dg.DagsterInstance.from_config(str(data / "dagster_home"))
+    pinned = [run for gpu in "01" for run in instance.get_runs(filters=dg.RunsFilter(tags={GPU_TAG: gpu}))]
+    assert pinned and all(run.status == dg.DagsterRunStatus.FAILURE for run in pinned)  # a slice may not have begun
+    assert not instance.event_log_storage.get_concurrency_info("gpu").claimed_slots
