@@ -30,8 +30,8 @@ BIN = Path(sys.executable).parent
 SMALL = '+key:"translated/coco_captions"'
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME" and not k.startswith("MMASSETS_")}
+sys.path.insert(0, str(ROOT / "mmassets_tests"))  # the tests' helpers: their environment, their servers
+from builds import _settings_free_env as clean_env  # noqa: E402
 
 
 def timed_build(data: Path, raw: Path, *args: str) -> float:
@@ -48,7 +48,6 @@ def timed_build(data: Path, raw: Path, *args: str) -> float:
 
 def distributed(work: Path, raw: Path) -> float:
     """Seconds from ``mmassets build --submit`` to the end of ``mmassets status`` on a local deployment."""
-    sys.path.insert(0, str(ROOT / "mmassets_tests"))
     from servers import deployment
 
     location = work / "location" / "definitions.py"

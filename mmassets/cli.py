@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mmassets.devices import GPUS_VARIABLE, gpu_count
+from mmassets.devices import GPUS_VARIABLE, detected_gpus
 from mmassets.settings import PROFILES, SettingError, Settings
 
 
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mmassets build: --select {args.select!r} is not an asset selection ({exc}); e.g. 'group:train', "
               "'key:\"train/coco_captions\"', '3+key:\"mixture/mblip_v2\"' (it and three layers above)", file=sys.stderr)
         return 2
-    gpus = gpu_count()
+    gpus = settings.gpus if settings.gpus is not None else detected_gpus()
     if args.workers is not None and args.workers < 1:
         print(f"mmassets build: --workers {args.workers}: expected a whole number >= 1", file=sys.stderr)
         return 2

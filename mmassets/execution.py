@@ -44,7 +44,6 @@ def multiprocess_config(workers: int | None) -> dict:
         "tag_concurrency_limits": [{"key": DEVICE_TAG, "value": "gpu", "limit": 1}]}}
 
 
-
 @dataclass
 class PlannedRun:
     """A run of a build before it executes: its assets, partition range, tags and run config."""
@@ -90,7 +89,7 @@ SLICE_TAG = "mmassets/side-by-side"
 
 
 def execute_here(job: dg.JobDefinition, instance: dg.DagsterInstance, run: PlannedRun,
-                  executor: str) -> tuple[float, Any]:
+                 executor: str) -> tuple[float, Any]:
     """Execute ``run`` from this process: (its wall time, its result)."""
     began = time.perf_counter()
     keys = [dg.AssetKey.from_user_string(name) for name in run.assets]
@@ -108,11 +107,28 @@ def _execute_in_child(job_name: str, run: PlannedRun) -> None:
     """The body of a child process of ``execute_side_by_side``: one run, through the multiprocess
     executor, on the instance of ``$DAGSTER_HOME``."""
     os.setsid()  # a session of its own: a terminal's Ctrl-C reaches the build, which passes it on in order
+    _stop_when_orphaned(os.getppid())
+    instance = dg.DagsterInstance.get()
     try:
-        instance = dg.DagsterInstance.get()
         execute_here(reconstructable_job(job_name).get_definition(), instance, run, MULTIPROCESS)
-    except KeyboardInterrupt:  # stopped before Dagster took the signal over: the build ends the run
+    except KeyboardInterrupt:  # stopped before Dagster took the signal over
         sys.exit(130)
+    finally:  # its run ended (failed if it was still in flight), its pool slots freed, with or without the build
+        for left in instance.get_runs(filters=dg.RunsFilter(tags={SLICE_TAG: run.tags[SLICE_TAG]}), limit=1):
+            run_guard.end_run(instance, left.run_id, "its process ended before the run did")
+
+
+def _stop_when_orphaned(build_pid: int, interval: float = 1.0) -> None:
+    """SIGINT to this process once the build that started it is gone (killed with SIGKILL, which it
+    cannot pass on): the run stops as at Ctrl-C instead of holding its GPU and pool slot alone."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == build_pid:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="mmassets-orphan-watch", daemon=True).start()
 
 
 def execute_side_by_side(instance: dg.DagsterInstance, job_name: str,

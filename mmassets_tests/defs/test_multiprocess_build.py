@@ -101,3 +101,25 @@ def test_ctrl_c_stops_the_runs_side_by_side_in_order(tmp_path):
     pinned = [run for gpu in "01" for run in instance.get_runs(filters=dg.RunsFilter(tags={GPU_TAG: gpu}))]
     assert pinned and all(run.status == dg.DagsterRunStatus.FAILURE for run in pinned)  # a slice may not have begun
     assert not instance.event_log_storage.get_concurrency_info("gpu").claimed_slots
+
+
+def test_a_build_killed_with_sigkill_leaves_no_run_holding_a_gpu(tmp_path):
+    """SIGKILL to the build alone (it cannot pass that on): the runs' processes see it gone, stop as
+    at Ctrl-C, fail their runs and free the pool's slots, so that the next build does not wait."""
+    import time
+
+    data = tmp_path / "data"
+    process = start_build(data, "--select", SELECTION, "--executor", "multiprocess", env={"MMASSETS_GPUS": "2"})
+    wait_for_pool_slot(data, process)
+    process.kill()
+    process.communicate()
+    instance = dg.DagsterInstance.from_config(str(data / "dagster_home"))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        pinned = [run for gpu in "01" for run in instance.get_runs(filters=dg.RunsFilter(tags={GPU_TAG: gpu}))]
+        if pinned and all(run.is_finished for run in pinned) and \
+                not instance.event_log_storage.get_concurrency_info("gpu").claimed_slots:
+            break
+        time.sleep(1)
+    assert pinned and all(run.status == dg.DagsterRunStatus.FAILURE for run in pinned), [r.status for r in pinned]
+    assert not instance.event_log_storage.get_concurrency_info("gpu").claimed_slots
