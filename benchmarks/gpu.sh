@@ -1,27 +1,56 @@
 #!/usr/bin/env bash
-# The translation benchmark on a CUDA GPU: NLLB-200 600M and 1.3B shapes, the engine on CTranslate2
-# in bfloat16 and int8_float16, workloads 100× the CPU default, against the plain transformers bf16
-# loop (timed on its first batches, LOOP_BUDGET_S seconds per workload, and extrapolated: its batches
-# are alike and independent); the cost models measured on the GPU (the planner's CUDA table).
-# Writes $OUT (default benchmarks/results)/gpu-<date>.json with every figure (sentences/s,
-# tokens/s, model FLOP utilisation) and prints the summary lines. Sized for about 5 minutes on an
-# H100/H200 (an estimate: no GPU has been lent to this project yet).
+# The translation benchmark on a CUDA GPU: NLLB-200 shapes (600M, then 1.3B) with random weights, the
+# engine (planner, dedup, memory) against mBLIP's plain transformers bf16 loop (timed on its first
+# batches, LOOP_BUDGET_S seconds per workload, and extrapolated: its batches are alike and
+# independent), and the cost models measured on the GPU (the planner's CUDA table). The engine runs
+# on CTranslate2 in bfloat16 and int8_float16 when a CUDA-capable ctranslate2 is installed, else on
+# the loop's own transformers bf16 model. Writes $OUT (default benchmarks/results)/gpu-<shape>.json
+# and .log with every figure (sentences/s, tokens/s, model FLOP utilisation) and prints the summary
+# lines. Each shape runs under its own time limit, so that one slow shape still leaves the other's figures.
 #
 #     bash benchmarks/gpu.sh    # needs torch built with CUDA (not the CPU wheel `make install` pins)
-#                               # and ctranslate2 (its PyPI wheels include CUDA)
-set -euo pipefail
+#     SCALE_600M=40 SCALE_13B=20 LIMIT_S=240 bash benchmarks/gpu.sh
+set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-[ -x "$PY" ] || PY=python
+[ -x "$PY" ] || PY=python3
+export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD PYTHONUNBUFFERED=1
 OUT=${OUT:-benchmarks/results}
-SCALE=${SCALE:-100}
 mkdir -p "$OUT"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-"$PY" -c "import ctranslate2, torch; assert torch.cuda.is_available(), 'no CUDA device'; \
-print('ctranslate2', ctranslate2.__version__, 'cuda devices', ctranslate2.get_cuda_device_count())"
-"$PY" benchmarks/translate_throughput.py --device cuda --shapes 600M,1.3B \
-    --compute-types bfloat16,int8_float16 --scale "$SCALE" --loop-budget-s "${LOOP_BUDGET_S:-15}" --calibrate \
-    --json "$OUT/gpu-$stamp.json" \
-    | tee "$OUT/gpu-$stamp.log"
-echo "figures: $OUT/gpu-$stamp.json"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || exit 1
+"$PY" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print('torch', torch.__version__)" || exit 1
+if "$PY" -c "import ctranslate2, sys; sys.exit(ctranslate2.get_cuda_device_count() == 0)" 2>/dev/null; then
+    TYPES=bfloat16,int8_float16
+else
+    echo "no CUDA-capable ctranslate2 here: the engine runs on transformers bf16"
+    TYPES=auto
+fi
+# Pinning: what a translation run tagged mmassets/gpu=k loads on (the translator resource's rule), and
+# the tiny model loaded and translating there.
+"$PY" - <<'PYTHON' 2>&1 | tee "$OUT/gpu-pinning.log"
+import tempfile, time
+from pathlib import Path
+import torch
+from mmassets.devices import detected_gpus, gpu_count, pinned_device
+from mmassets.translation.nllb import NLLBModel
+from mmassets.translation.backend import GenerationSettings
+from mmassets.translation.tiny_model import build_tiny_nllb
+print(f"GPUs detected (nvidia-smi -L): {detected_gpus()}; gpu_count(): {gpu_count()}")
+for k in range(gpu_count()):
+    device, note = pinned_device("auto", {"mmassets/gpu": str(k)}, torch.cuda.is_available)
+    folder = build_tiny_nllb(Path(tempfile.mkdtemp()) / "tiny", ["eng_Latn", "deu_Latn"])
+    started = time.perf_counter()
+    model = NLLBModel.load(str(folder), device=device)
+    out = model.translate_batch(["a dog on a red bench", "two cats"], "eng_Latn", "deu_Latn", GenerationSettings())
+    weights = next(model.model.parameters()) if hasattr(model, "model") else None
+    print(f"run tagged mmassets/gpu={k}: translator device {device} (note: {note}); tiny model on "
+          f"{getattr(weights, 'device', '?')} {getattr(weights, 'dtype', '?')}, {len(out)} translations in "
+          f"{time.perf_counter() - started:.2f} s")
+PYTHON
+for shape in 600M 1.3B; do
+    scale_var="SCALE_${shape//[.]/}"
+    timeout "${LIMIT_S:-300}" "$PY" benchmarks/translate_throughput.py --device cuda --shapes "$shape" \
+        --compute-types "$TYPES" --scale "${!scale_var:-${SCALE:-100}}" --loop-budget-s "${LOOP_BUDGET_S:-15}" \
+        --calibrate --json "$OUT/gpu-$shape.json" 2>&1 | tee "$OUT/gpu-$shape.log"
+    echo "$shape: rc ${PIPESTATUS[0]}; figures in $OUT/gpu-$shape.json"
+done
