@@ -5,13 +5,16 @@
 - ``--distributed``: the small graph ``+key:"translated/coco_captions"`` built in-process, and
   submitted (``mmassets build --submit``, followed by ``mmassets status``) to a deployment on this
   machine: PostgreSQL, Redis, two Celery workers and the Dagster daemon (``mmassets_tests/servers.py``;
-  the time from the submission to the end of the backfill, the servers' start not counted).
+  the time from the submission to the end of the backfill, the servers' start not counted);
+- ``--object-store``: the sample built in-process with ``--data-dir s3://…`` on SeaweedFS's S3
+  gateway on 127.0.0.1 (the stored values and exports as objects, the rest in a local work folder).
 
 Last line::
 
-    sample_in_process_s=<a> sample_multiprocess_s=<b> multiprocess_speedup=<a/b> [small_in_process_s=<c> small_distributed_s=<d>]
+    sample_in_process_s=<a> sample_multiprocess_s=<b> multiprocess_speedup=<a/b> [small_in_process_s=<c>
+    small_distributed_s=<d>] [sample_object_store_s=<e>]
 
-``python benchmarks/scale_out.py`` (about 4 minutes on 2 cores); ``--distributed`` adds about 2.
+``python benchmarks/scale_out.py`` (about 4 minutes on 2 cores); ``--distributed`` adds about 2, ``--object-store`` about 2.
 """
 
 from __future__ import annotations
@@ -34,12 +37,12 @@ sys.path.insert(0, str(ROOT / "mmassets_tests"))  # the tests' helpers: their en
 from builds import _settings_free_env as clean_env  # noqa: E402
 
 
-def timed_build(data: Path, raw: Path, *args: str) -> float:
+def timed_build(data: Path, raw: Path, *args: str, env: dict[str, str] | None = None) -> float:
     """Seconds of ``mmassets build`` into ``data`` (a copy of ``raw`` as its sample raw root)."""
     shutil.copytree(raw, data / "sample" / "raw")
     began = time.perf_counter()
-    done = subprocess.run([str(BIN / "mmassets"), "build", "--data-dir", str(data), *args], env=clean_env(),
-                          capture_output=True, text=True)
+    done = subprocess.run([str(BIN / "mmassets"), "build", "--data-dir", str(data), *args],
+                          env={**clean_env(), **(env or {})}, capture_output=True, text=True)
     took = time.perf_counter() - began
     if done.returncode != 0:
         sys.exit(f"mmassets build {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
@@ -72,6 +75,7 @@ def distributed(work: Path, raw: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--distributed", action="store_true", help="also the small graph on a local deployment")
+    parser.add_argument("--object-store", action="store_true", help="also the sample onto an S3-compatible server")
     parser.add_argument("--workers", type=int, help="--workers of the multiprocess build (default: one per CPU)")
     args = parser.parse_args()
     from mmassets.sample import ensure_sample_raw
@@ -93,6 +97,15 @@ def main() -> None:
             remote = distributed(work, raw)
             print(f"{SMALL} submitted to PostgreSQL + Redis + 2 Celery workers + daemon: {remote:.1f} s", flush=True)
             figures.update(small_in_process_s=small, small_distributed_s=remote)
+        if args.object_store:
+            from servers import s3_server
+
+            with s3_server("mmassets") as s3:
+                store = work / "object_store"
+                stored = timed_build(store, raw, "--data-dir", "s3://mmassets/bench", "--work-dir", str(store), env=s3)
+            print(f"--data-dir s3://… (SeaweedFS on 127.0.0.1): {stored:.1f} s ({stored / in_process:.2f}x the "
+                  "local folder's time)", flush=True)
+            figures.update(sample_object_store_s=stored)
     print(" ".join(f"{name}={value:.2f}" for name, value in figures.items()))
 
 

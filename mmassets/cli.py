@@ -21,7 +21,11 @@ def parser() -> argparse.ArgumentParser:
                        help="Dagster asset selection, e.g. 'group:train', 'key:\"eval/coco_karpathy\"+' (default: everything)")
     build.add_argument("--profile", choices=PROFILES, help="sample (default) or production")
     build.add_argument("--raw-dir", help="raw root in the upstream layout (env MMASSETS_RAW_DIR)")
-    build.add_argument("--data-dir", help="where assets, exports and the Dagster instance go (env MMASSETS_DATA_DIR, default ./data)")
+    build.add_argument("--data-dir", help="where assets, exports and the Dagster instance go (env MMASSETS_DATA_DIR, "
+                                          "default ./data); an object store URL (s3://bucket/prefix, gs://…) holds the "
+                                          "stored values and exports, the rest goes to --work-dir")
+    build.add_argument("--work-dir", help="with an object store --data-dir: the local folder of the instance, caches, "
+                                          "models and image downloads (env MMASSETS_WORK_DIR, default ./data)")
     build.add_argument("--recipes-dir", help="a folder of your own recipe YAML files (env MMASSETS_RECIPES_DIR)")
     build.add_argument("--verbose", action="store_true", help="print failures whole, with their stack traces")
     build.add_argument("--config", help="a YAML file of asset configs: asset key → its config fields, e.g. "
@@ -54,7 +58,9 @@ def parser() -> argparse.ArgumentParser:
 def _setting_flags(command: argparse.ArgumentParser) -> None:
     """The flags that choose the settings, for the commands that only read a build's instance."""
     for flag, help_text in (("--profile", "sample (default) or production"), ("--raw-dir", "raw root"),
-                            ("--data-dir", "data folder (default ./data)"), ("--recipes-dir", "your recipes folder")):
+                            ("--data-dir", "data folder or object store URL (default ./data)"),
+                            ("--work-dir", "the local work folder beside an object store"),
+                            ("--recipes-dir", "your recipes folder")):
         command.add_argument(flag, help=help_text, **({"choices": PROFILES} if flag == "--profile" else {}))
 
 
@@ -62,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:  # every setting checked before any work starts: one line naming the bad one, no traceback
         settings = Settings.from_env(profile=args.profile, raw_dir=args.raw_dir, data_dir=args.data_dir,
-                                     recipes_dir=args.recipes_dir)
+                                     work_dir=args.work_dir, recipes_dir=args.recipes_dir)
     except SettingError as exc:
         print(f"mmassets {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -114,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.submit:
         return submitted(args, settings, defs, instance)
     shown = f"{settings.executor} (MMASSETS_EXECUTOR)" if executor == "multiprocess" and settings.executor else executor
-    print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.data_dir}, "
+    print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.storage_root}, "
           f"executor {shown}" + (f" ({args.workers} workers)" if args.workers else "")
           + (f", {gpus} GPUs" if gpus else ""))
     keep_out_of_the_collectors_way()
@@ -133,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     print()
     print(report.summary())
-    print(f"\nexports: {settings.data_dir / 'exports'}")
+    print(f"\nexports: {settings.storage_root}/exports")
     print(f"UI: `make ui` (or `mmassets ui --data-dir {settings.data_dir}`), then open http://127.0.0.1:3000")
     return 0 if report.ok else 1
 

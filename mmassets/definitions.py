@@ -57,6 +57,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[automation.raw_folder_sensor, automation.automation_sensor, dataoptim.submissions_sensor],
         resources={
             "folders": DataFolders(profile=settings.profile, raw_dir=str(settings.raw_dir), data_dir=data_dir,
+                                   store=settings.store or "",
                                    image_roots=settings.image_roots, image_check_limit=settings.image_check_limit,
                                    max_text_chars=settings.max_text_chars,
                                    submissions_dir=str(settings.submissions_dir or "")),
@@ -66,7 +67,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "similarity": CaptionSimilarity(),
             "downloader": ImageDownloader(allow_private=settings.download_allow_private),
             "extractor": PhraseExtractor(),
-            "io_manager": ParquetIOManager(base_dir=data_dir),
+            "io_manager": ParquetIOManager(base_dir=settings.storage_root),
         },
     )
 

@@ -182,6 +182,13 @@ def _test_stall(path: Path) -> None:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """``data`` published whole at ``path``: a local file (``atomic_path``) or, for an object store's
+    UPath (``storage.location``), an object (``storage.publishing``)."""
+    if not isinstance(path, (str, Path)):
+        from mmassets.storage import publish_bytes
+
+        publish_bytes(path, data)
+        return path
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return Path(path)

@@ -45,7 +45,7 @@ def load_plain_pickle(path: str | Path) -> object:
     global asked for and the file); a file that is not a readable pickle raises
     ``pickle.UnpicklingError`` naming the file. Python 2 byte strings: see the module docstring.
     The file is read from disk as it is unpickled (a second time only for the latin-1 retry)."""
-    with open(path, "rb") as handle:
+    with (open(path, "rb") if isinstance(path, (str, Path)) else path.open("rb")) as handle:  # or a store's UPath
         try:
             try:
                 return _PlainUnpickler(handle, encoding="utf-8").load()

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from mmassets.conversations import ConversationError, from_mblip, to_mblip
-from mmassets.files import atomic_path, atomic_write_bytes
+from mmassets.files import atomic_write_bytes
+from mmassets.storage import Location, publishing
 
 TRAIN_FIELDS = ("context", "label", "image_id")
 EVAL_FIELDS = ("context", "label", "image_id", "text_label")
@@ -51,14 +52,14 @@ def write_records(path: str | Path, frame: pd.DataFrame, fields: Sequence[str], 
         raise KeyError(f"cannot export {path}: columns {missing} missing")
     if frame.empty:
         return atomic_write_bytes(path, dumps_records([]))
-    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+    with publishing(_published(path)) as out:
         out.write(b"[\n")
         for start in range(0, len(frame), chunk):
             records = frame[list(fields)].iloc[start:start + chunk].to_dict(orient="records")
             lines = ",\n".join(json.dumps(_plain(r), ensure_ascii=False, allow_nan=False) for r in records)
             out.write(((",\n" if start else "") + lines).encode("utf-8"))
         out.write(b"\n]\n")
-    return Path(path)
+    return _published(path)
 
 
 def write_conversations(path: str | Path, records: Iterable[str], chunk: int = 50_000,
@@ -66,14 +67,19 @@ def write_conversations(path: str | Path, records: Iterable[str], chunk: int = 5
     """Export conversation records held as JSON text (as published) as a JSON list in the layout
     of ``dumps_records``, atomically, ``chunk`` records at a time; ``paths`` (one per record, None:
     as published) replaces each record's image path(s) (``with_images``)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+    with publishing(_published(path)) as out:
         count = 0
         for record, images in zip(records, paths if paths is not None else itertools.repeat(None)):
             line = json.dumps(with_images(json.loads(record), images), ensure_ascii=False, allow_nan=False)
             out.write(((",\n" if count else "[\n") + line).encode("utf-8"))
             count += 1
         out.write(b"\n]\n" if count else b"[]\n")
-    return Path(path)
+    return _published(path)
+
+
+def _published(path: str | Location) -> Location:
+    """Where an export goes: a local path, or an object store's UPath as it is (``storage.location``)."""
+    return Path(path) if isinstance(path, str) else path
 
 
 def with_images(record: dict, paths: Sequence[str] | None) -> dict:
@@ -137,7 +143,7 @@ def write_llava(path: str | Path, frame: pd.DataFrame, id_prefix: pd.Series, *, 
     """``to_llava`` of ``frame`` written atomically ``chunk`` rows at a time (a stage of millions of
     conversations never exists as Python objects all at once): a JSON list in the layout of
     ``dumps_records``, or with ``lines`` JSON lines."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+    with publishing(_published(path)) as out:
         if not lines:
             out.write(b"[\n" if len(frame) else b"[]\n")
         for begin in range(0, len(frame), chunk):
@@ -149,7 +155,7 @@ def write_llava(path: str | Path, frame: pd.DataFrame, id_prefix: pd.Series, *, 
                        (",\n" if begin else "") + ",\n".join(text)).encode("utf-8"))
         if not lines and len(frame):
             out.write(b"\n]\n")
-    return Path(path)
+    return _published(path)
 
 
 def to_mblip_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -37,6 +37,8 @@ def _invalid(name: str, value: object, problem: str) -> SettingError:
 class Settings:
     profile: str
     data_dir: Path
+    """The local work folder: the Dagster instance (SQLite), caches, models, the sample raw root, the
+    image downloads and their status tables; also the stored values and exports unless ``store``."""
     raw_dir: Path
     translator_model: str
     seed: int = 0
@@ -70,6 +72,15 @@ class Settings:
     executor_config: dict = field(default_factory=dict)
     """That executor's Dagster config, read from the YAML file MMASSETS_EXECUTOR_CONFIG."""
     executor_config_file: Path | None = None
+    store: str | None = None
+    """An object store URL (``s3://bucket/prefix``, ``gs://…``) given as the data folder
+    (MMASSETS_DATA_DIR, ``--data-dir``): the stored values (``assets/``) and the exports go there, the
+    rest to the local work folder ``data_dir`` (MMASSETS_WORK_DIR, default ./data). None: all local."""
+
+    @property
+    def storage_root(self) -> str:
+        """Where the stored values and exports live: the object store URL, else the data folder."""
+        return self.store or str(self.data_dir)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -89,6 +100,14 @@ class Settings:
             raise _invalid(name, profile, f"unknown profile; expected one of {', '.join(PROFILES)}")
         profile = profile or "sample"
         data_name, data = setting("data_dir", "MMASSETS_DATA_DIR")
+        store = None
+        if data and "://" in data:
+            from mmassets.storage import is_url
+
+            if not is_url(data):
+                raise _invalid(data_name, data, "not a folder or an object store URL (s3://bucket/prefix, gs://…)")
+            store, data = data.rstrip("/"), setting("work_dir", "MMASSETS_WORK_DIR")[1]
+            data_name = "MMASSETS_WORK_DIR"
         data_dir = Path(data or "data").resolve()
         if data_dir.exists() and not data_dir.is_dir():
             raise _invalid(data_name, data or "data",
@@ -125,7 +144,7 @@ class Settings:
                        languages_per_run=_whole("MMASSETS_LANGUAGES_PER_RUN", env.get("MMASSETS_LANGUAGES_PER_RUN"),
                                                 default=24, minimum=1),
                        gpus=_whole("MMASSETS_GPUS", env.get("MMASSETS_GPUS"), default=None, minimum=0),
-                       **_executor(env.get("MMASSETS_EXECUTOR"), env.get("MMASSETS_EXECUTOR_CONFIG")))
+                       store=store, **_executor(env.get("MMASSETS_EXECUTOR"), env.get("MMASSETS_EXECUTOR_CONFIG")))
         _check_files(settings, recipes_name)
         return settings
 
@@ -134,7 +153,8 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The same settings as environment variables (for `dagster dev` and step subprocesses)."""
-        return {"MMASSETS_PROFILE": self.profile, "MMASSETS_DATA_DIR": str(self.data_dir),
+        return {"MMASSETS_PROFILE": self.profile, "MMASSETS_DATA_DIR": self.storage_root,
+                **({"MMASSETS_WORK_DIR": str(self.data_dir)} if self.store else {}),
                 "MMASSETS_RAW_DIR": str(self.raw_dir), "MMASSETS_TRANSLATOR_MODEL": self.translator_model,
                 "MMASSETS_SEED": str(self.seed),
                 "MMASSETS_REFRESH_CRON": self.refresh_cron, "MMASSETS_IMAGE_CHECK_LIMIT": str(self.image_check_limit),

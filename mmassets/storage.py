@@ -63,6 +63,7 @@ def publishing(path: Location) -> Iterator[IO[bytes]]:
         with atomic_path(Path(path)) as tmp, open(tmp, "wb") as out:
             yield out
         return
+    _clean_once(path.parent)
     temporary = path.parent / f".{path.name}.{owned_prefix('')}{secrets.token_hex(4)}.tmp"
     try:
         with temporary.open("wb") as out:
@@ -71,6 +72,54 @@ def publishing(path: Location) -> Iterator[IO[bytes]]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.fs.rm(temporary.path)
+
+
+LEFTOVER_AGE_S = 24 * 3600
+"""A temporary key of another machine older than this is a leftover (no upload takes a day)."""
+_CLEANED: set[str] = set()
+
+
+def remove_leftovers(folder: Location, now: float | None = None) -> list[str]:
+    """Delete the temporary keys under ``folder`` (an object store's UPath) that uploads of dead
+    processes left (a publisher killed mid-upload); return them. As on disk (``files.remove_leftovers``)
+    a key names the process and machine that made it: one of this machine whose process is gone is a
+    leftover; one of another machine is, once it is older than ``LEFTOVER_AGE_S``."""
+    import time
+
+    from mmassets.files import MACHINE, OWNED_TEMP, _running
+
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = folder.fs.ls(folder.path, detail=True, refresh=True)
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        match = OWNED_TEMP.fullmatch(entry["name"].rsplit("/", 1)[-1])
+        if match is None or entry.get("type") == "directory":
+            continue
+        if match["machine"] == MACHINE:
+            stale = not _running(int(match["pid"]))
+        else:
+            modified = entry.get("LastModified") or entry.get("mtime") or entry.get("updated")
+            stale = modified is not None and now - _timestamp(modified) > LEFTOVER_AGE_S
+        if stale:
+            with contextlib.suppress(FileNotFoundError):
+                folder.fs.rm(entry["name"])
+            removed.append(entry["name"])
+    return removed
+
+
+def _timestamp(value) -> float:
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
+
+
+def _clean_once(folder: Location) -> None:
+    """``remove_leftovers`` under ``folder`` the first time this process publishes there."""
+    key = str(folder)
+    if key not in _CLEANED:
+        _CLEANED.add(key)
+        remove_leftovers(folder)
 
 
 def publish_bytes(path: Location, data: bytes) -> None:
@@ -89,11 +138,45 @@ def write_parquet(frame, path: Location) -> None:
         frame.to_parquet(out, index=False)
 
 
-def read_parquet(path: Location):
+def read_parquet(path: Location, columns: list[str] | None = None):
     """The frame stored at ``path`` (from an object store in ranged reads, as Parquet's footer directs)."""
     import pandas as pd
 
     if not is_remote(path):
-        return pd.read_parquet(path)
+        return pd.read_parquet(path, columns=columns)
     with path.open("rb") as source:
-        return pd.read_parquet(source)
+        return pd.read_parquet(source, columns=columns)
+
+
+def staging_dir(target: Location) -> Path:
+    """A new local folder to build ``target``'s content in: beside it on disk (so that it can be
+    renamed into place), in the system's temporary folder for an object store."""
+    import tempfile
+
+    if is_remote(target):
+        return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp"))
+    from mmassets.files import temp_dir
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return temp_dir(target.parent, target.name)  # a dead builder's is removed by the next one
+
+
+def publish_folder(staging: Path, target: Location) -> None:
+    """The finished local folder ``staging`` as ``target``: renamed into place on disk (at once), or on
+    an object store each file published whole (``publishing``) and then the keys under ``target`` that
+    the new content lacks deleted. An object store has no folders: while this runs, a reader of
+    ``target`` sees whole files, old and new. The caller removes ``staging`` afterwards."""
+    from mmassets.files import move_dir_into_place
+
+    if not is_remote(target):
+        move_dir_into_place(staging, Path(target), lambda _: False)
+        return
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    names = {p.relative_to(staging).as_posix() for p in files}
+    for path in files:
+        publish_bytes(target.joinpath(*path.relative_to(staging).parts), path.read_bytes())
+    if target.exists():
+        for key in target.fs.find(target.path):
+            if key[len(target.path):].lstrip("/") not in names:
+                target.fs.rm(key)

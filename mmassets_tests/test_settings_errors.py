@@ -183,6 +183,26 @@ def test_a_data_folder_that_is_a_file_is_refused(tmp_path, capsys):
                                        "expected a folder (made if missing)\n")
 
 
+def test_a_data_url_that_is_no_object_store_is_refused(capsys):
+    assert main(["build", "--data-dir", "http://example.com/data"]) == 2
+    assert capsys.readouterr().err == ("mmassets build: --data-dir='http://example.com/data': not a folder or an "
+                                       "object store URL (s3://bucket/prefix, gs://…)\n")
+
+
+def test_an_object_store_data_dir_keeps_the_rest_in_the_work_folder(tmp_path):
+    from mmassets.settings import Settings
+
+    settings = Settings.from_env({"MMASSETS_DATA_DIR": "s3://bucket/mmassets/", "MMASSETS_WORK_DIR": str(tmp_path)})
+    assert (settings.store, settings.storage_root, settings.data_dir) == (
+        "s3://bucket/mmassets", "s3://bucket/mmassets", tmp_path)
+    assert settings.raw_dir == tmp_path / "sample" / "raw"  # the sample's raw root is generated on disk
+    env = settings.as_env()
+    assert (env["MMASSETS_DATA_DIR"], env["MMASSETS_WORK_DIR"]) == ("s3://bucket/mmassets", str(tmp_path))
+    assert Settings.from_env(env) == settings  # what step processes and workers read back
+    local = Settings.from_env({"MMASSETS_DATA_DIR": str(tmp_path), "MMASSETS_WORK_DIR": "/elsewhere"})
+    assert (local.store, local.storage_root, local.data_dir) == (None, str(tmp_path), tmp_path)
+
+
 def _settings_free_env(**env: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME" and not k.startswith("MMASSETS_")}
     return {**clean, "HF_HUB_OFFLINE": "1", **env}

@@ -2,6 +2,8 @@
 checked) through one code path: the same bytes in both places, a reader never sees part of a file,
 a write that fails leaves the previous version and no temporary key."""
 
+import os
+
 import pandas as pd
 import pytest
 from servers import s3_server
@@ -78,3 +80,41 @@ def test_the_server_checks_credentials(s3, monkeypatch):
     finally:
         S3FileSystem.clear_instance_cache()  # the next client reads the right secret again
     assert storage.read_bytes(storage.location("s3://mmassets/secret.txt")) == b"ok"
+
+
+def _tree(folder) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix() if not storage.is_remote(folder) else p.path[len(folder.path) + 1:]:
+            storage.read_bytes(p) for p in sorted(folder.rglob("*"), key=str) if p.is_file()}
+
+
+def test_a_folder_is_published_as_a_whole_replacing_the_previous_one(root, tmp_path):
+    target = root / "exports" / "vila" / "pairs"
+    for version, files in ((1, {"part-00000.pkl": b"a", "part-00000.count": b"1", "part-00001.pkl": b"b",
+                                "part-00001.count": b"1"}),
+                           (2, {"part-00000.pkl": b"ab", "part-00000.count": b"2", "registry/names.json": b"[]"})):
+        staging = storage.staging_dir(target)
+        for name, data in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(data)
+        storage.publish_folder(staging, target)
+        assert _tree(target) == files, version  # the second has none of the first's stale shards
+
+
+def test_temporary_keys_of_dead_uploads_are_removed_and_others_kept(s3, tmp_path):
+    import subprocess
+    import time
+
+    from mmassets.files import MACHINE
+
+    folder = storage.location(f"s3://mmassets/{tmp_path.name}/exports")
+    gone = int(subprocess.check_output(["sh", "-c", "echo $$"]).strip())  # a shell that has ended
+    mine = f".mix.json.{gone}@{MACHINE}.0123abcd.tmp"
+    running = f".mix.json.{os.getpid()}@{MACHINE}.4567cdef.tmp"
+    elsewhere = ".mix.json.12@0badf00d.89abcdef.tmp"
+    for name in (mine, running, elsewhere, "mix.json"):
+        storage.publish_bytes(folder / name, b"x")
+    assert [k.rsplit("/", 1)[-1] for k in storage.remove_leftovers(folder)] == [mine]
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted([running, elsewhere, "mix.json"])  # a live upload, another machine's recent one
+    later = time.time() + storage.LEFTOVER_AGE_S + 60
+    assert [k.rsplit("/", 1)[-1] for k in storage.remove_leftovers(folder, now=later)] == [elsewhere]

@@ -16,19 +16,19 @@ entry that is not materialized fails it.
 
 import json
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
+from mmassets import storage
 from mmassets.defs.common import checks
 from mmassets.defs.common.io import stored_path
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.defs.common.tags import MERGES_PRESENT
-from mmassets.files import atomic_write_bytes, move_dir_into_place
+from mmassets.files import atomic_write_bytes
 from mmassets.images.image_folder import export_paths, folder_files, link_image_folder, row_images
 from mmassets.recipes import Recipe, Stage
 from mmassets.records import (TRAIN_FIELDS, dumps_records, to_llava, to_mblip_frame, write_json, write_llava,
@@ -56,8 +56,7 @@ def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str
     (``registry.json``, and ``datasets_mixture.py`` lines) with each dataset's image folder, and the
     ``--data_mixture`` string, in the stage's order; written whole, then renamed into place."""
     target = folder / f"{stage.name}.vila"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp"))
+    staging = storage.staging_dir(target)
     parts = dict(tuple(frame.groupby("task", sort=False))) if len(frame) else {}
     try:
         datasets = []
@@ -74,7 +73,7 @@ def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str
             datasets.append(VilaDataset(entry.dataset_name, "torch", str(target / path.name), roots[root]))
         write_json(staging / "registry.json", registry(datasets))
         atomic_write_bytes(staging / "datasets_mixture.py", python_registration(datasets).encode("utf-8"))
-        move_dir_into_place(staging, target, lambda _: False)
+        storage.publish_folder(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -90,9 +89,10 @@ def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[st
     if "mblip" in stage.formats:
         written["mblip"] = write_records(folder / f"{stage.name}.mblip.json", mblip, TRAIN_FIELDS)
     if {"llava", "llava_jsonl"} & set(stage.formats):
-        located = stage_images(frame)
-        written["image_folder"] = link_image_folder(folder / f"{stage.name}.images", folder_files(located, root_folder))
-        paths = export_paths(located)
+        located, paths = stage_images(frame), None  # None: image paths as published, relative to their root
+        if not storage.is_remote(folder):  # links to the image roots: on this machine's disk only
+            written["image_folder"] = link_image_folder(folder / f"{stage.name}.images", folder_files(located, root_folder))
+            paths = export_paths(located)
         for kind, name, lines in (("llava", f"{stage.name}.llava.json", False),
                                   ("llava_jsonl", f"{stage.name}.llava.jsonl", True)):
             if kind in stage.formats:
@@ -110,8 +110,10 @@ def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[st
         "roots": {name: str(root_folder(name)) for name in used}, "entries": {entry: sorted(roots) for entry, roots in sorted(entries.items())},
         **({"image_folder": str(written["image_folder"])} if "image_folder" in written else {}),
         "note": ("LLaVA records' image paths are relative to image_folder (pass it as the trainer's --image_folder: "
-                 "links to the roots); mBLIP records' image_id and the vila files' paths are relative to their "
-                 "entry's image root")})
+                 "links to the roots)" if "image_folder" in written else
+                 "LLaVA records' image paths are relative to their entry's image root (exports on an object "
+                 "store have no image folder of links)") + "; mBLIP records' image_id and the vila files' paths "
+                "are relative to their entry's image root"})
     return {name: str(path) for name, path in written.items()}
 
 
@@ -131,14 +133,14 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
         parts, skipped = [], {asset: "not in this graph (optional entry)" for asset in absent}
         shard_sets: dict[str, VilaDataset] = {}
         for entry in entries:
-            path = stored_path(folders.data_dir, dg.AssetKey.from_user_string(entry.asset))
+            path = stored_path(folders.storage_root, dg.AssetKey.from_user_string(entry.asset))
             if not path.is_file():
                 if stage.missing == "error":
                     raise FileNotFoundError(f"mixture/{name}: entry {entry.asset} is not materialized (no {path}); "
                                             f"build it first, or set `missing: skip` in {recipe.path}")
                 skipped[entry.asset] = "not materialized"
                 continue
-            frame = pd.read_parquet(path)
+            frame = storage.read_parquet(path)
             if "vila_folder" in frame.columns:  # VILA shards: registered as they are, not mixed row by row
                 if entry.weight is not None or entry.budget is not None or entry.repeat is not None:
                     raise ValueError(f"mixture/{name}: entry {entry.asset} of {recipe.path} is a folder of VILA shards; "

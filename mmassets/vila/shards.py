@@ -19,12 +19,11 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mmassets.files import move_dir_into_place
+from mmassets import storage
 from mmassets.iterables import batches
 from mmassets.pickles import UnsafePickle, load_plain_pickle
 
@@ -65,9 +64,8 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
     only when ``keep_last``. Records stream through one shard at a time."""
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    folder = _at(folder)
+    staging = storage.staging_dir(folder)
     written = Shards(folder)
     try:
         for n, chunk in enumerate(batches(records, shard_size)):
@@ -79,7 +77,7 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
                 pickle.dump(chunk, out, protocol=PROTOCOL)
             (staging / f"{name}.count").write_text(str(len(chunk)), encoding="ascii")
             written.counts.append((name, len(chunk)))
-        move_dir_into_place(staging, folder, lambda _: False)
+        storage.publish_folder(staging, folder)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -89,8 +87,8 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
 def folder_problems(folder: str | Path) -> list[str]:
     """What would mislead VILA's loader: files that are not a ``.pkl``/``.count`` pair, a count that
     is not a bare integer, or one that differs from its shard's length (every shard is read)."""
-    folder = Path(folder)
-    names = sorted(os.listdir(folder))
+    folder = _at(folder)
+    names = sorted(path.name for path in folder.iterdir())
     problems = [f"{name}: not a .pkl/.count file" for name in names if not name.endswith((".pkl", ".count"))]
     stems = {name.rsplit(".", 1)[0] for name in names if name.endswith((".pkl", ".count"))}
     for stem in sorted(stems):
@@ -120,3 +118,8 @@ def load_as_vila(folder: str | Path, rank: int = 0, world_size: int = 1) -> tupl
     for name in counts[rank * per_rank:(rank + 1) * per_rank]:
         records.extend(read_shard(folder / name.replace(".count", ".pkl")))
     return min(rank_samples) * world_size, records
+
+
+def _at(folder: str | Path | storage.Location) -> storage.Location:
+    """A folder named by a string is local; a Path or an object store's UPath is taken as it is."""
+    return Path(folder) if isinstance(folder, str) else folder

@@ -7,7 +7,8 @@ Asserted: every partition materialized exactly once; the translation steps, in t
 languages, never overlapped (the pool ``gpu``, one slot); the first attempt of a translation step,
 made to fail, was retried by the step's retry policy; a second backfill was served by the
 translation memory in PostgreSQL without a model call; the files stored are byte-identical to an
-in-process build's."""
+in-process build's, read from the S3-compatible server (SeaweedFS on 127.0.0.1) that the deployment
+stores its values on (MMASSETS_DATA_DIR=s3://…, the instance and caches in the local work folder)."""
 
 import os
 import re
@@ -18,18 +19,22 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from builds import _settings_free_env, run_build
-from servers import deployment
+from servers import deployment, s3_server
 
+from mmassets import storage
 from mmassets.languages import LanguageTable
 from mmassets.sample import ensure_sample_raw
 
 pytest.importorskip("dagster_celery")
 pytest.importorskip("dagster_postgres")
+pytest.importorskip("s3fs")
 
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 SELECTION = '+key:"translated/coco_captions"'
 TRANSLATED = dg.AssetKey(["translated", "coco_captions"])
+STORE = "s3://mmassets/distributed"
+"""The deployment's data folder: SeaweedFS's S3 gateway (stored values on the store, the rest local)."""
 def _mmassets(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "mmassets"), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -50,8 +55,19 @@ def distributed(tmp_path_factory):
     root = tmp_path_factory.mktemp("distributed")
     data = root / "data"
     raw = ensure_sample_raw(data / "sample" / "raw")
-    env = {**_settings_free_env(), "MMASSETS_DATA_DIR": str(data), "MMASSETS_LANGUAGES_PER_RUN": "32",
-           "MMASSETS_TEST_FAIL_ONCE": str(root / "failed-once")}
+    with s3_server("mmassets") as s3, pytest.MonkeyPatch.context() as patch:
+        for name, value in s3.items():  # this process reads the store too
+            patch.setenv(name, value)
+        from s3fs import S3FileSystem
+
+        S3FileSystem.clear_instance_cache()
+        env = {**_settings_free_env(), **s3, "MMASSETS_DATA_DIR": STORE, "MMASSETS_WORK_DIR": str(data),
+               "MMASSETS_LANGUAGES_PER_RUN": "32", "MMASSETS_TEST_FAIL_ONCE": str(root / "failed-once")}
+        yield from _deployed(root, raw, env)
+        S3FileSystem.clear_instance_cache()
+
+
+def _deployed(root: Path, raw: Path, env: dict):
     with deployment(root, HERE / "distributed_defs.py", raw, env) as env:
         first = _backfill(env, SELECTION)
         second = _backfill(env, 'key:"translated/coco_captions"')
@@ -115,8 +131,9 @@ def test_what_is_stored_is_the_same_as_in_process(distributed, tmp_path):
     root = distributed["root"]
     code, out = run_build(tmp_path / "data", "--select", SELECTION)
     assert code == 0, out
-    folder = Path("assets", "translated", "coco_captions")
+    folder, store = Path("assets", "translated", "coco_captions"), storage.location(STORE)
     names = sorted(p.name for p in (tmp_path / "data" / folder).iterdir())
-    assert names == sorted(p.name for p in (root / "data" / folder).iterdir())
+    assert names == sorted(p.name for p in store.joinpath(*folder.parts).iterdir())  # no temporary key left
+    assert not (root / "data" / "assets").exists()  # the deployment stored its values on the store only
     for name in names:
-        assert (root / "data" / folder / name).read_bytes() == (tmp_path / "data" / folder / name).read_bytes(), name
+        assert storage.read_bytes(store.joinpath(*folder.parts, name)) == (tmp_path / "data" / folder / name).read_bytes(), name

@@ -15,13 +15,13 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from mmassets import storage
 from mmassets.defs.common.io import stored_path
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.common.raw import raw_output
 from mmassets.defs.common.resources import DataFolders
 from mmassets.defs.common.sources import source_key
 from mmassets.defs.common.train import TRAIN, conversation_specs, publish_conversations
-from mmassets.files import atomic_path
 from mmassets.images import verify
 from mmassets.images.references import image_references, repaired_path, resolve_records
 from mmassets.sources.conversation_files import read_conversation_file
@@ -131,8 +131,8 @@ def checked_conversation_set(name: str, *, dataset: str, file: str, base_root: s
                           "with `repair`, converted to JPEG when its content is not its extension's; one row per "
                           "image with its status (ok, missing, mismatch, repaired, unreadable, truncated, unsafe).")
     def _images(context: dg.AssetExecutionContext, config: ImageCheckConfig, folders: DataFolders):
-        stored = pd.read_parquet(stored_path(folders.data_dir, dg.AssetKey(["raw", name])),
-                                 columns=["images", "unsafe_path"])
+        stored = storage.read_parquet(stored_path(folders.storage_root, dg.AssetKey(["raw", name])),
+                                      columns=["images", "unsafe_path"])
         table = image_references(stored["images"], base_root)
         repaired = folders.image_root("repaired")
         files = [str(folders.image_root(root) / path) for root, path in zip(table["root"], table["path"])]
@@ -153,8 +153,8 @@ def checked_conversation_set(name: str, *, dataset: str, file: str, base_root: s
                           ignore_index=True)
         problems = table[table["status"] != "ok"]
         export = folders.exports / "images" / f"{name}.problems.csv"
-        with atomic_path(export) as tmp:
-            problems.drop(columns=["file"]).to_csv(tmp, index=False)
+        with storage.publishing(export) as out:
+            problems.drop(columns=["file"]).to_csv(out, index=False)
         missing = problems[problems["status"] == "missing"]
         yield dg.Output(table, metadata={
             **frame_metadata(table, language_column=None, export=export),

@@ -13,6 +13,7 @@ from pydantic import Field, PrivateAttr
 from mmassets.languages import LanguageTable, assign_languages
 from mmassets.seeding import derive_seed
 from mmassets.settings import DEFAULT_MAX_TEXT_CHARS
+from mmassets.storage import Location, location
 from mmassets.translation.backend import resolve_backend
 from mmassets.translation.tiny_model import TINY_MODEL_NAME
 
@@ -33,6 +34,11 @@ def _real_paths(folders: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(os.path.realpath(folder) for folder in folders))
 
 
+NO_IMAGE_FOLDER = ("not made: the exports are on an object store, and an image folder is links into this "
+                   "machine's image roots; the records name their images as published (relative to their root)")
+"""Metadata of an export whose image folder of links was left out (``DataFolders.exports_local``)."""
+
+
 class DataFolders(dg.ConfigurableResource):
     """Where raw inputs are read and everything mmassets makes is written.
 
@@ -42,6 +48,8 @@ class DataFolders(dg.ConfigurableResource):
     profile: str = "sample"
     raw_dir: str
     data_dir: str
+    store: str = Field(default="", description=(
+        "an object store URL (s3://bucket/prefix) holding the stored values and exports; empty: data_dir"))
     image_roots: dict[str, str] = Field(default={}, description=(
         "image root → folder, for roots not in their default place under the raw root "
         "(MMASSETS_IMAGE_ROOT_<NAME>)"))
@@ -72,8 +80,19 @@ class DataFolders(dg.ConfigurableResource):
         return Path(self.submissions_dir) if self.submissions_dir else self.raw / "dataoptim" / "submissions"
 
     @property
-    def exports(self) -> Path:
-        return Path(self.data_dir) / "exports"
+    def storage_root(self) -> str:
+        """Where stored values (``assets/``) and exports live: the object store, else the data folder."""
+        return self.store or self.data_dir
+
+    @property
+    def exports(self) -> "Location":
+        """The exports' folder: a local Path, or a UPath on the object store (``storage.location``)."""
+        return location(self.storage_root) / "exports"
+
+    @property
+    def exports_local(self) -> bool:
+        """Whether the exports are on this machine's disk (their image folders of links need it)."""
+        return not self.store
 
     def image_root(self, name: str) -> Path:
         """The folder that image paths of root ``name`` are relative to."""

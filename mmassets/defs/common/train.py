@@ -12,7 +12,7 @@ import pandas as pd
 
 from mmassets.defs.common import checks
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata
-from mmassets.defs.common.resources import DataFolders, LanguageMix
+from mmassets.defs.common.resources import NO_IMAGE_FOLDER, DataFolders, LanguageMix
 from mmassets.conversations import LINEAGE_FIELDS
 from mmassets.images.image_folder import export_paths, folder_files, link_image_folder, row_images
 from mmassets.languages import SOURCE_LANGUAGE, largest_remainder_counts
@@ -111,7 +111,10 @@ def publish_conversations(context: dg.AssetExecutionContext, folders: DataFolder
                          source_file=source[1], source_id=frame["id"])
     located = row_images(frame["image_root"], frame["images"], frame["image"])
     export_path = folders.exports / "train" / f"{name}.llava.json"
-    extra = {}
+    extra: dict[str, Any] = {}
+    if image_folder and not folders.exports_local:
+        extra["image folder"] = NO_IMAGE_FOLDER
+        image_folder = False
     if image_folder:
         target = link_image_folder(export_path.with_name(f"{name}.images"), folder_files(located, folders.image_root))
         extra["image folder"] = dg.MetadataValue.path(str(target))

@@ -13,6 +13,7 @@ import pandas as pd
 from PIL import Image
 from pydantic import Field
 
+from mmassets import storage
 from mmassets.dataoptim import boxes, convert
 from mmassets.dataoptim.folders import locate
 from mmassets.dataoptim.submissions import check_byod, select, source_of
@@ -21,7 +22,7 @@ from mmassets.defs.common.io import stored_path
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata
 from mmassets.defs.common.partitions import file_partitions
 from mmassets.defs.common.raw import raw_output
-from mmassets.defs.common.resources import DataFolders, LanguageMix
+from mmassets.defs.common.resources import NO_IMAGE_FOLDER, DataFolders, LanguageMix
 from mmassets.defs.common.sources import source_key
 from mmassets.text_limits import limit_conversations
 from mmassets.files import PLAIN_NAME
@@ -140,12 +141,13 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, source: str
                          dataset=dataset, source_file=source_file, source_id=frame["id"])
     folder = folders.exports / "dataoptim"
     files = {path: str(root(r) / under) for paths, row in zip(published, located) for path, (r, under) in zip(paths, row)}
-    image_folder = link_image_folder(folder / f"{source}.images", files)
+    image_folder = (dg.MetadataValue.path(str(link_image_folder(folder / f"{source}.images", files)))
+                    if folders.exports_local else NO_IMAGE_FOLDER)
     export = write_conversations(folder / f"{source}.json", frame["record"])
     row_count = checks.row_count_stable(context, len(frame))
     yield dg.Output(frame[COLUMNS], metadata={
         **frame_metadata(frame[["id", "images", "turns"]], export=export, language_column=None),
-        "image folder": dg.MetadataValue.path(str(image_folder)), "distinct images": len(files),
+        "image folder": image_folder, "distinct images": len(files),
         **({"box space": box_space} if box_space else {}), "text": counts_metadata(text),
         **checks.config_metadata(context), **(metadata or {})})
     yield checks.schema(frame, ["id", "record"])
@@ -264,11 +266,11 @@ SUBMISSIONS = file_partitions("dataoptim_submissions", submission_files)
 
 def _lookup(folders: DataFolders) -> Callable[[str], dict[str, str]]:
     def table(source: str) -> dict[str, str]:
-        path = stored_path(folders.data_dir, dg.AssetKey([GROUP, source]))
+        path = stored_path(folders.storage_root, dg.AssetKey([GROUP, source]))
         if not path.is_file():
             raise FileNotFoundError(f"dataoptim/{source} is not materialized (no {path}); build it first: "
                                     f"mmassets build --select 'key:\"dataoptim/{source}\"'")
-        frame = pd.read_parquet(path, columns=["id", "record"])
+        frame = storage.read_parquet(path, columns=["id", "record"])
         return dict(zip(frame["id"], frame["record"]))
 
     return table
@@ -292,9 +294,9 @@ def _stored_ids(folders: DataFolders, keys: list[str], fresh: dict) -> dict[str,
     """The ids of every submission: this step's, and the stored partitions of the other files."""
     ids = {key: set(frame["id"]) for key, frame in fresh.items()}
     for key in keys:
-        path = stored_path(folders.data_dir, dg.AssetKey([GROUP, "submission"]), key)
+        path = stored_path(folders.storage_root, dg.AssetKey([GROUP, "submission"]), key)
         if key not in ids and path.is_file():
-            ids[key] = set(pd.read_parquet(path, columns=["id"])["id"])
+            ids[key] = set(storage.read_parquet(path, columns=["id"])["id"])
     return ids
 
 

@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from mmassets import storage
 from mmassets.defs.common.io import stored_path
 from mmassets.defs.common.english import ENGLISH, check_splits, english_specs, publish_english
 from mmassets.defs.common.metadata import counts_metadata
@@ -49,15 +50,15 @@ def _captions(config: MatchingConfig, folders: DataFolders, mix: LanguageMix,
         return captions, "coco", lambda image_id: coco.image_path(folders.raw, image_id)
     if config.captions_from != "web_captions":
         raise ValueError(f"english/{NAME} config: captions_from {config.captions_from!r} is not coco or web_captions")
-    path = stored_path(folders.data_dir, WEB_CAPTIONS)
+    path = stored_path(folders.storage_root, WEB_CAPTIONS)
     if not path.is_file():
         raise FileNotFoundError(f"english/{NAME} config: captions_from web_captions, but {WEB_CAPTIONS.to_user_string()} "
                                 f"is not materialized (no {path}); build it first")
     start, stop = config.web_caption_rows
-    web = pd.read_parquet(path, columns=["image_id", "label"]).iloc[start:stop]
+    web = storage.read_parquet(path, columns=["image_id", "label"]).iloc[start:stop]
     if web.empty:
         raise ValueError(f"english/{NAME} config: web_caption_rows {config.web_caption_rows} selects none of the "
-                         f"{len(pd.read_parquet(path, columns=['image_id'])):,} web-caption records")
+                         f"{len(storage.read_parquet(path, columns=['image_id'])):,} web-caption records")
     root = folders.image_root("web_captions")
     return (web.rename(columns={"label": "caption"}).reset_index(drop=True), "web_captions",
             lambda image_id: root / image_id)
