@@ -31,21 +31,21 @@ fi
 import tempfile, time
 from pathlib import Path
 import torch
-from mmassets.devices import detected_gpus, gpu_count, pinned_device
+from mmassets.devices import GPU_TAG, detected_gpus, gpu_count, pinned_device
 from mmassets.translation.nllb import NLLBModel
 from mmassets.translation.backend import GenerationSettings
 from mmassets.translation.tiny_model import build_tiny_nllb
 print(f"GPUs detected (nvidia-smi -L): {detected_gpus()}; gpu_count(): {gpu_count()}")
-for k in range(gpu_count()):
-    device, note = pinned_device("auto", {"mmassets/gpu": str(k)}, torch.cuda.is_available)
-    folder = build_tiny_nllb(Path(tempfile.mkdtemp()) / "tiny", ["eng_Latn", "deu_Latn"])
-    started = time.perf_counter()
-    model = NLLBModel.load(str(folder), device=device)
-    out = model.translate_batch(["a dog on a red bench", "two cats"], "eng_Latn", "deu_Latn", GenerationSettings())
-    weights = next(model.model.parameters()) if hasattr(model, "model") else None
-    print(f"run tagged mmassets/gpu={k}: translator device {device} (note: {note}); tiny model on "
-          f"{getattr(weights, 'device', '?')} {getattr(weights, 'dtype', '?')}, {len(out)} translations in "
-          f"{time.perf_counter() - started:.2f} s")
+with tempfile.TemporaryDirectory() as tmp:
+    folder = build_tiny_nllb(Path(tmp) / "tiny", ["eng_Latn", "deu_Latn"])
+    for k in range(gpu_count()):
+        device, note = pinned_device("auto", {GPU_TAG: str(k)}, torch.cuda.is_available)
+        started = time.perf_counter()
+        model = NLLBModel.load(str(folder), device=device)
+        out = model.translate_batch(["a dog on a red bench", "two cats"], "eng_Latn", "deu_Latn", GenerationSettings())
+        weights = next(model.model.parameters())
+        print(f"run tagged {GPU_TAG}={k}: translator device {device} (note: {note}); tiny model on "
+              f"{weights.device} {weights.dtype}, {len(out)} translations in {time.perf_counter() - started:.2f} s")
 PYTHON
 for shape in 600M 1.3B; do
     scale_var="SCALE_${shape//[.]/}"

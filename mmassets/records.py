@@ -17,7 +17,7 @@ import pandas as pd
 
 from mmassets.conversations import ConversationError, from_mblip, to_mblip
 from mmassets.files import atomic_write_bytes
-from mmassets.storage import Location, publishing
+from mmassets.storage import at, publishing
 
 TRAIN_FIELDS = ("context", "label", "image_id")
 EVAL_FIELDS = ("context", "label", "image_id", "text_label")
@@ -52,14 +52,14 @@ def write_records(path: str | Path, frame: pd.DataFrame, fields: Sequence[str], 
         raise KeyError(f"cannot export {path}: columns {missing} missing")
     if frame.empty:
         return atomic_write_bytes(path, dumps_records([]))
-    with publishing(_published(path)) as out:
+    with publishing(at(path)) as out:
         out.write(b"[\n")
         for start in range(0, len(frame), chunk):
             records = frame[list(fields)].iloc[start:start + chunk].to_dict(orient="records")
             lines = ",\n".join(json.dumps(_plain(r), ensure_ascii=False, allow_nan=False) for r in records)
             out.write(((",\n" if start else "") + lines).encode("utf-8"))
         out.write(b"\n]\n")
-    return _published(path)
+    return at(path)
 
 
 def write_conversations(path: str | Path, records: Iterable[str], chunk: int = 50_000,
@@ -67,19 +67,14 @@ def write_conversations(path: str | Path, records: Iterable[str], chunk: int = 5
     """Export conversation records held as JSON text (as published) as a JSON list in the layout
     of ``dumps_records``, atomically, ``chunk`` records at a time; ``paths`` (one per record, None:
     as published) replaces each record's image path(s) (``with_images``)."""
-    with publishing(_published(path)) as out:
+    with publishing(at(path)) as out:
         count = 0
         for record, images in zip(records, paths if paths is not None else itertools.repeat(None)):
             line = json.dumps(with_images(json.loads(record), images), ensure_ascii=False, allow_nan=False)
             out.write(((",\n" if count else "[\n") + line).encode("utf-8"))
             count += 1
         out.write(b"\n]\n" if count else b"[]\n")
-    return _published(path)
-
-
-def _published(path: str | Location) -> Location:
-    """Where an export goes: a local path, or an object store's UPath as it is (``storage.location``)."""
-    return Path(path) if isinstance(path, str) else path
+    return at(path)
 
 
 def with_images(record: dict, paths: Sequence[str] | None) -> dict:
@@ -143,7 +138,7 @@ def write_llava(path: str | Path, frame: pd.DataFrame, id_prefix: pd.Series, *, 
     """``to_llava`` of ``frame`` written atomically ``chunk`` rows at a time (a stage of millions of
     conversations never exists as Python objects all at once): a JSON list in the layout of
     ``dumps_records``, or with ``lines`` JSON lines."""
-    with publishing(_published(path)) as out:
+    with publishing(at(path)) as out:
         if not lines:
             out.write(b"[\n" if len(frame) else b"[]\n")
         for begin in range(0, len(frame), chunk):
@@ -155,7 +150,7 @@ def write_llava(path: str | Path, frame: pd.DataFrame, id_prefix: pd.Series, *, 
                        (",\n" if begin else "") + ",\n".join(text)).encode("utf-8"))
         if not lines and len(frame):
             out.write(b"\n]\n")
-    return _published(path)
+    return at(path)
 
 
 def to_mblip_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

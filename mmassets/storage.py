@@ -55,6 +55,12 @@ def is_remote(path: Location) -> bool:
     return not isinstance(path, Path)  # a UPath of an object store is not a pathlib.Path
 
 
+def at(path: str | Location) -> Location:
+    """A path given to a writer or reader: a string names a local path; a Path or an object store's
+    UPath is taken as it is (unlike ``location``, nothing is resolved)."""
+    return Path(path) if isinstance(path, str) else path
+
+
 @contextlib.contextmanager
 def publishing(path: Location) -> Iterator[IO[bytes]]:
     """A binary file to write ``path``'s new content into; it is published when the block ends
@@ -153,10 +159,10 @@ def staging_dir(target: Location) -> Path:
     renamed into place), in the system's temporary folder for an object store."""
     import tempfile
 
-    if is_remote(target):
-        return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp"))
     from mmassets.files import temp_dir
 
+    if is_remote(target):  # named as its maker's: a killed builder's is removed by the next one
+        return temp_dir(tempfile.gettempdir(), target.name)
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     return temp_dir(target.parent, target.name)  # a dead builder's is removed by the next one

@@ -64,7 +64,7 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
     only when ``keep_last``. Records stream through one shard at a time."""
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
-    folder = _at(folder)
+    folder = storage.at(folder)
     staging = storage.staging_dir(folder)
     written = Shards(folder)
     try:
@@ -87,7 +87,7 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
 def folder_problems(folder: str | Path) -> list[str]:
     """What would mislead VILA's loader: files that are not a ``.pkl``/``.count`` pair, a count that
     is not a bare integer, or one that differs from its shard's length (every shard is read)."""
-    folder = _at(folder)
+    folder = storage.at(folder)
     names = sorted(path.name for path in folder.iterdir())
     problems = [f"{name}: not a .pkl/.count file" for name in names if not name.endswith((".pkl", ".count"))]
     stems = {name.rsplit(".", 1)[0] for name in names if name.endswith((".pkl", ".count"))}
@@ -118,8 +118,3 @@ def load_as_vila(folder: str | Path, rank: int = 0, world_size: int = 1) -> tupl
     for name in counts[rank * per_rank:(rank + 1) * per_rank]:
         records.extend(read_shard(folder / name.replace(".count", ".pkl")))
     return min(rank_samples) * world_size, records
-
-
-def _at(folder: str | Path | storage.Location) -> storage.Location:
-    """A folder named by a string is local; a Path or an object store's UPath is taken as it is."""
-    return Path(folder) if isinstance(folder, str) else folder
