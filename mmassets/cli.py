@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     executor = args.executor or ("multiprocess" if gpus > 1 else "in_process")
     instance = instance_for(settings.data_dir)
     if args.submit:
-        return submitted(args, settings, defs, instance)
+        return submitted(args, settings, defs, instance, config)
     shown = f"{settings.executor} (MMASSETS_EXECUTOR)" if executor == "multiprocess" and settings.executor else executor
     print(f"mmassets build: profile {settings.profile}, raw {settings.raw_dir}, data {settings.storage_root}, "
           f"executor {shown}" + (f" ({args.workers} workers)" if args.workers else "")
@@ -144,14 +144,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if report.ok else 1
 
 
-def submitted(args: argparse.Namespace, settings: Settings, defs, instance) -> int:
-    """``build --submit``: the selection as one asset backfill for the instance's daemon."""
+def submitted(args: argparse.Namespace, settings: Settings, defs, instance, config: dict) -> int:
+    """``build --submit``: the selection as one asset backfill for the instance's daemon, with the
+    asset configs of ``--config``."""
     from mmassets.submit import submit, ui_link
 
+    import dagster as dg
+
     try:
-        backfill_id = submit(defs, instance, args.select)
+        backfill_id = submit(defs, instance, args.select, config=config)
     except ValueError as exc:
         print(f"mmassets build: {exc}", file=sys.stderr)
+        return 2
+    except dg.DagsterInvalidConfigError as exc:
+        print(f"mmassets build: the config of --config {args.config} does not fit: {exc}", file=sys.stderr)
         return 2
     print(f"mmassets build --submit: backfill {backfill_id} on the instance {instance.root_directory} "
           f"(executor {settings.executor or 'multiprocess'}); the daemon runs it")

@@ -36,9 +36,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     recipes = load_recipes([settings.recipes_dir] if settings.recipes_dir else [], training)
     languages = str(settings.languages) if settings.languages else None
     with_languages = partitions.for_table(LanguageTable.load(languages))
+    with_slices = partitions.for_download_slices(settings.image_slices)
     # one refresh policy for every built asset (the observable sources are observed, not built)
     built = dg.map_asset_specs(
-        lambda spec: with_languages(spec).replace_attributes(automation_condition=automation.REFRESH),
+        lambda spec: with_slices(with_languages(spec)).replace_attributes(automation_condition=automation.REFRESH),
         [*assets, *mixture_assets(recipes, training)])
     # a backfill translates the languages in runs of languages_per_run: one model load for each run's languages
     per_run = dg.BackfillPolicy.multi_run(settings.languages_per_run)

@@ -230,6 +230,13 @@ def step_key(defs: dg.Definitions, key: dg.AssetKey) -> str:
     return defs.get_assets_def(key).node_def.name
 
 
+def ops_config(defs: dg.Definitions, config: dict[dg.AssetKey, dict] | None) -> dict:
+    """The run config that gives each asset of ``config`` its fields (``{"ops": {step: {"config": …}}}``);
+    empty when there are none."""
+    ops = {step_key(defs, key): {"config": fields} for key, fields in (config or {}).items()}
+    return {"ops": ops} if ops else {}
+
+
 def _partition_keys(graph, key: dg.AssetKey, instance: dg.DagsterInstance | None = None) -> tuple[str, ...] | None:
     pdef = graph.get(key).partitions_def
     return None if pdef is None else tuple(pdef.get_partition_keys(dynamic_partitions_store=instance))
@@ -310,9 +317,8 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
                                               ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
         if gpu is not None:
             tags[GPU_TAG] = str(gpu)
-        ops = {step_key(defs, k): {"config": config[k]} for k in keys if config and k in config}
         run_config = {"loggers": {"console": {"config": {"log_level": log_level, "verbose": verbose}}},
-                      **({"ops": ops} if ops else {})}
+                      **ops_config(defs, {k: config[k] for k in keys if config and k in config})}
         if executor == MULTIPROCESS and job.executor_def.name == DEFAULT_EXECUTOR:  # else the one configured runs
             run_config["execution"] = {"config": multiprocess_config(workers)}
         number = sum(run.number is not None for run in runs) + 1

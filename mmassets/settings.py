@@ -64,6 +64,10 @@ class Settings:
     languages_per_run: int = 24
     """Language partitions a run of a submitted backfill translates (MMASSETS_LANGUAGES_PER_RUN): the
     translation assets' ``BackfillPolicy.multi_run``; one model load serves them."""
+    image_slices: int = 1
+    """Partitions of each image download (MMASSETS_IMAGE_SLICES): slice k of K fetches the shards whose
+    number is k modulo K, so that a submitted backfill spreads a download over K runs (workers) that
+    share the work folder; 1: the download assets are not partitioned."""
     gpus: int | None = None
     """GPUs to plan for (MMASSETS_GPUS: fewer than the machine has, or a count to test with); None: detected."""
     executor: str | None = None
@@ -143,6 +147,8 @@ class Settings:
                        translation_memory=_memory_location(env.get("MMASSETS_TRANSLATION_MEMORY")),
                        languages_per_run=_whole("MMASSETS_LANGUAGES_PER_RUN", env.get("MMASSETS_LANGUAGES_PER_RUN"),
                                                 default=24, minimum=1),
+                       image_slices=_whole("MMASSETS_IMAGE_SLICES", env.get("MMASSETS_IMAGE_SLICES"),
+                                           default=1, minimum=1),
                        gpus=_whole("MMASSETS_GPUS", env.get("MMASSETS_GPUS"), default=None, minimum=0),
                        store=store, **_executor(env.get("MMASSETS_EXECUTOR"), env.get("MMASSETS_EXECUTOR_CONFIG")))
         _check_files(settings, recipes_name)
@@ -165,6 +171,7 @@ class Settings:
                 **({"MMASSETS_SUBMISSIONS_DIR": str(self.submissions_dir)} if self.submissions_dir else {}),
                 **({"MMASSETS_TRANSLATION_MEMORY": self.translation_memory} if self.translation_memory else {}),
                 "MMASSETS_LANGUAGES_PER_RUN": str(self.languages_per_run),
+                **({"MMASSETS_IMAGE_SLICES": str(self.image_slices)} if self.image_slices != 1 else {}),
                 **({"MMASSETS_GPUS": str(self.gpus)} if self.gpus is not None else {}),
                 **({"MMASSETS_EXECUTOR": self.executor} if self.executor else {}),
                 **({"MMASSETS_EXECUTOR_CONFIG": str(self.executor_config_file)} if self.executor_config_file else {}),

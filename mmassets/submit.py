@@ -25,10 +25,17 @@ DEFAULT_UI = "http://127.0.0.1:3000"
 
 
 def submit(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str,
-           tags: dict[str, str] | None = None) -> str:
-    """Add an asset backfill of every partition of the assets ``selection`` names; its id."""
+           tags: dict[str, str] | None = None, config: dict[dg.AssetKey, dict] | None = None) -> str:
+    """Add an asset backfill of every partition of the assets ``selection`` names, each asset of
+    ``config`` with its fields (in every run of the backfill); its id. Config that does not fit is a
+    ``dg.DagsterInvalidConfigError`` before anything is added."""
     from dagster._core.definitions.partitions.context import partition_loading_context
 
+    from mmassets.runner import ops_config
+
+    run_config = ops_config(defs, config) or None
+    if run_config is not None:
+        dg.validate_run_config(defs.resolve_implicit_global_asset_job_def(), run_config)
     graph = defs.resolve_asset_graph()
     keys = [k for k in dg.AssetSelection.from_string(selection).resolve(graph) if graph.get(k).is_materializable]
     if not keys:
@@ -39,7 +46,7 @@ def submit(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str,
         backfill = PartitionBackfill.from_asset_graph_subset(
             backfill_id=backfill_id, backfill_timestamp=time.time(), tags=tags or {}, dynamic_partitions_store=instance,
             asset_graph_subset=subset, title=f"mmassets build: {len(keys)} assets",
-            description=f"mmassets build --submit --select {selection}", run_config=None)
+            description=f"mmassets build --submit --select {selection}", run_config=run_config)
     instance.add_backfill(backfill)
     return backfill_id
 

@@ -69,6 +69,7 @@ def _bad_json(tmp_path: Path) -> tuple[Path, str]:
      "a translation memory; expected a SQLite file or a postgresql:// URL"),  # the password is not shown
     ({"MMASSETS_EXECUTOR": "dask"}, "MMASSETS_EXECUTOR='dask': expected one of in_process, multiprocess, celery, k8s"),
     ({"MMASSETS_GPUS": "many"}, "MMASSETS_GPUS='many': expected a whole number >= 0"),
+    ({"MMASSETS_IMAGE_SLICES": "0"}, "MMASSETS_IMAGE_SLICES='0': expected a whole number >= 1"),
 ])
 def test_a_bad_variable_is_one_line_naming_it(cli, command, env, message):
     code, err = cli(command, **env)
@@ -192,13 +193,14 @@ def test_a_data_url_that_is_no_object_store_is_refused(capsys):
 def test_an_object_store_data_dir_keeps_the_rest_in_the_work_folder(tmp_path):
     from mmassets.settings import Settings
 
-    settings = Settings.from_env({"MMASSETS_DATA_DIR": "s3://bucket/mmassets/", "MMASSETS_WORK_DIR": str(tmp_path)})
+    settings = Settings.from_env({"MMASSETS_DATA_DIR": "s3://bucket/mmassets/", "MMASSETS_WORK_DIR": str(tmp_path),
+                                  "MMASSETS_IMAGE_SLICES": "3"})
     assert (settings.store, settings.storage_root, settings.data_dir) == (
         "s3://bucket/mmassets", "s3://bucket/mmassets", tmp_path)
     assert settings.raw_dir == tmp_path / "sample" / "raw"  # the sample's raw root is generated on disk
     env = settings.as_env()
     assert (env["MMASSETS_DATA_DIR"], env["MMASSETS_WORK_DIR"]) == ("s3://bucket/mmassets", str(tmp_path))
-    assert Settings.from_env(env) == settings  # what step processes and workers read back
+    assert Settings.from_env(env) == settings and settings.image_slices == 3  # what step processes and workers read
     local = Settings.from_env({"MMASSETS_DATA_DIR": str(tmp_path), "MMASSETS_WORK_DIR": "/elsewhere"})
     assert (local.store, local.storage_root, local.data_dir) == (None, str(tmp_path), tmp_path)
 

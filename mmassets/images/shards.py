@@ -10,6 +10,10 @@ attempts`` — and is the shard's record of what happened. A rerun fetches exact
 - URLs that failed permanently (404, not an image, refused) only when asked (``retry_permanent``).
 
 This is what img2dataset's incremental mode cannot do: it re-downloads whole shards, or nothing.
+
+A download may be cut into slices (``slice_keys``): slice ``k`` of ``K`` owns the shards whose
+number is ``k`` modulo ``K`` (``in_slice``), so that K workers share one download without
+coordinating beyond the shard files each of them writes.
 """
 
 from __future__ import annotations
@@ -31,6 +35,22 @@ def shard_ranges(n: int, shard_size: int = DEFAULT_SHARD_SIZE) -> list[tuple[str
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
     return [(f"{start // shard_size:05d}", start, min(start + shard_size, n)) for start in range(0, n, shard_size)]
+
+
+def slice_keys(count: int) -> list[str]:
+    """The keys of ``count`` slices, ``0-of-4`` … ``3-of-4`` (zero-padded so that they sort)."""
+    if count < 1:
+        raise ValueError("a download has at least one slice")
+    width = len(str(count - 1))
+    return [f"{k:0{width}d}-of-{count}" for k in range(count)]
+
+
+def in_slice(shard_key: str, slice_key: str | None) -> bool:
+    """Whether the shard ``shard_key`` belongs to the slice ``slice_key`` (None: the whole download)."""
+    if slice_key is None:
+        return True
+    k, _, count = slice_key.partition("-of-")
+    return int(shard_key) % int(count) == int(k)
 
 
 def empty_status() -> pd.DataFrame:

@@ -11,6 +11,7 @@ corrupt body is simply a file of the folder that is not an image.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -54,11 +55,19 @@ def _handler(folder: Path) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # a client closed its keep-alive connection: how a download ends, not an error
+        super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(folder: Path) -> Iterator[str]:
     """Serve ``folder`` on a free port of 127.0.0.1 while the block runs; yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Path(folder)))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(Path(folder)))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_S},
                               name="mmassets-sample-web", daemon=True)
     thread.start()

@@ -33,15 +33,18 @@ HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 SELECTION = '+key:"translated/coco_captions"'
 TRANSLATED = dg.AssetKey(["translated", "coco_captions"])
+IMAGES = dg.AssetKey(["images", "web_captions"])
+DOWNLOADED = '+key:"english/web_captions"'
+"""The sample's web captions through their image download, in two slices (MMASSETS_IMAGE_SLICES=2)."""
 STORE = "s3://mmassets/distributed"
 """The deployment's data folder: SeaweedFS's S3 gateway (stored values on the store, the rest local)."""
 def _mmassets(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "mmassets"), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def _backfill(env: dict, selection: str) -> tuple[str, str]:
-    """Submit ``selection``, follow it to the end: (its id, what status printed)."""
-    submitted = _mmassets(env, "build", "--submit", "--select", selection)
+def _backfill(env: dict, selection: str, *args: str) -> tuple[str, str]:
+    """Submit ``selection`` (with ``args``), follow it to the end: (its id, what status printed)."""
+    submitted = _mmassets(env, "build", "--submit", "--select", selection, *args)
     assert submitted.returncode == 0, submitted.stdout + submitted.stderr
     backfill_id = re.search(r"backfill (\w+) on the instance", submitted.stdout)[1]
     assert f"/runs/b/{backfill_id}" in submitted.stdout and f"mmassets status {backfill_id}" in submitted.stdout
@@ -62,7 +65,8 @@ def distributed(tmp_path_factory):
 
         S3FileSystem.clear_instance_cache()
         env = {**_settings_free_env(), **s3, "MMASSETS_DATA_DIR": STORE, "MMASSETS_WORK_DIR": str(data),
-               "MMASSETS_LANGUAGES_PER_RUN": "32", "MMASSETS_TEST_FAIL_ONCE": str(root / "failed-once")}
+               "MMASSETS_LANGUAGES_PER_RUN": "32", "MMASSETS_TEST_FAIL_ONCE": str(root / "failed-once"),
+               "MMASSETS_IMAGE_SLICES": "2"}
         yield from _deployed(root, raw, env)
         S3FileSystem.clear_instance_cache()
 
@@ -71,10 +75,12 @@ def _deployed(root: Path, raw: Path, env: dict):
     with deployment(root, HERE / "distributed_defs.py", raw, env) as env:
         first = _backfill(env, SELECTION)
         second = _backfill(env, 'key:"translated/coco_captions"')
+        (root / "shards.yaml").write_text("images/web_captions:\n  shard_size: 8\n", encoding="utf-8")
+        downloads = _backfill(env, DOWNLOADED, "--config", str(root / "shards.yaml"))
         os.environ["MMASSETS_DAGSTER_POSTGRES_URL"] = env["MMASSETS_DAGSTER_POSTGRES_URL"]
         try:
             instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
-            yield {"root": root, "first": first, "second": second, "instance": instance}
+            yield {"root": root, "first": first, "second": second, "downloads": downloads, "instance": instance}
             instance.dispose()
         finally:
             del os.environ["MMASSETS_DAGSTER_POSTGRES_URL"]
@@ -127,13 +133,27 @@ def test_the_second_backfill_is_served_by_the_shared_memory(distributed):
     assert sum(meta["memory hits"].value for meta in translated) > 0
 
 
+def test_each_download_slice_ran_once_in_a_run_of_its_own_over_its_own_shards(distributed):
+    instance, (backfill_id, out) = distributed["instance"], distributed["downloads"]
+    assert f"backfill {backfill_id}: completed_success" in out
+    run_ids = {run.run_id for run in _runs(instance, backfill_id)}
+    records = [r for r in instance.fetch_materializations(IMAGES, limit=100).records if r.run_id in run_ids]
+    assert sorted(r.partition_key for r in records) == ["0-of-2", "1-of-2"] and len({r.run_id for r in records}) == 2
+    shards = {r.partition_key: sorted(r.asset_materialization.metadata["success rate per shard"].value)
+              for r in records}
+    assert shards == {"0-of-2": ["00000", "00002", "00004"], "1-of-2": ["00001", "00003"]}  # 40 URLs, 8 a shard
+
+
 def test_what_is_stored_is_the_same_as_in_process(distributed, tmp_path):
+    """Translations, and web-caption records from the download in slices against one in one piece."""
     root = distributed["root"]
-    code, out = run_build(tmp_path / "data", "--select", SELECTION)
+    code, out = run_build(tmp_path / "data", "--select", f"{SELECTION} or {DOWNLOADED}")
     assert code == 0, out
-    folder, store = Path("assets", "translated", "coco_captions"), storage.location(STORE)
-    names = sorted(p.name for p in (tmp_path / "data" / folder).iterdir())
-    assert names == sorted(p.name for p in store.joinpath(*folder.parts).iterdir())  # no temporary key left
+    store = storage.location(STORE)
+    for folder in (Path("assets", "translated", "coco_captions"), Path("assets", "english")):
+        names = sorted(p.name for p in (tmp_path / "data" / folder).iterdir())
+        assert names == sorted(p.name for p in store.joinpath(*folder.parts).iterdir())  # no temporary key left
+        for name in names:
+            local = (tmp_path / "data" / folder / name).read_bytes()
+            assert storage.read_bytes(store.joinpath(*folder.parts, name)) == local, folder / name
     assert not (root / "data" / "assets").exists()  # the deployment stored its values on the store only
-    for name in names:
-        assert storage.read_bytes(store.joinpath(*folder.parts, name)) == (tmp_path / "data" / folder / name).read_bytes(), name

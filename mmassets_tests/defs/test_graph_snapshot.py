@@ -68,3 +68,17 @@ def test_the_asset_graph_matches_its_snapshot(tmp_path):
     assert SNAPSHOT.is_file(), f"no snapshot yet: run with MMASSETS_UPDATE_SNAPSHOT=1 and commit {SNAPSHOT}"
     assert SNAPSHOT.read_text(encoding="utf-8") == current, (
         f"the asset graph changed; if that is intended, rerun with MMASSETS_UPDATE_SNAPSHOT=1 and commit {SNAPSHOT}")
+
+
+def test_image_slices_partition_the_downloads_and_change_nothing_else(tmp_path):
+    one = graph_snapshot(build_definitions(Settings.from_env({}, data_dir=str(tmp_path))))
+    four = Settings.from_env({"MMASSETS_IMAGE_SLICES": "4"}, data_dir=str(tmp_path))
+    sliced = graph_snapshot(build_definitions(four))
+    changed = sorted(key for key in one["assets"] if one["assets"][key] != sliced["assets"][key])
+    assert changed == ["images/coyo_6m", "images/llm_jp_interleaved", "images/llm_jp_pair_step1", "images/mmc4core_6m",
+                       "images/web_captions"]
+    for key in changed:
+        assert one["assets"][key]["partitions"] is None
+        assert sliced["assets"][key] == {**one["assets"][key],
+                                         "partitions": "StaticPartitionsDefinition: 0-of-4, 1-of-4, 2-of-4, 3-of-4"}
+    assert {**sliced, "assets": None} == {**one, "assets": None}

@@ -45,3 +45,24 @@ def test_status_once_says_where_it_stands_and_an_unknown_id_is_one_line(tmp_path
     assert "raw/coco_karpathy  0/1" in printed
     assert main(["status", "nosuchid", "--once", "--data-dir", str(data)]) == 2
     assert "mmassets status: no backfill 'nosuchid'" in capsys.readouterr().err
+
+
+def test_a_sliced_download_is_submitted_slice_by_slice_with_the_configs_of_config(tmp_path, capsys):
+    data, config = tmp_path / "data", tmp_path / "config.yaml"
+    config.write_text("images/web_captions:\n  shard_size: 8\n", encoding="utf-8")
+    slices = {"MMASSETS_IMAGE_SLICES": "3"}
+    submit = ["--submit", "--select", 'key:"images/web_captions"', "--config", str(config)]
+    code, out = run_build(data, *submit, env=slices)
+    assert code == 0, out
+    backfill = dg.DagsterInstance.from_config(str(_home(data))).get_backfill(
+        re.search(r"backfill (\w+) on the instance", out)[1])
+    defs = build_definitions(Settings.from_env(slices, profile="sample", data_dir=str(data)))
+    target = backfill.get_asset_backfill_data(defs.resolve_asset_graph()).target_subset
+    assert sorted(target.get_partitions_subset(dg.AssetKey(["images", "web_captions"])).get_partition_keys()) == [
+        "0-of-3", "1-of-3", "2-of-3"]
+    assert backfill.run_config == {"ops": {"images__web_captions": {"config": {"shard_size": 8}}}}
+
+    config.write_text("images/web_captions:\n  shard_size: many\n", encoding="utf-8")
+    code, out = run_build(data, *submit, env=slices)
+    err = capsys.readouterr().err
+    assert code == 2 and f"the config of --config {config} does not fit" in err and "shard_size" in err

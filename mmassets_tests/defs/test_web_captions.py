@@ -13,8 +13,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from builds import run_build
+from builds import materialization_metadata, run_build
+from mmassets.definitions import build_definitions
+from mmassets.images import shards
 from mmassets.sample.coco import write_coco
+from mmassets.settings import Settings
 from mmassets.sources.blip import SAMPLE_FILE
 
 GONE, FAILING, CORRUPT = 2, 4, 6
@@ -156,3 +159,53 @@ def test_caption_matching_can_take_the_web_captions_as_mblip_does(released, caps
     config.write_text("english/no_such_asset: {}\n")
     assert run_build(data, *args)[0] == 2
     assert f"{config}: no asset 'english/no_such_asset' in the graph" in capsys.readouterr().err
+
+
+SLICES = {"MMASSETS_IMAGE_SLICES": "3"}
+IMAGES = dg.AssetKey(["images", "web_captions"])
+
+
+def test_a_download_in_slices_fetches_each_slices_shards_and_the_records_are_the_same(released, tmp_path):
+    """Three slices of shards of two URLs: slice 1 of 3 alone (as one worker of a backfill) fetches
+    its shards (1 and 4) only and removes the stale status tables of its slice only; the build of
+    all slices then fetches the others, and the records are those of the download in one piece."""
+    raw = tmp_path / "raw"
+    (raw / SAMPLE_FILE).parent.mkdir(parents=True)
+    (raw / SAMPLE_FILE).write_bytes((released[0] / SAMPLE_FILE).read_bytes())
+    data, config = tmp_path / "data", tmp_path / "shards.yaml"
+    config.write_text("images/web_captions:\n  shard_size: 2\n", encoding="utf-8")
+    args = ["--profile", "production", "--raw-dir", str(raw), "--config", str(config)]
+    code, out = run_build(data, *args, "--select", "*english/web_caption_sample", env={**ALLOW_PRIVATE, **SLICES})
+    assert code == 0, out
+    tables = data / "downloads" / "web_captions"
+    tables.mkdir(parents=True)
+    for stale in ("00007", "00008"):  # of a larger sample: slices 1 and 2
+        shards.empty_status().to_parquet(tables / f"shard-{stale}.parquet")
+
+    defs = build_definitions(Settings.from_env({**ALLOW_PRIVATE, **SLICES}, profile="production", raw_dir=str(raw),
+                                               data_dir=str(data)))
+    instance = dg.DagsterInstance.from_config(str(data / "dagster_home"))
+    Handler.hits.clear()
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        asset_selection=[IMAGES], partition_key="1-of-3", instance=instance,
+        run_config={"ops": {"images__web_captions": {"config": {"shard_size": 2}}}})
+    assert result.success
+    assert dict(Handler.hits) == {f"/img/{i}.jpg": 1 for i in (2, 3, 8, 9)}  # shards 1 and 4; 2 is GONE (404)
+    assert sorted(p.name for p in tables.iterdir()) == ["shard-00001.parquet", "shard-00004.parquet",
+                                                        "shard-00008.parquet"]
+    assert instance.get_materialized_partitions(IMAGES) == {"1-of-3"}
+    metadata = materialization_metadata(data, "images/web_captions", "1-of-3")
+    assert metadata["success rate per shard"] == {"00001": 0.5, "00004": 1.0} and metadata["fetched this run"] == 4
+
+    Handler.hits.clear()
+    code, out = run_build(data, *args, "--select", 'key:"images/web_captions" or key:"english/web_captions"',
+                          env={**ALLOW_PRIVATE, **SLICES})
+    assert code == 0, out
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("images/web_captions ")] == ["3/3"]
+    assert set(Handler.hits) == {f"/img/{i}.jpg" for i in range(ENTRIES) if i // 2 % 3 != 1}  # none of slice 1
+    assert Handler.hits[f"/img/{FAILING}.jpg"] == 3
+    assert sorted(p.name for p in tables.iterdir()) == [f"shard-{n:05d}.parquet" for n in range(6)]
+    assert sorted(p.name for p in (data / "assets" / "images" / "web_captions").iterdir()) == [
+        "0-of-3.parquet", "1-of-3.parquet", "2-of-3.parquet"]
+    whole = released[1] / "assets" / "english" / "web_captions.parquet"
+    assert pd.read_parquet(data / "assets" / "english" / "web_captions.parquet").equals(pd.read_parquet(whole))

@@ -84,3 +84,17 @@ def test_a_corrupted_file_or_a_changed_url_is_fetched_again(server, tmp_path):
     path_of(0).write_bytes(b"scribbled over")
     changed = [urls[0], f"{server}/c.jpg"]
     assert [(j.index, j.url) for j in jobs_to_run(changed, indices, path_of, status)] == [(0, urls[0]), (1, changed[1])]
+
+
+def test_the_slices_of_a_download_share_its_shards_out_each_to_one_slice():
+    from mmassets.images.shards import in_slice, slice_keys
+
+    assert slice_keys(1) == ["0-of-1"] and slice_keys(3) == ["0-of-3", "1-of-3", "2-of-3"]
+    assert slice_keys(12)[:2] == ["00-of-12", "01-of-12"] and sorted(slice_keys(12)) == slice_keys(12)
+    keys = [key for key, _, _ in shard_ranges(95, 10)]
+    owners = {key: [s for s in slice_keys(4) if in_slice(key, s)] for key in keys}
+    assert all(len(owner) == 1 for owner in owners.values())
+    assert [key for key in keys if owners[key] == ["1-of-4"]] == ["00001", "00005", "00009"]
+    assert all(in_slice(key, None) for key in keys)  # a download in one piece owns every shard
+    with pytest.raises(ValueError):
+        slice_keys(0)

@@ -6,7 +6,7 @@ the sample profile a local web server stands in for the web (``mmassets.sample.w
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -16,11 +16,17 @@ from pydantic import Field
 from mmassets.defs.common import checks
 from mmassets.defs.common.metadata import frame_metadata
 from mmassets.defs.common.resources import DataFolders, ImageDownloader
+from mmassets.defs.common.tags import SLICED_DOWNLOAD
 from mmassets.files import atomic_path
 from mmassets.images import shards
 from mmassets.images.download import download
 from mmassets.images.resize import ResizeSettings
 from mmassets.progress import Progress
+
+
+DOWNLOAD_ASSET = dict(key_prefix="images", group_name="images", kinds={"jpeg"}, tags={SLICED_DOWNLOAD: "true"})
+"""The decorator arguments of an asset whose body is ``download_images``: under ``images/``, cut into
+slices as partitions when MMASSETS_IMAGE_SLICES > 1 (``partitions.for_download_slices``)."""
 
 
 class DownloadConfig(dg.Config):
@@ -60,59 +66,101 @@ def download_images(context: dg.AssetExecutionContext, config: DownloadConfig, f
     """Fetch ``urls`` into the image root ``image_root`` as ``names`` (paths under it, chosen by the
     caller, never from the URL), a shard at a time with its status table under
     ``<data dir>/downloads/<name>/``; yield the status table (with ``image_id``) and its metadata,
-    then the advisory success-rate check."""
+    then the advisory success-rate check.
+
+    A download cut into slices (``DOWNLOAD_ASSET``'s partitions, MMASSETS_IMAGE_SLICES) fetches the
+    shards of the slices of its run only, yields ``{slice: its status rows}`` with each slice's
+    metadata, and removes stale shard tables of its own slices only: the others may be running."""
     resize = ResizeSettings(mode=config.resize_mode, size=config.image_size, quality=config.jpeg_quality,
                             max_pixels=config.max_pixels)
     root, folder = folders.image_root(image_root), Path(folders.data_dir) / "downloads" / name
     previous = _previous_status(folder)
+    sliced = context.assets_def.partitions_def is not None
     ranges = shards.shard_ranges(len(urls), config.shard_size)
-    progress = Progress(len(urls), context.log.info, f"{name} images", unit="URLs")
-    tables, per_shard, fetched, adopted, covered, started = [], {}, 0, 0, 0, time.monotonic()
+    slices = {key: [r for r in ranges if shards.in_slice(r[0], key)]
+              for key in (context.partition_keys if sliced else [None])}
+    progress = Progress(sum(stop - start for owned in slices.values() for _, start, stop in owned),
+                        context.log.info, f"{name} images", unit="URLs")
+    outputs, covered = {}, 0
 
     def path_of(index: int) -> Path:
         return root / names[index]
 
     with _sample_web(folders) as overrides:
         settings = downloader.settings(**overrides)
-        for key, start, stop in ranges:
-            indices = range(start, stop)
-            known = previous[(previous["index"] >= start) & (previous["index"] < stop)] if len(previous) else None
-            found = shards.adopt_existing(urls[start:stop], indices, path_of, known)
-            known = shards.merge_status(known, found, indices) if found else known
-            jobs = shards.jobs_to_run(urls[start:stop], indices, path_of, known,
-                                      retry_permanent=config.retry_permanent, verify=config.verify_files)
-            covered += (stop - start) - len(jobs)
-            outcomes: list = []
-
-            def on_done(outcome, base=covered) -> None:
-                outcomes.append(outcome)
-                progress.update(base + len(outcomes))
-
-            try:
-                download(jobs, settings, resize, on_done=on_done)
-            finally:  # an interrupted shard keeps what it fetched
-                table = shards.merge_status(known, outcomes, indices)
-                with atomic_path(folder / f"shard-{key}.parquet") as tmp:
-                    table.to_parquet(tmp, index=False)
-            covered += len(jobs)
-            fetched, adopted = fetched + len(jobs), adopted + len(found)
-            tables.append(table)
-            per_shard[key] = shards.summary(table)["success rate"]
-        progress.update(len(urls))
-    for stale in set(folder.glob("shard-*.parquet")) - {folder / f"shard-{key}.parquet" for key, _, _ in ranges}:
-        stale.unlink()
-    status = pd.concat(tables, ignore_index=True) if tables else shards.empty_status()
-    status["image_id"] = [names[i] for i in status["index"]]
-    summary = shards.summary(status)
-    elapsed = max(time.monotonic() - started, 1e-9)
+        for key, owned in slices.items():
+            tables, per_shard, fetched, adopted, started = [], {}, 0, 0, time.monotonic()
+            for shard, start, stop in owned:
+                indices = range(start, stop)
+                known = previous[(previous["index"] >= start) & (previous["index"] < stop)] if len(previous) else None
+                found = shards.adopt_existing(urls[start:stop], indices, path_of, known)
+                known = shards.merge_status(known, found, indices) if found else known
+                jobs = shards.jobs_to_run(urls[start:stop], indices, path_of, known,
+                                          retry_permanent=config.retry_permanent, verify=config.verify_files)
+                covered += (stop - start) - len(jobs)
+                table = _fetch_shard(jobs, known, indices, folder / f"shard-{shard}.parquet", settings, resize,
+                                     lambda done, base=covered: progress.update(base + done))
+                covered += len(jobs)
+                fetched, adopted = fetched + len(jobs), adopted + len(found)
+                tables.append(table)
+                per_shard[shard] = shards.summary(table)["success rate"]
+            _remove_stale(folder, key, {shard for shard, _, _ in ranges})
+            status = pd.concat(tables, ignore_index=True) if tables else shards.empty_status()
+            status["image_id"] = [names[i] for i in status["index"]]
+            outputs[key] = (status, _metadata(context, config, status, root, folder, per_shard, fetched, adopted,
+                                              time.monotonic() - started))
+        progress.update(progress.total)
+    everything = pd.concat([status for status, _ in outputs.values()], ignore_index=True)
+    summary = shards.summary(everything)
     context.log.info(f"{summary['ok']:,}/{summary['urls']:,} images ({summary['success rate']:.1%}); "
-                     f"fetched {fetched:,} this run")
-    yield dg.Output(status, metadata={
+                     f"fetched {sum(meta['fetched this run'] for _, meta in outputs.values()):,} this run")
+    if sliced:
+        for key, (_, metadata) in outputs.items():
+            context.add_asset_metadata(metadata, partition_key=key)
+        yield dg.Output({key: status for key, (status, _) in outputs.items()})
+    else:
+        status, metadata = outputs[None]
+        yield dg.Output(status, metadata=metadata)
+    yield checks.download_success(summary, config.min_success_rate)
+
+
+def _fetch_shard(jobs: list, known: pd.DataFrame | None, indices: range, table_path: Path, settings,
+                 resize: ResizeSettings, advanced: Callable[[int], None]) -> pd.DataFrame:
+    """Run a shard's ``jobs`` (``advanced(n)`` after each), then write its status table, ``known``
+    with this run's outcomes over it, even when interrupted (it keeps what it fetched)."""
+    outcomes: list = []
+
+    def on_done(outcome) -> None:
+        outcomes.append(outcome)
+        advanced(len(outcomes))
+
+    try:
+        download(jobs, settings, resize, on_done=on_done)
+    finally:
+        table = shards.merge_status(known, outcomes, indices)
+        with atomic_path(table_path) as tmp:
+            table.to_parquet(tmp, index=False)
+    return table
+
+
+def _remove_stale(folder: Path, slice_key: str | None, current: set[str]) -> None:
+    """Remove the status tables of shards that no longer exist (the sample shrank, or the shard
+    size changed) among those of ``slice_key``."""
+    for path in folder.glob("shard-*.parquet"):
+        shard = path.stem.removeprefix("shard-")
+        if shard not in current and shard.isdigit() and shards.in_slice(shard, slice_key):
+            path.unlink(missing_ok=True)
+
+
+def _metadata(context: dg.AssetExecutionContext, config: DownloadConfig, status: pd.DataFrame, root: Path,
+              folder: Path, per_shard: dict[str, float], fetched: int, adopted: int, seconds: float) -> dict:
+    summary = shards.summary(status)
+    return {
         **frame_metadata(status, language_column=None), "image root": dg.MetadataValue.path(str(root)),
         "urls": summary["urls"], "ok": summary["ok"], "success rate": summary["success rate"],
         "failed transiently": summary["failed transiently"], "failed permanently": summary["failed permanently"],
         "errors by kind": dg.MetadataValue.json(summary["errors by kind"]), "bytes": summary["bytes"],
         "success rate per shard": dg.MetadataValue.json(per_shard), "fetched this run": fetched,
-        "found on disk": adopted, "images/s this run": round(fetched / elapsed, 1), "resize": config.resize_mode,
-        "status tables": dg.MetadataValue.path(str(folder)), **checks.config_metadata(context)})
-    yield checks.download_success(summary, config.min_success_rate)
+        "found on disk": adopted, "images/s this run": round(fetched / max(seconds, 1e-9), 1),
+        "resize": config.resize_mode, "status tables": dg.MetadataValue.path(str(folder)),
+        **checks.config_metadata(context)}

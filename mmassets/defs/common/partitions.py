@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from mmassets.defs.common.tags import SLICED_DOWNLOAD
+from mmassets.images.shards import slice_keys
 from mmassets.languages import LanguageTable
 
 language_partitions = dg.StaticPartitionsDefinition(LanguageTable.load().codes)
@@ -22,6 +24,20 @@ def for_table(table: LanguageTable) -> Callable[[dg.AssetSpec], dg.AssetSpec]:
 
     def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
         return spec.replace_attributes(partitions_def=partitions) if spec.partitions_def is language_partitions else spec
+
+    return apply
+
+
+def for_download_slices(count: int) -> Callable[[dg.AssetSpec], dg.AssetSpec]:
+    """A spec mapping that cuts every image download (tagged ``SLICED_DOWNLOAD``) into ``count``
+    slices of its shards, one static partition each; with one slice the downloads stay unpartitioned.
+    A submitted backfill runs each slice in a run of its own (no backfill policy: a run per
+    partition), so the download spreads over the workers; what reads a download (unpartitioned)
+    gets every slice's status rows (Dagster's default mapping, all partitions)."""
+    slices = dg.StaticPartitionsDefinition(slice_keys(count)) if count > 1 else None
+
+    def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
+        return spec.replace_attributes(partitions_def=slices) if slices and SLICED_DOWNLOAD in spec.tags else spec
 
     return apply
 

@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import Field
 
 from mmassets.defs.common import checks
-from mmassets.defs.common.downloads import DownloadConfig, download_images
+from mmassets.defs.common.downloads import DOWNLOAD_ASSET, DownloadConfig, download_images
 from mmassets.defs.common.metadata import frame_metadata
 from mmassets.defs.common.raw import raw_output
 from mmassets.defs.common.resources import DataFolders, ImageDownloader
@@ -57,7 +57,7 @@ class LlmJpImagesConfig(VilaImagesConfig):
     resize_mode: str = Field(default="rgb", description="rgb (as llm-jp: no resize) | vila (short side to image_size) | ...")
 
 
-@dg.asset(name="llm_jp_pair_step1", key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
+@dg.asset(name="llm_jp_pair_step1", **DOWNLOAD_ASSET, code_version="1",
           ins={"pairs": dg.AssetIn(key=["raw", "llm_jp_pair_step1"])},
           check_specs=checks.specs(["images", "llm_jp_pair_step1"], checks.DOWNLOADS))
 def llm_jp_pair_step1_images(context: dg.AssetExecutionContext, config: LlmJpImagesConfig, folders: DataFolders,
@@ -156,7 +156,7 @@ def _document_images(documents: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["url", "image_id"])
 
 
-@dg.asset(name="llm_jp_interleaved", key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
+@dg.asset(name="llm_jp_interleaved", **DOWNLOAD_ASSET, code_version="1",
           ins={"documents": dg.AssetIn(key=["raw", "llm_jp_interleaved"])},
           check_specs=checks.specs(["images", "llm_jp_interleaved"], checks.DOWNLOADS))
 def llm_jp_interleaved_images(context: dg.AssetExecutionContext, config: LlmJpImagesConfig, folders: DataFolders,
@@ -254,7 +254,7 @@ def raw_coyo_6m(context: dg.AssetExecutionContext, folders: DataFolders):
         "ids listed": len(ids), "ids not in these files": len(ids) - len(frame), "files": len(files)})
 
 
-@dg.asset(name=COYO, key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
+@dg.asset(name=COYO, **DOWNLOAD_ASSET, code_version="1",
           ins={"pairs": dg.AssetIn(key=["raw", COYO])}, check_specs=checks.specs(["images", COYO], checks.DOWNLOADS))
 def coyo_6m_images(context: dg.AssetExecutionContext, config: VilaImagesConfig, folders: DataFolders,
                    downloader: ImageDownloader, pairs: pd.DataFrame):
@@ -319,7 +319,7 @@ def raw_mmc4core_6m(context: dg.AssetExecutionContext, config: Mmc4SubsetConfig,
     yield similarity_check(missing)
 
 
-@dg.asset(name=MMC4, key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
+@dg.asset(name=MMC4, **DOWNLOAD_ASSET, code_version="1",
           ins={"documents": dg.AssetIn(key=["raw", MMC4])}, check_specs=checks.specs(["images", MMC4], checks.DOWNLOADS))
 def mmc4core_6m_images(context: dg.AssetExecutionContext, config: VilaImagesConfig, folders: DataFolders,
                        downloader: ImageDownloader, documents: pd.DataFrame):

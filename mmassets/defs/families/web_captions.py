@@ -20,7 +20,7 @@ import pandas as pd
 from pydantic import Field
 
 from mmassets.defs.common import checks
-from mmassets.defs.common.downloads import DownloadConfig, download_images
+from mmassets.defs.common.downloads import DOWNLOAD_ASSET, DownloadConfig, download_images
 from mmassets.defs.common.english import ENGLISH, english_specs, publish_english
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata
 from mmassets.defs.common.raw import raw_output
@@ -118,7 +118,7 @@ class WebImagesConfig(DownloadConfig):
     """mBLIP's download: its resize rule, JPEG quality 95 (the defaults)."""
 
 
-@dg.asset(name=NAME, key_prefix="images", group_name="images", kinds={"jpeg"}, code_version="1",
+@dg.asset(name=NAME, **DOWNLOAD_ASSET, code_version="1",
           ins={"sample": dg.AssetIn(key=["english", "web_caption_sample"])},
           check_specs=checks.specs(["images", NAME], checks.DOWNLOADS))
 def web_caption_images(context: dg.AssetExecutionContext, config: WebImagesConfig, folders: DataFolders,
