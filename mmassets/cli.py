@@ -105,8 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     import dagster as dg
 
+    from mmassets.defs import asset_selection
+
     try:
-        dg.AssetSelection.from_string(args.select)
+        asset_selection(args.select)
     except dg.DagsterError as exc:
         print(f"mmassets build: --select {args.select!r} is not an asset selection ({exc}); e.g. 'group:train', "
               "'key:\"train/coco_captions\"', '3+key:\"mixture/mblip_v2\"' (it and three layers above)", file=sys.stderr)

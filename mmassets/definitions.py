@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from mmassets.defs import eval, families
-from mmassets.defs.common import automation, partitions, sources
+from mmassets.defs.common import automation, blocking, partitions, sources
 from mmassets.defs.common.console import console_logger
 from mmassets.defs.common.executors import executor_for, gpu_step_names
 from mmassets.defs.common.io import ParquetIOManager
@@ -32,7 +32,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     data_dir = str(settings.data_dir)
     assets = [*dg.load_assets_from_package_module(families), *eval.eval_assets]
     training = {key.to_user_string() for a in assets for key in a.keys if key.path[0] in ("train", "dataoptim")
-                and key.path[-1] != "submission"}
+                and key.path[-1] not in ("submission", "byod")}
     recipes = load_recipes([settings.recipes_dir] if settings.recipes_dir else [], training)
     languages = str(settings.languages) if settings.languages else None
     with_languages = partitions.for_table(LanguageTable.load(languages))
@@ -45,6 +45,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     per_run = dg.BackfillPolicy.multi_run(settings.languages_per_run)
     built = [a.with_attributes(backfill_policy=per_run) if gpu_step_names([a]) else a
              for a in built]
+    blocking.register(built)  # what a step that reads an asset checks before it does
     try:
         executor = executor_for(settings.executor, settings.executor_config, gpu_step_names(built))
     except ValueError as exc:
@@ -63,7 +64,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                                    max_text_chars=settings.max_text_chars,
                                    submissions_dir=str(settings.submissions_dir or "")),
             "translator": NLLBTranslator(model=settings.translator_model, cache_dir=data_dir, languages=languages,
-                                         memory_path=settings.translation_memory),
+                                         memory_path=settings.translation_memory,
+                                         max_flagged_share=settings.max_flagged_share),
             "mix": LanguageMix(seed=settings.seed, languages=languages),
             "similarity": CaptionSimilarity(),
             "downloader": ImageDownloader(allow_private=settings.download_allow_private),

@@ -25,8 +25,10 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from mmassets import run_guard
+from mmassets.defs import resolve_selection
+from mmassets.defs.common.blocking import blocked_reason
 from mmassets.defs.common.console import short_error
-from mmassets.defs.common.metadata import ABSENT_FILES
+from mmassets.defs.common.metadata import ABSENT_FILES, EXPORTS_WITHHELD
 from mmassets.defs.common.partitions import FAILED_PARTITIONS, HOW_TO_GET, sync_file_partitions
 from mmassets.defs.common.tags import MERGES_PRESENT
 from mmassets.devices import GPU_TAG, gpu_count, split_for_gpus
@@ -57,7 +59,10 @@ class AssetReport:
     rows: int | None = None
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
-    blocking_failed: bool = False
+    blocking_checks_failed: list[str] = field(default_factory=list)
+    """The failed checks that block what is built from it (and its exports)."""
+    exports_withheld: str | None = None
+    """Why its exports were not written (a failed blocking check): the last good ones stay."""
     error: str | None = None
     skipped_because: str | None = None
     nothing_to_build: str | None = None
@@ -74,6 +79,10 @@ class AssetReport:
     """That step's key; several assets share one when one op builds them (a multi-asset)."""
     built: set[str] = field(default_factory=set)
     """The partitions materialized so far."""
+
+    @property
+    def blocking_failed(self) -> bool:
+        return bool(self.blocking_checks_failed)
 
     @property
     def ok(self) -> bool:
@@ -162,6 +171,7 @@ class BuildReport:
             failures += [f"  {a.key} [{key}]: {why}" for key, why in a.failed_partitions.items()]
             failures += [f"  {a.key}: where to get them: {hint}" for hint in a.how_to_get]
         failures += [f"  {a.key}: check {c} failed" for a in self.assets.values() for c in a.checks_failed]
+        failures += [f"  {a.key}: {a.exports_withheld}" for a in self.assets.values() if a.exports_withheld]
         n_ok = sum(a.ok for a in self.assets.values())
         lines.append(f"\n{n_ok}/{len(self.assets)} assets materialized in {len(self.materializing_runs)} runs; "
                      f"{sum(len(a.checks_failed) for a in self.assets.values())} failed checks")
@@ -251,7 +261,7 @@ def plan_stages(defs: dg.Definitions, selection: str,
     """Selected assets in dependency order, grouped into runs by partitions definition (dynamic
     partitions as ``instance`` holds them)."""
     graph = defs.resolve_asset_graph()
-    selected = dg.AssetSelection.from_string(selection).resolve(graph)
+    selected = resolve_selection(selection, graph)
     remaining = [k for k in graph.toposorted_asset_keys if k in selected and graph.get(k).is_materializable]
     stages: list[list[dg.AssetKey]] = []
     done: set[dg.AssetKey] = set()
@@ -307,6 +317,7 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
     stages = plan_stages(defs, selection, instance)
     reports = {k: AssetReport(k.to_user_string()) for stage in stages for k in stage}
     stopped: dict[dg.AssetKey, str] = {}
+    blocked: dict[dg.AssetKey, str] = {}
     runs: list[RunReport] = []
 
     def build_report() -> BuildReport:
@@ -351,7 +362,7 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
                 reports[key].step = step_key(defs, key)
                 if reports[key].step in report.steps:
                     reports[key].seconds = (reports[key].seconds or 0.0) + report.steps[reports[key].step]
-            _collect(result, {k: reports[k] for k in keys}, stopped, {k: graph.get(k).parent_keys for k in keys})
+            _collect(result, {k: reports[k] for k in keys}, stopped, blocked, {k: graph.get(k).parent_keys for k in keys})
         for _, result in done:
             if result is not None and (run_guard.interrupted(result) or STOP.is_set()):
                 run_guard.end_run(instance, result.run_id, "mmassets build was interrupted")
@@ -376,7 +387,7 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
             if observed is not None:
                 runs.append(observed)
             for stage in stages:
-                runnable = _runnable(graph, stage, reports, stopped, instance)
+                runnable = _runnable(graph, stage, reports, stopped, blocked, instance)
                 if not runnable:
                     continue
                 partitions = _partition_keys(graph, runnable[0], instance)
@@ -401,9 +412,13 @@ def build(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str = "
 
 
 def _runnable(graph, stage: list[dg.AssetKey], reports: dict[dg.AssetKey, AssetReport],
-              stopped: dict[dg.AssetKey, str], instance: dg.DagsterInstance | None = None) -> list[dg.AssetKey]:
+              stopped: dict[dg.AssetKey, str], blocked: dict[dg.AssetKey, str],
+              instance: dg.DagsterInstance | None = None) -> list[dg.AssetKey]:
     """The assets of ``stage`` whose inputs did not fail; the others are reported skipped (and so
-    are assets of dynamic partitions that have none yet)."""
+    are assets of dynamic partitions that have none yet). An input blocked by a failed check — in
+    this build, or in its latest materialization when this build does not make it — skips the asset
+    even where it merges the inputs present: ``blocked`` maps each asset so stopped, transitively,
+    to ``<asset> blocked by check <name>``."""
     runnable = []
     for key in stage:
         report = reports[key]
@@ -413,10 +428,19 @@ def _runnable(graph, stage: list[dg.AssetKey], reports: dict[dg.AssetKey, AssetR
             report.nothing_to_build = "no partitions (no files in its folder)"
             continue
         parents = sorted(graph.get(key).parent_keys)
+        if instance is not None:
+            for parent in parents:
+                reason = None if parent in reports else blocked_reason(instance, graph, parent)
+                if reason is not None:
+                    blocked[parent] = stopped[parent] = reason
+        block = next((blocked[p] for p in parents if p in blocked), None)
         bad_parent = next((p for p in parents if p in stopped), None)
         if _merges_present(graph, key) and not all(p in stopped for p in parents):
             bad_parent = None
-        if bad_parent is not None:
+        if block is not None:
+            report.skipped_because = blocked[key] = block
+            stopped[key] = "was skipped"
+        elif bad_parent is not None:
             report.skipped_because = f"{bad_parent.to_user_string()} {stopped[bad_parent]}"
             stopped[key] = "was skipped"
         else:
@@ -443,7 +467,8 @@ def observe_sources(defs: dg.Definitions, instance: dg.DagsterInstance, keys: li
 
 
 def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, AssetReport],
-             stopped: dict[dg.AssetKey, str], parents: dict[dg.AssetKey, set[dg.AssetKey]]) -> None:
+             stopped: dict[dg.AssetKey, str], blocked: dict[dg.AssetKey, str],
+             parents: dict[dg.AssetKey, set[dg.AssetKey]]) -> None:
     """Fill the reports of one run's assets (in dependency order) from its events."""
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
@@ -456,6 +481,9 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
         rows = mat.metadata.get("dagster/row_count")
         if rows is not None:  # summed over the partitions of the build
             report.rows = (report.rows or 0) + int(rows.value)
+        withheld = mat.metadata.get(EXPORTS_WITHHELD)
+        if withheld is not None:
+            report.exports_withheld = str(withheld.value)
         absent = mat.metadata.get(ABSENT_FILES)
         for entry in absent.value if absent is not None else ():
             seen = report.absent.setdefault(entry["path"], {**entry, "partitions": []})
@@ -469,12 +497,13 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
         else:
             report.checks_failed.append(evaluation.check_name)
             # Dagster blocks downstream only on a failed blocking check of ERROR severity; a warning does not
-            report.blocking_failed |= bool(evaluation.blocking) and evaluation.severity == dg.AssetCheckSeverity.ERROR
+            if evaluation.blocking and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                report.blocking_checks_failed.append(evaluation.check_name)
     failures = {e.step_key: e.event_specific_data for e in result.get_step_failure_events()}
     for key, report in reports.items():
         failure = failures.get(report.step or "__".join(key.path))  # a multi-asset's step is its op's
         if report.blocking_failed:
-            stopped[key] = "failed a blocking check"
+            blocked[key] = stopped[key] = f"{key.to_user_string()} blocked by check {', '.join(report.blocking_checks_failed)}"
         elif failure is not None:
             user = failure.user_failure_data
             alone = user.metadata.get(FAILED_PARTITIONS) if user is not None else None
@@ -488,7 +517,9 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
                 stopped[key] = "failed"
         elif report.partitions == 0:
             parent = next((p for p in sorted(parents[key]) if p in stopped), None)
-            if parent is not None:
+            if parent is not None and parent in blocked:  # Dagster skipped it in the run that blocked its input
+                report.skipped_because = blocked[key] = blocked[parent]
+            elif parent is not None:
                 report.skipped_because = f"{parent.to_user_string()} {stopped[parent]}"
             else:
                 report.error = "not materialized"

@@ -22,6 +22,8 @@ EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")
 """What MMASSETS_EXECUTOR may name (``defs.common.executors``)."""
 DEFAULT_MAX_TEXT_CHARS = 20_000
 """Records with a longer text are dropped (``text_limits``): a broken record, not a caption."""
+DEFAULT_MAX_FLAGGED_SHARE = 0.05
+"""A language partition whose translations fail the quality gate more often than this fails."""
 
 
 class SettingError(ValueError):
@@ -54,6 +56,9 @@ class Settings:
     """Distinct images the images-resolve check looks at, above which it samples (MMASSETS_IMAGE_CHECK_LIMIT)."""
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     """Records with a text longer than this are dropped and counted (MMASSETS_MAX_TEXT_CHARS)."""
+    max_flagged_share: float = DEFAULT_MAX_FLAGGED_SHARE
+    """The translation gate: a language partition with a larger share of flagged distinct strings
+    fails, and nothing is built from it (MMASSETS_TRANSLATION_MAX_FLAGGED, a share from 0 to 1)."""
     download_allow_private: bool = False
     """Let the image downloader fetch from loopback/private addresses (MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1)."""
     submissions_dir: Path | None = None
@@ -140,6 +145,9 @@ class Settings:
                                                 default=50_000, minimum=1),
                        max_text_chars=_whole("MMASSETS_MAX_TEXT_CHARS", env.get("MMASSETS_MAX_TEXT_CHARS"),
                                              default=DEFAULT_MAX_TEXT_CHARS, minimum=1),
+                       max_flagged_share=_share("MMASSETS_TRANSLATION_MAX_FLAGGED",
+                                                env.get("MMASSETS_TRANSLATION_MAX_FLAGGED"),
+                                                default=DEFAULT_MAX_FLAGGED_SHARE),
                        download_allow_private=_flag("MMASSETS_DOWNLOAD_ALLOW_PRIVATE",
                                                     env.get("MMASSETS_DOWNLOAD_ALLOW_PRIVATE")),
                        submissions_dir=Path(env["MMASSETS_SUBMISSIONS_DIR"]).resolve()
@@ -165,6 +173,8 @@ class Settings:
                 "MMASSETS_SEED": str(self.seed),
                 "MMASSETS_REFRESH_CRON": self.refresh_cron, "MMASSETS_IMAGE_CHECK_LIMIT": str(self.image_check_limit),
                 "MMASSETS_MAX_TEXT_CHARS": str(self.max_text_chars),
+                **({"MMASSETS_TRANSLATION_MAX_FLAGGED": str(self.max_flagged_share)}
+                   if self.max_flagged_share != DEFAULT_MAX_FLAGGED_SHARE else {}),
                 **({"MMASSETS_DOWNLOAD_ALLOW_PRIVATE": "1"} if self.download_allow_private else {}),
                 **({"MMASSETS_RECIPES_DIR": str(self.recipes_dir)} if self.recipes_dir else {}),
                 **({"MMASSETS_LANGUAGES": str(self.languages)} if self.languages else {}),
@@ -226,6 +236,18 @@ def _whole(name: str, value: object, *, default: int | None, minimum: int) -> in
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _share(name: str, value: str | None, *, default: float) -> float:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        share = float(value.strip())
+    except ValueError:
+        share = None
+    if share is None or not 0 <= share <= 1:
+        raise _invalid(name, value, "expected a share from 0 to 1, e.g. 0.05 for 5%")
+    return share
 
 
 def _flag(name: str, value: str | None) -> bool:

@@ -21,6 +21,8 @@ from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraph
 from dagster._core.execution.backfill import BULK_ACTION_TERMINAL_STATUSES, BulkActionStatus, PartitionBackfill
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 
+from mmassets.defs import resolve_selection
+
 DEFAULT_UI = "http://127.0.0.1:3000"
 
 
@@ -37,7 +39,7 @@ def submit(defs: dg.Definitions, instance: dg.DagsterInstance, selection: str,
     if run_config is not None:
         dg.validate_run_config(defs.resolve_implicit_global_asset_job_def(), run_config)
     graph = defs.resolve_asset_graph()
-    keys = [k for k in dg.AssetSelection.from_string(selection).resolve(graph) if graph.get(k).is_materializable]
+    keys = [k for k in resolve_selection(selection, graph) if graph.get(k).is_materializable]
     if not keys:
         raise ValueError(f"--select {selection!r} names no asset that can be materialized")
     backfill_id = uuid.uuid4().hex[:8]

@@ -61,7 +61,8 @@ def test_a_build_prints_no_dagster_beta_warning(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text(instance_config(home))
-    done = subprocess.run([sys.executable, "-c", BUILD, "always", "build", "--select", 'key:"raw/coco_karpathy"'],
+    # `*` in a string selection resolves through AssetSelection.all(include_sources=...), a beta parameter
+    done = subprocess.run([sys.executable, "-c", BUILD, "always", "build", "--select", '* and key:"raw/coco_karpathy"'],
                           cwd=tmp_path, env=_env(tmp_path, DAGSTER_HOME=str(home)), capture_output=True, text=True,
                           timeout=300)
     out = done.stdout + done.stderr

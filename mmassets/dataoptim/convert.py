@@ -11,7 +11,7 @@ Ids are ``<source>_<n>`` (a running index, from 0, in upstream order) or ``<sour
 | coco, flickr30k, textcaps | running, one per caption | ``<image>\\n`` + one of five caption prompts (seeded) | the caption |
 | vqav2, okvqa, gqa | question id | ``<image>\\n{q} Answer the question directly with a short sentence or phrase.`` | VQAv2: ``multiple_choice_answer``; OK-VQA: the same, else the most given answer; GQA: ``fullAnswer`` |
 | ocrvqa, textvqa | running | the same | OCR-VQA's answer; TextVQA: the most given answer |
-| aokvqa | question id | ``<image>\\nChoose the correct option for the following question: {q}\\nA. …\\nD. …\\n`` | ``The correct option is X.`` |
+| aokvqa | question id | ``<image>\\nChoose the correct option for the following question: {q}\\nA. …\\nD. …\\n`` | ``The correct option is X.`` (none without a correct choice: counted) |
 | ref3rec, ref3reg | running | a Shikra REC template (``<expr>`` → the expression) / REG template (``<objs>`` → the box), ``<image>`` where the template has it | ``[box].`` / the expression |
 | shikra | running | ``<image>\\n`` + the question, boxes after their phrases | the chain of thought with its answer |
 | llava | running | unchanged | unchanged |
@@ -127,17 +127,26 @@ def textvqa(frame: pd.DataFrame) -> list[dict]:
 
 # multiple choice ------------------------------------------------------------------------------
 
-def aokvqa(frame: pd.DataFrame, coco_file: Callable[[int], str]) -> list[dict]:
+AOKVQA_NO_CHOICE = "no correct choice (a test-split record?)"
+"""Why an A-OKVQA question makes no record: it has no correct choice (the test split has none)."""
+
+
+def aokvqa(frame: pd.DataFrame, coco_file: Callable[[int], str]) -> tuple[list[dict], dict[str, int]]:
     """A-OKVQA train; ``coco_file`` names a COCO image by the file that exists
-    (``COCO_train2014_…`` or ``COCO_val2014_…``: A-OKVQA's ids are COCO 2017's)."""
-    out = []
+    (``COCO_train2014_…`` or ``COCO_val2014_…``: A-OKVQA's ids are COCO 2017's). A question without
+    a correct choice (``correct_choice_idx`` None: a test-split record) makes no record and is
+    counted: the records and ``{AOKVQA_NO_CHOICE: count}``."""
+    out, no_choice = [], 0
     for qid, image_id, q, choices, correct in zip(frame["question_id"], frame["image_id"], frame["question"],
                                                   frame["choices"], frame["correct_choice_idx"]):
+        if correct is None or pd.isna(correct):
+            no_choice += 1
+            continue
         options = "".join(f"{LETTERS[i]}. {c}\n" for i, c in enumerate(choices))
         out.append(record(f"aokvqa_{qid}", f"coco/{coco_file(int(image_id))}",
                           [(f"{IMAGE}\n{CHOICE_PROMPT.format(question=q)}{options}",
                             f"The correct option is {LETTERS[int(correct)]}.")]))
-    return out
+    return out, {AOKVQA_NO_CHOICE: no_choice}
 
 
 # grounding ------------------------------------------------------------------------------------

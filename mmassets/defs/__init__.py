@@ -18,3 +18,16 @@ def known_beta() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         yield
+
+
+def asset_selection(text: str) -> dg.AssetSelection:
+    """``dg.AssetSelection.from_string``: a string selection such as ``*`` resolves through
+    ``AssetSelection.all(include_sources=...)``, whose beta warning is Dagster's own business."""
+    with known_beta():
+        return dg.AssetSelection.from_string(text)
+
+
+def resolve_selection(text: str, graph) -> set:
+    """The asset keys the string selection ``text`` names in ``graph`` (no beta warning)."""
+    with known_beta():
+        return set(asset_selection(text).resolve(graph))

@@ -49,45 +49,53 @@ def eval_asset(benchmark: EvalBenchmark) -> dg.AssetsDefinition:
             raise partitions_failed(f"eval/{benchmark.name}", failed, [
                 part.how_to_get for part in parts.values() if isinstance(part, RawFileMissing)])
         fields = [*EVAL_FIELDS, *benchmark.extra_fields]
-        frames, problems = {}, {}
         folder = folders.exports / "eval" / safe_name(benchmark.name, "benchmark name")
 
         def split_folder(split: object) -> Path:
             return folder / safe_name(str(split), f"eval/{benchmark.name} split")
 
-        for language in context.partition_keys:
-            part = limit_part(parts[language], folders.max_text_chars)
-            name = safe_name(language, f"eval/{benchmark.name} language")
-            exports, written = {}, set()
-            for split, records in part.records.groupby("split", sort=False):
-                path = write_records(split_folder(split) / f"{name}.json", records, fields)
-                exports[split] = str(path)
-                written.add(path)
-            for split, reference in part.references.items():
-                path = write_json(split_folder(split) / f"{name}.coco.json", reference)
-                written.add(path)
-                problems[str(path)] = reference_problems(json.loads(path.read_text(encoding="utf-8")))
-            remove_stale_exports(folder, name, written)
+        limited = {language: limit_part(parts[language], folders.max_text_chars) for language in context.partition_keys}
+        names = {language: safe_name(language, f"eval/{benchmark.name} language") for language in limited}
+        problems = {str(split_folder(split) / f"{names[language]}.coco.json"): reference_problems(as_written(reference))
+                    for language, part in limited.items() for split, reference in part.references.items()}
+        merged = pd.concat([part.records.assign(language=language) for language, part in limited.items()],
+                           ignore_index=True)
+        results = [checks.eval_schema(merged),
+                   checks.images(merged, lambda image: benchmark.image_path(folders.raw, image),
+                                 within=folders.trusted_roots(), limit=folders.image_check_limit,
+                                 columns=benchmark.image_columns)]
+        if benchmark.captioning:
+            results.append(checks.references(problems))
+        blocking = checks.blocking_failures(results)
+        for language, part in limited.items():
+            name = names[language]
+            targets = {split: split_folder(split) / f"{name}.json" for split in part.records["split"].unique()}
+            if blocking:  # the last good exports stay: none written, none removed
+                exports = checks.withheld(blocking, targets.values())
+            else:
+                written = {write_records(targets[split], records, fields)
+                           for split, records in part.records.groupby("split", sort=False)}
+                written |= {write_json(split_folder(split) / f"{name}.coco.json", reference)
+                            for split, reference in part.references.items()}
+                remove_stale_exports(folder, name, written)
+                exports = {"exports": dg.MetadataValue.json({split: str(path) for split, path in targets.items()})}
             context.add_asset_metadata({
                 **frame_metadata(part.records, language_column=None),
                 "records per split": counts_metadata(part.records["split"].value_counts(sort=False).to_dict()),
                 "skipped": counts_metadata(part.skipped),
-                **absent_metadata(part.absent),
-                "exports": dg.MetadataValue.json(exports)}, partition_key=language)
+                **absent_metadata(part.absent), **exports}, partition_key=language)
             for absent in part.absent:
                 context.log.warning(f"eval/{benchmark.name} {language}: built without {absent.adds}, its file "
                                     f"{absent.path} is not in the raw root")
-            frames[language] = part.records.assign(language=language)
-        yield dg.Output(frames)
-        merged = pd.concat(frames.values(), ignore_index=True)
-        yield checks.eval_schema(merged)
-        yield checks.images(merged, lambda image: benchmark.image_path(folders.raw, image),
-                            within=folders.trusted_roots(), limit=folders.image_check_limit,
-                            columns=benchmark.image_columns)
-        if benchmark.captioning:
-            yield checks.references(problems)
+        yield dg.Output({language: part.records.assign(language=language) for language, part in limited.items()})
+        yield from results
 
     return _eval
+
+
+def as_written(reference: dict) -> dict:
+    """A COCO reference as its file will read back (``records.write_json``): checked before it is written."""
+    return json.loads(json.dumps(reference, ensure_ascii=False, allow_nan=False))
 
 
 def limit_part(part: EvalPart, max_chars: int) -> EvalPart:

@@ -8,9 +8,10 @@ shuffles the whole stage (seeded), and exports it in each of the stage's formats
 where each root is; ``vila`` writes ``<stage>.vila/``, a LLaVA JSON file per entry with VILA's
 registry and ``--data_mixture`` string. Entries hold mBLIP records or conversation records (the
 LLaVA-family datasets, kept as published): the LLaVA views write a conversation as it is, the
-mBLIP view splits it into its human→gpt pairs. A stage with ``missing: skip`` merges the entries that are materialized (the
-build runs it after them, and skips it only when all of them failed); with ``missing: error`` an
-entry that is not materialized fails it.
+mBLIP view splits it into its human→gpt pairs. A stage with ``missing: skip`` merges the entries that are materialized and hold records
+(the build runs it after them, and skips it when all of them failed or when one of them is blocked
+by a failed check); the others are listed in ``skipped entries`` with the reason (not materialized,
+empty). With ``missing: error`` an entry that is not materialized or empty fails it.
 """
 
 
@@ -24,6 +25,7 @@ import pandas as pd
 
 from mmassets import storage
 from mmassets.defs.common import checks
+from mmassets.defs.common.blocking import refuse_if_inputs_blocked
 from mmassets.defs.common.io import stored_path
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata, markdown_table
 from mmassets.defs.common.resources import DataFolders, LanguageMix
@@ -43,6 +45,9 @@ CONVERSATION_STAGE_COLUMNS = ("record", "images", "turns", "image_root", "image"
 DATAOPTIM_STAGE_COLUMNS = (*CONVERSATION_STAGE_COLUMNS, "box_space")
 """... and of each ``dataoptim/<source>``'s records, which carry the space of their boxes."""
 """... and of each entry's stored conversation records (``train.CONVERSATION_COLUMNS``)."""
+
+EMPTY_ENTRY = "empty: materialized with no records"
+"""Why an entry whose asset holds no records is left out of a stage (listed in ``skipped entries``)."""
 
 LEGACY_TASK_MIX = "mblip_v2"
 """The recipe whose stage also writes ``exports/train/task_mix.json`` and ``task_mix.llava.json``,
@@ -80,12 +85,18 @@ def export_vila(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str
 
 
 def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[str, str],
-                 mblip: pd.DataFrame, shard_sets: dict[str, VilaDataset], root_folder: Callable[[str], Path]) -> dict[str, str]:
+                 mblip: pd.DataFrame, shard_sets: dict[str, VilaDataset], root_folder: Callable[[str], Path],
+                 legacy_task_mix: bool = False, train_folder: Path | None = None) -> dict[str, str]:
     """Write the stage's formats and its image-roots file; return format → path. ``mblip`` is the
     stage's mBLIP view (``records.to_mblip_frame``); ``shard_sets`` its entries of VILA shards,
     which only the vila format holds. The LLaVA files name each image by its path in the stage's
-    one image folder, ``<stage>.images/`` (``images.image_folder``; ``root_folder``: where a root is)."""
+    one image folder, ``<stage>.images/`` (``images.image_folder``; ``root_folder``: where a root is).
+    ``legacy_task_mix``: also ``task_mix.json`` and ``task_mix.llava.json`` in ``train_folder``."""
     written = {}
+    if legacy_task_mix:
+        written["task_mix"] = write_records(train_folder / "task_mix.json", mblip, TRAIN_FIELDS)
+        written["task_mix llava"] = atomic_write_bytes(train_folder / "task_mix.llava.json",
+                                                       dumps_records(to_llava(frame, frame["task"])))
     if "mblip" in stage.formats:
         written["mblip"] = write_records(folder / f"{stage.name}.mblip.json", mblip, TRAIN_FIELDS)
     if {"llava", "llava_jsonl"} & set(stage.formats):
@@ -103,8 +114,9 @@ def export_stage(frame: pd.DataFrame, folder: Path, stage: Stage, roots: dict[st
         written["dataoptim"] = atomic_write_bytes(folder / f"{stage.name}.dataoptim.txt",
                                                   "\n".join(dataoptim_ids(frame)).encode("utf-8"))
     entries: dict[str, set[str]] = {}
+    asset_of = {entry.asset.rsplit("/", 1)[-1]: entry.asset for entry in stage.entries}
     for task, row in zip(frame["task"], stage_images(frame)):
-        entries.setdefault(f"train/{task}", set()).update(root for root, _ in row)
+        entries.setdefault(asset_of.get(task, f"train/{task}"), set()).update(root for root, _ in row)
     used = sorted(set().union(*entries.values()))
     written["image_roots"] = write_json(folder / f"{stage.name}.image_roots.json", {
         "roots": {name: str(root_folder(name)) for name in used}, "entries": {entry: sorted(roots) for entry, roots in sorted(entries.items())},
@@ -130,6 +142,7 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
               check_specs=checks.specs(["mixture", name], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT,
                                        checks.DUPLICATES))
     def _mixture(context: dg.AssetExecutionContext, folders: DataFolders, mix: LanguageMix):
+        refuse_if_inputs_blocked(context, [dg.AssetKey.from_user_string(e.asset) for e in entries])
         parts, skipped = [], {asset: "not in this graph (optional entry)" for asset in absent}
         shard_sets: dict[str, VilaDataset] = {}
         for entry in entries:
@@ -141,13 +154,18 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
                 skipped[entry.asset] = "not materialized"
                 continue
             frame = storage.read_parquet(path)
+            if not len(frame):
+                if stage.missing == "error":
+                    raise ValueError(f"mixture/{name}: entry {entry.asset} holds no records; rebuild it with data, or "
+                                     f"set `missing: skip` in {recipe.path} to leave it out (listed as empty)")
+                skipped[entry.asset] = EMPTY_ENTRY
+                continue
             if "vila_folder" in frame.columns:  # VILA shards: registered as they are, not mixed row by row
                 if entry.weight is not None or entry.budget is not None or entry.repeat is not None:
                     raise ValueError(f"mixture/{name}: entry {entry.asset} of {recipe.path} is a folder of VILA shards; "
                                      "weight, budget and repeat cannot apply to it")
-                if len(frame):
-                    shard_sets[entry.asset.rsplit("/", 1)[-1]] = VilaDataset(
-                        entry.dataset_name, str(frame["vila_type"].iloc[0]), str(frame["vila_folder"].iloc[0]))
+                shard_sets[entry.asset.rsplit("/", 1)[-1]] = VilaDataset(
+                    entry.dataset_name, str(frame["vila_type"].iloc[0]), str(frame["vila_folder"].iloc[0]))
                 continue
             needed = (DATAOPTIM_STAGE_COLUMNS if "box_space" in frame.columns else
                       CONVERSATION_STAGE_COLUMNS if "record" in frame.columns else STAGE_COLUMNS)
@@ -159,22 +177,31 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
             parts.append((entry.asset.rsplit("/", 1)[-1], frame, entry.rows(len(frame)),
                           {"shuffle": entry.shuffle, "head": bool(entry.sample_size)}))
         if not parts and not shard_sets:
-            raise FileNotFoundError(f"mixture/{name}: none of its entries is materialized ({', '.join(skipped)})")
+            raise FileNotFoundError(f"mixture/{name}: none of its entries holds records: "
+                                    + "; ".join(f"{asset}: {why}" for asset, why in skipped.items()))
         if skipped:
-            context.log.warning(f"mixture/{name} without {', '.join(skipped)}")
+            context.log.warning(f"mixture/{name} without " + ", ".join(f"{asset} ({why})" for asset, why in skipped.items()))
         seed = derive_seed(mix.seed, "recipe", recipe.name, stage.name, str(stage.seed))
         frame = mix_stage(parts, seed, shuffle=stage.shuffle) if parts else \
             pd.DataFrame({c: pd.Series(dtype=object) for c in ("task", *STAGE_COLUMNS)})
         roots = {root: str(folders.image_root(root)) for root in sorted(set(frame["image_root"]))}
         mblip, not_mblip = to_mblip_frame(frame)
-        exports = export_stage(frame, folders.exports / "mixtures" / recipe.name, stage, roots, mblip, shard_sets,
-                               folders.image_root)
-        if recipe.name == LEGACY_TASK_MIX:
-            exports["task_mix"] = str(write_records(folders.exports / "train" / "task_mix.json", mblip, TRAIN_FIELDS))
-            exports["task_mix llava"] = str(atomic_write_bytes(folders.exports / "train" / "task_mix.llava.json",
-                                                               dumps_records(to_llava(frame, frame["task"]))))
         config = {"recipe sha256": recipe.sha256}
-        row_count = checks.row_count_stable(context, len(frame), config=config)  # before this one is stored
+        results = [checks.schema(mblip, TRAIN_FIELDS),
+                   checks.images(pd.DataFrame({"image_file": image_files(frame, folders)}), Path,
+                                 columns=("image_file",), within=folders.trusted_roots(),
+                                 limit=folders.image_check_limit),
+                   checks.row_count_stable(context, len(frame), config=config),  # before this one is stored
+                   checks.duplicates(pd.DataFrame({"record": record_keys(frame)}), ["record"])]
+        blocking = checks.blocking_failures(results)
+        folder = folders.exports / "mixtures" / recipe.name
+        if blocking:
+            exports = checks.withheld(blocking, sorted(folder.glob(f"{stage.name}.*")) if not storage.is_remote(folder)
+                                      else [folder])
+        else:
+            exports = {"exports": dg.MetadataValue.json(export_stage(
+                frame, folder, stage, roots, mblip, shard_sets, folders.image_root, recipe.name == LEGACY_TASK_MIX,
+                folders.exports / "train"))}
         stats = task_statistics(frame)
         if "record" in frame.columns:
             missing = missing_images(frame, folders)
@@ -185,7 +212,7 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
                  "rows per language": ", ".join(f"{k} {v}" for k, v in list(s["rows per language"].items())[:8])
                  + (" …" if s["languages"] > 8 else "")} for s in stats]
         yield dg.Output(frame, metadata={
-            **frame_metadata(frame), "exports": dg.MetadataValue.json(exports),
+            **frame_metadata(frame), **exports,
             "rows per entry": counts_metadata({s["task"]: s["rows"] for s in stats}),
             "share per entry": dg.MetadataValue.json({s["task"]: round(s["rows"] / total, 6) for s in stats}),
             "entries": dg.MetadataValue.md(markdown_table(rows, ["task", "rows", "share", "distinct images", *(
@@ -201,12 +228,7 @@ def mixture_asset(recipe: Recipe, stage: Stage, known: set[str]) -> dg.AssetsDef
             "VILA shard entries (in the vila export only)": dg.MetadataValue.json(
                 {task: d.data_path for task, d in shard_sets.items()}),
             "config": dg.MetadataValue.json(config)})
-        yield checks.schema(mblip, TRAIN_FIELDS)
-        yield checks.images(pd.DataFrame({"image_file": image_files(frame, folders)}), Path, columns=("image_file",),
-                            within=folders.trusted_roots(),
-                            limit=folders.image_check_limit)
-        yield row_count
-        yield checks.duplicates(pd.DataFrame({"record": record_keys(frame)}), ["record"])
+        yield from results
 
     return _mixture
 

@@ -3,7 +3,10 @@ per-URL retries with backoff, and an outcome per URL that a status table can kee
 
 - Retried (``transient``): timeouts, connection errors, HTTP 429 and 5xx — with exponential
   backoff, ``Retry-After`` honoured (capped). Never retried (``permanent``): other 4xx, a body that
-  is not an image, a refused URL.
+  is not an image, a URL that is not http(s). ``refused``: a URL whose host is a loopback/private/
+  reserved address while ``allow_private`` is off — not fetched, and its error names the setting
+  that lifts the refusal (``ALLOW_PRIVATE_SETTING``); a status table keeps the kind, so that a rerun
+  under that setting fetches it (``shards.jobs_to_run``).
 - Safety (a URL list is untrusted input): only http and https; redirects followed by hand, at most
   ``max_redirects``, each hop checked again; a maximum response size, read as a stream; no
   requests to loopback, private, link-local, multicast or reserved addresses unless
@@ -32,8 +35,13 @@ from urllib.parse import urljoin, urlsplit
 from mmassets.files import atomic_write_bytes
 from mmassets.images.resize import ImageRejected, ResizeSettings, resize_image
 
-OK, TRANSIENT, PERMANENT = "ok", "transient", "permanent"
-STATUSES = (OK, TRANSIENT, PERMANENT)
+OK, TRANSIENT, PERMANENT, REFUSED = "ok", "transient", "permanent", "refused"
+STATUSES = (OK, TRANSIENT, PERMANENT, REFUSED)
+ALLOW_PRIVATE_SETTING = "MMASSETS_DOWNLOAD_ALLOW_PRIVATE"
+"""The setting that lifts a ``refused`` outcome (``DownloadSettings.allow_private``)."""
+PRIVATE_ADDRESS = "resolves to a loopback/private/reserved address"
+"""The words of a refusal that ``allow_private`` lifts (also in status tables written before
+``refused`` was a status of its own, where it was ``permanent``)."""
 DEFAULT_USER_AGENT = "mmassets-image-downloader/0.1 (research dataset preparation)"
 _REDIRECTS = (301, 302, 303, 307, 308)
 CONNECTIONS_PER_CLIENT = 8
@@ -93,7 +101,11 @@ class Outcome:
 
 
 class _Refused(Exception):
-    """A URL we will not fetch (permanent)."""
+    """A URL we will not fetch: for good (``permanent``), or until ``setting`` allows it (``refused``)."""
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
 
 
 class _Transient(Exception):
@@ -131,8 +143,8 @@ async def check_url(url: str, settings: DownloadSettings) -> None:
         raise _Transient(f"cannot resolve {parts.hostname}: {exc}") from None
     refused = sorted({info[4][0] for info in infos if not _address_allowed(info[4][0])})
     if refused:
-        raise _Refused(f"{parts.hostname} resolves to a loopback/private/reserved address ({', '.join(refused)}); "
-                       "set MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1 to allow it")
+        raise _Refused(f"{parts.hostname} {PRIVATE_ADDRESS} ({', '.join(refused)}); "
+                       f"set {ALLOW_PRIVATE_SETTING}=1 to allow it (a rerun then fetches it)", ALLOW_PRIVATE_SETTING)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -197,7 +209,8 @@ async def _one(client, job: Job, settings: DownloadSettings, resize: ResizeSetti
             return Outcome(job.index, job.url, OK, status, None, len(body), hashlib.sha256(image.jpeg).hexdigest(),
                            image.width, image.height, attempts)
         except _Refused as exc:
-            return Outcome(job.index, job.url, PERMANENT, None, f"refused: {exc}", attempts=attempts)
+            return Outcome(job.index, job.url, REFUSED if exc.setting else PERMANENT, None, f"refused: {exc}",
+                           attempts=attempts)
         except _Permanent as exc:
             return Outcome(job.index, job.url, PERMANENT, exc.http_status, str(exc), attempts=attempts)
         except _Transient as exc:

@@ -7,7 +7,13 @@ attempts`` — and is the shard's record of what happened. A rerun fetches exact
 - URLs never tried, and URLs that failed transiently (timeouts, connection errors, 429, 5xx);
 - URLs that succeeded but whose file is gone or no longer matches its sha256 (checked cheaply by
   size first);
-- URLs that failed permanently (404, not an image, refused) only when asked (``retry_permanent``).
+- URLs refused by a setting (``refused``: a loopback/private address while ``allow_private`` is off)
+  once the setting allows them — also the rows of tables written before ``refused`` was a status
+  of its own, which recorded these refusals as ``permanent`` (``refused_by_setting``);
+- URLs that failed permanently (404, not an image, not http) only when asked (``retry_permanent``).
+
+A download whose URLs all failed is not a success with an empty folder: ``nothing_downloaded``
+says why in one line, with the failures counted by kind.
 
 This is what img2dataset's incremental mode cannot do: it re-downloads whole shards, or nothing.
 
@@ -24,7 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmassets.images.download import OK, PERMANENT, Job, Outcome
+from mmassets.images.download import (ALLOW_PRIVATE_SETTING, OK, PERMANENT, PRIVATE_ADDRESS, REFUSED, TRANSIENT, Job,
+                                      Outcome)
 
 STATUS_COLUMNS = ("index", "url", "status", "http_status", "error", "bytes", "sha256", "width", "height", "attempts")
 DEFAULT_SHARD_SIZE = 10_000
@@ -89,11 +96,35 @@ def adopt_existing(urls: Sequence[str], indices: Sequence[int], path_of: Callabl
     return adopted
 
 
+def refused_by_setting(status: str | None, error: str | None) -> bool:
+    """Whether a status row is a refusal that ``allow_private`` lifts: status ``refused``, or — in a
+    table written before that status existed — ``permanent`` with the private-address refusal's words."""
+    if status == REFUSED:
+        return True
+    return status == PERMANENT and isinstance(error, str) and error.startswith("refused: ") and PRIVATE_ADDRESS in error
+
+
+def upgrade(status: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A status table as this version writes it: the private-address refusals of an older table
+    (``permanent`` then) become ``refused``."""
+    if status is None or not len(status):
+        return status
+    old = [refused_by_setting(s, e) and s != REFUSED for s, e in zip(status["status"], status["error"])]
+    if not any(old):
+        return status
+    status = status.copy()
+    status.loc[old, "status"] = REFUSED
+    return status
+
+
 def jobs_to_run(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[int], Path],
-                previous: pd.DataFrame | None, *, retry_permanent: bool = False,
+                previous: pd.DataFrame | None, *, retry_permanent: bool = False, allow_private: bool = False,
                 verify: bool = True) -> list[Job]:
-    """The jobs a (re)run of a shard must do, given the shard's previous status table."""
+    """The jobs a (re)run of a shard must do, given the shard's previous status table.
+    ``allow_private``: whether the downloader now fetches loopback/private addresses (then the URLs
+    refused for that are fetched)."""
     done: dict[int, tuple[str, str | None, str]] = {}
+    previous = upgrade(previous)
     if previous is not None and len(previous):
         done = {int(i): (s, h, u) for i, s, h, u in zip(previous["index"], previous["status"], previous["sha256"],
                                                         previous["url"])}
@@ -107,6 +138,8 @@ def jobs_to_run(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[
             continue
         if status == PERMANENT and not retry_permanent:
             continue
+        if status == REFUSED and not (allow_private or retry_permanent):
+            continue
         jobs.append(Job(int(index), url, path))
     return jobs
 
@@ -115,6 +148,7 @@ def merge_status(previous: pd.DataFrame | None, outcomes: Sequence[Outcome], ind
     """The shard's new status table: this run's outcomes over the previous rows, one row per index
     of ``indices`` that has ever been tried, in index order."""
     rows: dict[int, dict] = {}
+    previous = upgrade(previous)
     if previous is not None:
         rows.update({int(r["index"]): r for r in previous.to_dict(orient="records")})
     rows.update({o.index: o.as_row() for o in outcomes})
@@ -127,19 +161,55 @@ def merge_status(previous: pd.DataFrame | None, outcomes: Sequence[Outcome], ind
 
 
 def summary(status: pd.DataFrame) -> dict:
-    """Counts for metadata: URLs, successes, success rate, failures by kind, bytes."""
+    """Counts for metadata: URLs, successes, success rate, failures by status and by kind, bytes."""
     total = len(status)
+    status = upgrade(status)
     ok = int((status["status"] == OK).sum()) if total else 0
     errors = status.loc[status["status"] != OK, "error"].fillna("").map(_error_kind).value_counts()
     return {"urls": total, "ok": ok, "success rate": round(ok / total, 4) if total else 0.0,
-            "failed transiently": int((status["status"] == "transient").sum()) if total else 0,
+            "failed transiently": int((status["status"] == TRANSIENT).sum()) if total else 0,
             "failed permanently": int((status["status"] == PERMANENT).sum()) if total else 0,
+            "refused": int((status["status"] == REFUSED).sum()) if total else 0,
             "errors by kind": {str(k): int(v) for k, v in errors.items()},
             "bytes": int(status["bytes"].sum()) if total else 0}
 
 
+NETWORK_KINDS = frozenset({"connection error", "timeout", "cannot resolve host"})
+"""Error kinds that say the hosts could not be reached (no network, or the hosts are down)."""
+
+
+class NothingDownloaded(RuntimeError):
+    """A download with URLs that fetched none of them: nothing is to be built from its empty folder."""
+
+
+def nothing_downloaded(status: pd.DataFrame, tables: str) -> str | None:
+    """One line saying why no URL of a non-empty download succeeded — the failures counted by kind,
+    what to do about each kind, where the status tables (``tables``) are — or None when some did
+    (or there were no URLs)."""
+    counts = summary(status)
+    if not counts["urls"] or counts["ok"]:
+        return None
+    kinds = sorted(counts["errors by kind"].items(), key=lambda item: (-item[1], item[0]))
+    hints = []
+    if NETWORK_KINDS & set(counts["errors by kind"]) or counts["failed transiently"]:
+        hints.append("is this machine offline, or are the image hosts down? A rerun retries the transient failures")
+    if counts["refused"]:
+        hints.append(f"set {ALLOW_PRIVATE_SETTING}=1 to fetch from loopback/private addresses (a rerun then fetches "
+                     "the URLs refused)")
+    if counts["failed permanently"]:
+        hints.append("URLs that failed permanently (HTTP 4xx, not an image) are fetched again only with "
+                     "`retry_permanent: true` in the asset's config")
+    return (f"0 of {counts['urls']:,} URLs downloaded ({', '.join(f'{kind}: {n:,}' for kind, n in kinds)}): "
+            f"{'; '.join(hints)}; each URL's error is in the status tables under {tables}")
+
+
 def _error_kind(error: str) -> str:
-    """``HTTP 404``, ``timeout``, ``not an image``, ``refused``, ... — the first words of an error."""
+    """``HTTP 404``, ``timeout``, ``not an image``, ``private address``, ``refused``, ... — the first
+    words of an error."""
+    if error.startswith("refused: ") and PRIVATE_ADDRESS in error:
+        return "private address"
+    if error.startswith("cannot resolve "):
+        return "cannot resolve host"
     for prefix in ("HTTP ", "timeout", "connection error", "not an image", "refused", "more than", "response"):
         if error.startswith(prefix):
             return error.split(" (")[0] if prefix == "HTTP " else prefix

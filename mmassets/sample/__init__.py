@@ -26,7 +26,7 @@ from mmassets.sample.web_captions import write_web_captions
 from mmassets.sample.xflickrco import write_xflickrco
 from mmassets.sample.xm3600 import write_xm3600
 
-SAMPLE_VERSION = 7
+SAMPLE_VERSION = 8
 MARKER_NAME = ".mmassets-sample.json"
 
 #: One ``(raw_dir, seed) -> None`` writer per dataset, run in order.

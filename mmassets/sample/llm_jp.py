@@ -15,8 +15,10 @@
   is gone;
 - ``coyo/part-00000.parquet`` (COYO-700M's columns) and ``llm_jp/ids/coyo_6m_ids.txt.gz`` naming
   some of its ids and one it does not hold;
-- ``mmc4/docs_{0,1}_v3.jsonl`` (mmc4-core documents) and ``llm_jp/ids/mmc4_6m_ids.csv.gz`` naming
-  documents of both and of a shard the sample does not have; one listed document lost its image;
+- mmc4-core's shards under mmc4's names: ``mmc4/docs_shard_0_v3.jsonl.zip`` (zipped as mmc4 ships
+  it: one JSON-lines member) and ``mmc4/docs_shard_1_v3.jsonl`` (unzipped), and
+  ``llm_jp/ids/mmc4_6m_ids.csv.gz`` naming documents of both, an index past shard 1's end and a shard
+  the sample does not have; one listed document lost its only image, another one of its two;
 - ``llm_jp/alt_pair_ja/pairs_00{0,1}.jsonl``: Step-1 pairs (``url``, ``text``) whose images the
   sample's local web server serves from ``sample_web/`` (one URL is gone: a 404).
 """
@@ -203,12 +205,29 @@ def _coyo(raw: Path, rng: random.Random) -> None:
     ids.write_bytes(gzip.compress("".join(f"{i}\n" for i in COYO_LISTED).encode(), mtime=0))
 
 
-MMC4_SHARDS = (4, 2)
+MMC4_SHARDS = (5, 2)
 """Documents in the sample's mmc4 shards 0 and 1."""
-MMC4_LISTED = ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (5, 0))
-"""(shard, index) of llm-jp's list; shard 5 is not in the sample."""
-MMC4_GONE = (0, 1)
-"""(shard, line) of the document whose only image is gone."""
+MMC4_IMAGES = {(0, 0): 3, (0, 3): 2, (1, 0): 2, (1, 1): 2}
+"""(shard, line) → images of the document; the others have one (enough URLs that the two gone ones
+leave the download's success rate above its check's 80%)."""
+MMC4_LISTED = ((0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 5), (5, 0))
+"""(shard, index) of llm-jp's list; shard 1 has no index 5 and shard 5 is not in the sample."""
+MMC4_GONE = ((0, 1, 0), (0, 3, 1))
+"""(shard, line, image) whose URL is gone: document 0/1 lost its only image, 0/3 one of its two."""
+MMC4_ZIPPED = (0,)
+"""Shards written as mmc4 ships them, ``docs_shard_<N>_v3.jsonl.zip``; the others unzipped."""
+
+
+def write_zipped_jsonl(path: Path, member: str, text: str) -> None:
+    """``path``: a zip holding one member ``member`` with ``text``, as mmc4 ships its shards; the same
+    bytes for the same text (a fixed timestamp)."""
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = zipfile.ZipInfo(member, date_time=(2023, 4, 1, 0, 0, 0))
+    info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(info, text.encode("utf-8"))
 
 
 def _mmc4(raw: Path, rng: random.Random) -> None:
@@ -219,15 +238,24 @@ def _mmc4(raw: Path, rng: random.Random) -> None:
     for shard, count in enumerate(MMC4_SHARDS):
         documents = []
         for line in range(count):
-            name = f"mmc4_{shard}_{line}.jpg"
-            if (shard, line) != MMC4_GONE:
-                write_jpeg(raw / SERVER_FOLDER / name, rng.randrange(1 << 30), size=(360, 480))
             texts = [f"Document {shard}-{line} begins here.", "It shows a picture.", "And it ends."]
-            documents.append({"url": f"https://example.org/{shard}/{line}", "text_list": texts,
-                              "image_info": [{"image_name": name, "raw_url": f"{SAMPLE_HOST}img/{name}",
-                                              "matched_text_index": 1, "matched_sim": 0.31, "face_detections": None}],
-                              "similarity_matrix": [[0.1, 0.31, 0.05]], "could_have_url_duplicate": 0})
-        _json(raw / "mmc4" / f"docs_{shard}_v3.jsonl", documents, lines=True)
+            images, rows = [], []
+            for i in range(MMC4_IMAGES.get((shard, line), 1)):
+                name = f"mmc4_{shard}_{line}.jpg" if i == 0 else f"mmc4_{shard}_{line}_{i}.jpg"
+                if (shard, line, i) not in MMC4_GONE:
+                    write_jpeg(raw / SERVER_FOLDER / name, rng.randrange(1 << 30), size=(360, 480))
+                images.append({"image_name": name, "raw_url": f"{SAMPLE_HOST}img/{name}",
+                               "matched_text_index": (1 + i) % len(texts), "matched_sim": 0.31,
+                               "face_detections": None})
+                rows.append([0.1, 0.31, 0.05])
+            documents.append({"url": f"https://example.org/{shard}/{line}", "text_list": texts, "image_info": images,
+                              "similarity_matrix": rows, "could_have_url_duplicate": 0})
+        name = f"docs_shard_{shard}_v3.jsonl"
+        if shard in MMC4_ZIPPED:
+            write_zipped_jsonl(raw / "mmc4" / f"{name}.zip", name,
+                               "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents))
+        else:
+            _json(raw / "mmc4" / name, documents, lines=True)
     ids = raw / "llm_jp" / "ids" / "mmc4_6m_ids.csv.gz"
     ids.parent.mkdir(parents=True, exist_ok=True)
     ids.write_bytes(gzip.compress("".join(f"{s},{i}\n" for s, i in MMC4_LISTED).encode(), mtime=0))

@@ -16,6 +16,7 @@ Upstream format (https://github.com/allenai/aokvqa, ``aokvqa_v1p0_<split>.json``
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,7 @@ from mmassets.sources.validation import RawFormatError, load_json, require
 
 TRAIN_FILE = "aokvqa/aokvqa_v1p0_train.json"
 VAL_FILE = "aokvqa/aokvqa_v1p0_val.json"
+TEST_FILE = "aokvqa/aokvqa_v1p0_test.json"
 SPLITS = ("train", "val", "test")
 HOW_TO_GET = ("Download https://prior-datasets.s3.us-east-2.amazonaws.com/aokvqa/aokvqa_v1p0.tar.gz "
               "(see https://github.com/allenai/aokvqa) and unpack its JSON files into <raw root>/aokvqa/; the "
@@ -84,3 +86,21 @@ def _correct_choice(record: dict, n_choices: int, path: str | Path, where: str) 
         raise RawFormatError(path, f"{index} is outside the {n_choices} choices", record=where,
                              field="correct_choice_idx")
     return index
+
+
+def answers_held(questions: pd.DataFrame, *, rationales: bool = True) -> str:
+    """How many of ``questions`` (``read_aokvqa``'s frame) have a correct choice (and rationales,
+    where ``rationales``), in words, with what the missing ones suggest: a file of the test split
+    (which publishes neither) read in the place of the train file. For the message of a task that
+    made nothing from them."""
+    what = "a correct choice and rationales" if rationales else "a correct choice"
+    has = questions["correct_choice_idx"].map(lambda c: c is not None and not pd.isna(c))
+    if rationales:
+        has &= questions["rationales"].map(len) > 0
+    text = f"raw/aokvqa: {int(has.sum())} of {len(questions)} questions have {what}"
+    splits = Counter(questions["split"])
+    if splits.get("test"):
+        shown = ", ".join(f"{count} of split {name!r}" for name, count in sorted(splits.items()))
+        text += (f" ({shown}; the test split publishes no answers nor rationales): is "
+                 f"{Path(TEST_FILE).name} in the place of the train file {TRAIN_FILE}?")
+    return text

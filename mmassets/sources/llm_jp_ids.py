@@ -3,9 +3,11 @@ mmc4-core (``data_prepare/README.md``):
 
 - ``llm_jp/ids/coyo_6m_ids.txt.gz``: one COYO ``id`` a line;
 - ``llm_jp/ids/mmc4_6m_ids.csv.gz``: ``shard_number,index`` a line — "the index-th sample in
-  ``docs_{shard_number}_v3.pkl``". Whether ``index`` counts the lines of mmc4's shard file or only
-  the documents that survived the image download (the pickle llm-jp made) is not said upstream:
-  ``select_documents`` offers both readings, ``line`` (the default) and ``kept``.
+  ``docs_{shard_number}_v3.pkl``" (mmc4-core with faces, whose files mmc4 names
+  ``docs_shard_<N>_v3.jsonl``). Whether ``index`` counts the lines of mmc4's shard file or only the
+  documents that survived the image download (the pickle made by NVlabs' preparation, which keeps a
+  document only when every one of its images downloaded) is not said upstream: ``select_documents``
+  offers both readings, ``line`` (the default) and ``kept``.
 
 Both files are gzip text, read as a stream; a bad line fails naming the file and line.
 """
@@ -81,7 +83,8 @@ def select_documents(documents: Iterable[Any], indices: np.ndarray, reading: str
                      kept: Callable[[Any], bool] = lambda _: True) -> Iterator[tuple[int, Any]]:
     """The documents of one shard that the list names, with their line (0-based) in the shard file.
     ``line``: ``index`` is the line; ``kept``: ``index`` counts only the documents ``kept`` accepts
-    (those whose images were downloaded, as in llm-jp's pickles)."""
+    (those whose every image downloaded, as NVlabs' preparation keeps them in the pickles the list
+    indexes). Indices past the end are not yielded: the caller counts them."""
     if reading not in READINGS:
         raise ValueError(f"unknown id-list reading {reading!r}; expected one of {', '.join(READINGS)}")
     wanted = set(int(i) for i in indices)

@@ -161,17 +161,21 @@ def jsonl_records(path: str | Path, how_to_get: str) -> Iterator[tuple[int, Any]
         raise RawFileMissing(path, how_to_get)
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                yield number, json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise RawFormatError(path, f"not valid JSON ({exc.msg}, column {exc.colno}); the file may be "
-                                     "truncated", record=f"line {number}") from None
-            except UnicodeDecodeError as exc:
-                raise RawFormatError(path, f"not UTF-8 text ({exc.reason})", record=f"line {number}") from None
-            except RecursionError:
-                raise RawFormatError(path, TOO_DEEP, record=f"line {number}") from None
+            if raw.strip():
+                yield number, json_line(path, raw, number)
+
+
+def json_line(path: str | Path, raw: bytes, number: int) -> Any:
+    """Line ``number`` of the JSON-lines file ``path`` parsed, or a ``RawFormatError`` naming both."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RawFormatError(path, f"not valid JSON ({exc.msg}, column {exc.colno}); the file may be "
+                             "truncated", record=f"line {number}") from None
+    except UnicodeDecodeError as exc:
+        raise RawFormatError(path, f"not UTF-8 text ({exc.reason})", record=f"line {number}") from None
+    except RecursionError:
+        raise RawFormatError(path, TOO_DEEP, record=f"line {number}") from None
 
 
 def load_jsonl(path: str | Path, how_to_get: str) -> list[Any]:

@@ -1,6 +1,9 @@
 """Reasoning records from A-OKVQA: explaining a given answer, and chain-of-thought answers.
 
 Both tasks make one record per rationale of a question, in question order and then rationale order.
+What is not made is counted by reason, per record that would have been made: one per rationale, and
+one for a question without rationales (a test-split record has none, nor a correct choice), so that
+``sum(max(1, len(rationales)))`` over the questions = records + skipped.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import pandas as pd
 
 from mmassets.records import TaskRecords
 from mmassets.seeding import derive_seed
+from mmassets.sources.aokvqa import TRAIN_FILE, answers_held
 
 EXPLAIN_TEMPLATES = (
     "{question} Answer: {answer}. Explain why this is the answer.",
@@ -40,7 +44,12 @@ COT_ANSWER_FORMS = (
 )
 """How a chain-of-thought label joins a rationale (ending in . ! or ?) and the answer."""
 
-SKIP_REASONS = ("image absent", "no correct answer", "blank rationale")
+IMAGE_ABSENT = "image absent"
+NO_CHOICE = "no correct choice (a test-split record?)"
+NO_RATIONALES = "no rationales"
+BLANK_RATIONALE = "blank rationale"
+SKIP_REASONS = (IMAGE_ABSENT, NO_CHOICE, NO_RATIONALES, BLANK_RATIONALE)
+"""Why a record is not made, in the order they are tried (the first that applies counts)."""
 EXTRA_COLUMNS = ("question_id",)
 
 _SPACES = re.compile(r"\s+")
@@ -59,20 +68,42 @@ def _as_sentence(text: str) -> str:
 def _rationales(questions: pd.DataFrame, image_name: Callable[[int], str | None],
                 skipped: dict[str, int]) -> Iterator[tuple[str, str, str, str, str]]:
     """``(question, answer, rationale, image file name, question_id)`` per usable rationale; the rest
-    are counted in ``skipped`` by the first reason that applies, in ``SKIP_REASONS`` order."""
+    are counted in ``skipped`` by the first reason that applies, in ``SKIP_REASONS`` order: a
+    question's reason counts once per rationale, or once where it has none."""
     for qid, image_id, question, choices, correct, rationales in zip(
             questions["question_id"], questions["image_id"], questions["question"], questions["choices"],
             questions["correct_choice_idx"], questions["rationales"]):
-        image = image_name(int(image_id))
-        for rationale in map(_clean, rationales):
-            if image is None:
-                skipped["image absent"] += 1
-            elif correct is None or pd.isna(correct):
-                skipped["no correct answer"] += 1
-            elif not rationale:
-                skipped["blank rationale"] += 1
-            else:
-                yield _clean(question), _clean(choices[int(correct)]), rationale, image, qid
+        rationales = [_clean(r) for r in rationales]
+        would_make, image = len(rationales) or 1, image_name(int(image_id))
+        if image is None:
+            skipped[IMAGE_ABSENT] += would_make
+        elif correct is None or pd.isna(correct):
+            skipped[NO_CHOICE] += would_make
+        elif not rationales:
+            skipped[NO_RATIONALES] += 1
+        else:
+            answer = _clean(choices[int(correct)])
+            for rationale in rationales:
+                if rationale:
+                    yield _clean(question), answer, rationale, image, qid
+                else:
+                    skipped[BLANK_RATIONALE] += 1
+
+
+def no_records_reason(questions: pd.DataFrame, built: TaskRecords) -> str | None:
+    """Why ``questions`` (not none) gave no records at all, with the skips by reason and what they
+    suggest (a test-split file in the place of the train file, COCO images not found); None where
+    records were made or there were no questions."""
+    if len(questions) == 0 or len(built.frame) > 0:
+        return None
+    counts = ", ".join(f"{reason}: {n:,}" for reason, n in built.skipped.items() if n)
+    n = len(questions)
+    text = (f"no records from the {n:,} question{'s' if n != 1 else ''} of raw/aokvqa ({TRAIN_FILE}); "
+            f"skipped: {counts or 'none'}")
+    if built.skipped.get(IMAGE_ABSENT) and not any(n for r, n in built.skipped.items() if r != IMAGE_ABSENT):
+        return text + (". None of their COCO images is under the raw root (coco/train2014/, coco/val2014/): "
+                       "A-OKVQA's images are COCO's")
+    return f"{text}. {answers_held(questions)}"
 
 
 def _frame(rows: list[tuple[str, str, str, str]], skipped: dict[str, int]) -> TaskRecords:
@@ -86,8 +117,9 @@ def explain_records(questions: pd.DataFrame, image_name: Callable[[int], str | N
     collapsed), image_id = ``image_name(image_id)``, question_id.
 
     ``questions`` is ``read_aokvqa``'s frame; ``image_name`` maps a COCO id to its file name or None.
-    Skips are counted per rationale, i.e. per record that would have been made: "image absent", "no
-    correct answer" (test split), "blank rationale".
+    Skips are counted per record that would have been made (a rationale, or a question without
+    any), by the first of ``SKIP_REASONS`` that applies: "image absent", "no correct choice (a
+    test-split record?)", "no rationales", "blank rationale".
     """
     rng = random.Random(seed)
     skipped = dict.fromkeys(SKIP_REASONS, 0)

@@ -33,7 +33,8 @@ from typing import Any
 
 from mmassets.files import move_dir_into_place
 from mmassets.translation.backend import GenerationSettings
-from mmassets.translation.nllb import DEFAULT_MODEL, NLLBTokenizing, local_model_identity, reject_placeholder
+from mmassets.translation.nllb import (DEFAULT_MODEL, NLLBTokenizing, local_model_identity, reject_placeholder,
+                                       resolve_checkpoint)
 
 MARKER_FILE = "mmassets_ct2.json"
 """Written last into a finished conversion; records what was converted."""
@@ -130,10 +131,14 @@ def convert(
     quantization: str = "int8",
     cache_dir: str | None = None,
     identity: str | None = None,
+    source: str | None = None,
 ) -> Path:
     """Convert a checkpoint to CTranslate2 (once) and return the conversion folder.
 
-    A folder whose marker records the same source and quantization is reused as is.
+    ``source`` is where the checkpoint's files are read from when not ``model`` itself (a hub
+    name's snapshot folder in the Hugging Face cache: ``nllb.resolve_checkpoint``); the conversion
+    is still named and identified by ``model``. A folder whose marker records the same source and
+    quantization is reused as is.
     Otherwise the conversion is written into a temporary sibling folder and renamed into
     place, so readers never see a half-written conversion and concurrent converters do not
     corrupt each other (the first to finish wins; the others discard their copy). Within a
@@ -146,20 +151,23 @@ def convert(
         return target
     with _CONVERT_LOCK:
         if not _is_complete(target, params):  # another thread may have just converted it
-            _convert_into(target, os.fspath(model), revision, quantization, params)
+            _convert_into(target, os.fspath(model), revision, quantization, params, source)
     return target
 
 
-def _convert_into(target: Path, name: str, revision: str | None, quantization: str, params: dict[str, Any]) -> None:
-    """Convert ``name`` in a temporary sibling of ``target``, then rename it into place."""
+def _convert_into(target: Path, name: str, revision: str | None, quantization: str, params: dict[str, Any],
+                  source: str | None = None) -> None:
+    """Convert ``name`` (read from ``source`` when given) in a temporary sibling of ``target``, then
+    rename it into place."""
     import ctranslate2
 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".converting", dir=target.parent))
     try:
-        is_local = Path(name).is_dir()
+        source = source or name
+        is_local = Path(source).is_dir()
         converter = ctranslate2.converters.TransformersConverter(
-            name, revision=None if is_local else revision
+            source, revision=None if is_local else revision
         )
         converter.convert(str(staging), quantization=quantization, force=True)
         record = {**params, "model": name, "revision": revision, "ctranslate2": ctranslate2.__version__}
@@ -244,25 +252,30 @@ class CT2Model(NLLBTokenizing):
         type (``"auto"``: int8 on CPU, bfloat16 or float16 on CUDA). Conversions are cached
         under ``<cache_dir or ~/.cache/mmassets>/ct2/``. ``revision`` applies to hub names.
         On CPU the translator uses one worker with ``intra_threads`` threads (default:
-        torch's thread count, else the CPU count).
+        torch's thread count, else the CPU count). A hub name in the Hugging Face cache is read
+        from there without a request; one that is not is asked for once, and
+        ``nllb.ModelUnavailable`` says why it cannot be had (``nllb.resolve_checkpoint``).
         """
         import ctranslate2
-        from transformers import AutoTokenizer
 
         name = os.fspath(model)
         reject_placeholder(name)
         kind, index = resolve_device(device)
         resolved_type = resolve_compute_type(compute_type, device)
+        checkpoint = resolve_checkpoint(name, revision)
+        from transformers import AutoTokenizer
+
         identity = source_identity(name, revision)
-        is_local = Path(name).is_dir()
+        is_local = Path(checkpoint).is_dir()
         model_dir = convert(
-            name, revision=revision, quantization=resolved_type, cache_dir=cache_dir, identity=identity
+            name, revision=revision, quantization=resolved_type, cache_dir=cache_dir, identity=identity,
+            source=checkpoint,
         )
         options: dict[str, Any] = {"device": kind, "device_index": index, "compute_type": resolved_type}
         if kind == "cpu":
             options.update(inter_threads=1, intra_threads=intra_threads or _default_intra_threads())
         translator = ctranslate2.Translator(str(model_dir), **options)
-        tokenizer = AutoTokenizer.from_pretrained(name, revision=None if is_local else revision)
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint, revision=None if is_local else revision)
         return cls(
             translator,
             tokenizer,

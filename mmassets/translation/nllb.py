@@ -44,6 +44,99 @@ _DTYPES = {
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
 
+LOCAL_FOLDER_HINT = ("To translate with a checkpoint on this machine, set MMASSETS_TRANSLATOR_MODEL=/path/to/a/local/"
+                     "folder (a folder with the checkpoint's config.json, tokenizer and weights, as save_pretrained "
+                     "writes them)")
+"""What a user without the checkpoint on this machine's hub cache does: point the translator at a folder."""
+
+HUB_PROBE_TIMEOUT_S = 10.0
+"""How long the one request that asks the hub for a model not in the cache may take."""
+
+
+class ModelUnavailable(OSError):
+    """A translator checkpoint that cannot be loaded from where it is named — a hub name neither in
+    the Hugging Face cache nor downloadable now (offline, the hub unreachable, no such model), or a
+    folder that is not a checkpoint: one line naming the model, why, and what to do."""
+
+    def __init__(self, model: str, why: str) -> None:
+        stop = "" if why.endswith("?") else "."
+        super().__init__(f"translator model {model!r} could not be fetched: {why}{stop} {LOCAL_FOLDER_HINT}")
+        self.model, self.why = model, why
+
+    def __reduce__(self):
+        return type(self), (self.model, self.why)
+
+
+def resolve_checkpoint(model: str, revision: str | None = None, *, cache_dir: str | None = None,
+                       timeout_s: float = HUB_PROBE_TIMEOUT_S) -> str:
+    """Where to load the checkpoint ``model`` from, without waiting on a hub that cannot answer:
+
+    - a local folder as it is (it must hold ``config.json``);
+    - a hub name already in the Hugging Face cache (``cache_dir``, default the user's): its snapshot
+      folder there (no request at all);
+    - a hub name not in the cache: the name, once one request (``timeout_s``, no retries) found the
+      model on the hub — transformers then downloads it into the cache.
+
+    Anything else raises :class:`ModelUnavailable` at once: offline (``HF_HUB_OFFLINE=1``), the hub
+    unreachable, no such model or revision, a path that is no checkpoint folder."""
+    name = os.fspath(model)
+    reject_placeholder(name)
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise ModelUnavailable(name, f"the folder {folder} holds no config.json (it is not a checkpoint folder)")
+        return str(folder)
+    if name.startswith(("/", "./", "../", "~")) or name.count("/") > 1 or os.sep != "/" and os.sep in name:
+        raise ModelUnavailable(name, "there is no such folder (and it is not a hub model name)")
+    cached = cached_snapshot(name, revision, cache_dir)
+    if cached is not None:
+        return str(cached)
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        raise ModelUnavailable(name, f"it is not in the Hugging Face cache ({cache_dir or constants.HF_HUB_CACHE}) "
+                                     "and HF_HUB_OFFLINE=1 forbids downloading it")
+    _ask_hub(name, revision, timeout_s)
+    return name
+
+
+def cached_snapshot(name: str, revision: str | None = None, cache_dir: str | None = None) -> Path | None:
+    """The folder of ``name`` (a hub model) at ``revision`` in the Hugging Face cache when it holds
+    its config and weights, else None; no request is made."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        folder = Path(snapshot_download(name, revision=revision, cache_dir=cache_dir, local_files_only=True))
+    except (LocalEntryNotFoundError, HFValidationError, OSError, ValueError):
+        return None
+    complete = (folder / "config.json").is_file() and any(p.suffix in _WEIGHT_SUFFIXES for p in folder.iterdir())
+    return folder if complete else None
+
+
+def _ask_hub(name: str, revision: str | None, timeout_s: float) -> None:
+    """One request for ``name`` at ``revision`` on the hub (no retries): ModelUnavailable unless it
+    is there."""
+    from huggingface_hub import HfApi, constants
+    from huggingface_hub.errors import (HFValidationError, HfHubHTTPError, RepositoryNotFoundError,
+                                        RevisionNotFoundError)
+
+    hub = constants.ENDPOINT
+    try:
+        HfApi().model_info(name, revision=revision, timeout=timeout_s)
+    except HFValidationError:
+        raise ModelUnavailable(name, "it is neither a folder on this machine nor a hub model name") from None
+    except RevisionNotFoundError:
+        raise ModelUnavailable(name, f"{hub} has no revision {revision!r} of it") from None
+    except RepositoryNotFoundError:
+        raise ModelUnavailable(name, f"{hub} has no model of that name that it shows to this machine") from None
+    except HfHubHTTPError as exc:
+        status = getattr(exc.response, "status_code", None)
+        raise ModelUnavailable(name, f"it is not in the Hugging Face cache and {hub} answered HTTP {status}") from None
+    except Exception as exc:  # no network, DNS, proxy, TLS, timeout: whatever the HTTP client raises
+        raise ModelUnavailable(name, f"it is not in the Hugging Face cache and {hub} cannot be reached "
+                                     f"({type(exc).__name__}: {exc}): is this machine offline?") from None
+
 
 def resolve_device(device: str) -> str:
     """Turn a device setting into a torch device string; ``"auto"`` picks CUDA when available."""
@@ -188,17 +281,22 @@ class NLLBModel(NLLBTokenizing):
         """Load tokenizer and model from a hub name or a local folder, in eval mode on ``device``.
 
         ``revision`` and ``cache_dir`` are passed to ``from_pretrained`` (hub names only
-        use them). For the tiny test model, build it with ``build_tiny_nllb`` and pass its folder.
+        use them). A hub name in the Hugging Face cache loads from there without a request; one
+        that is not is asked for once, and :class:`ModelUnavailable` says why it cannot be had
+        (:func:`resolve_checkpoint`). For the tiny test model, build it with ``build_tiny_nllb``
+        and pass its folder.
         """
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
         name = os.fspath(model)
         reject_placeholder(name)
         resolved_device = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, resolved_device)
-        tokenizer = AutoTokenizer.from_pretrained(name, revision=revision, cache_dir=cache_dir)
+        source = resolve_checkpoint(name, revision, cache_dir=cache_dir)
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        local = Path(source).is_dir()
+        tokenizer = AutoTokenizer.from_pretrained(source, revision=None if local else revision, cache_dir=cache_dir)
         network = AutoModelForSeq2SeqLM.from_pretrained(
-            name, revision=revision, cache_dir=cache_dir, dtype=torch_dtype
+            source, revision=None if local else revision, cache_dir=cache_dir, dtype=torch_dtype
         )
         network.to(device=resolved_device, dtype=torch_dtype).eval()
         return cls(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,8 @@ class Shards:
     folder: Path
     counts: list[tuple[str, int]] = field(default_factory=list)
     dropped: int = 0
+    published: bool = False
+    """Whether they replaced the folder (a ``verify`` that says no keeps the folder as it was)."""
 
     @property
     def records(self) -> int:
@@ -58,10 +60,12 @@ def read_shard(path: str | Path) -> list:
 
 
 def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int = SHARD_SIZE,
-                 keep_last: bool = True) -> Shards:
+                 keep_last: bool = True, verify: Callable[[Path, Shards], bool] | None = None) -> Shards:
     """Write ``records`` as VILA shards into ``folder`` (replacing it whole, atomically): shard
     ``n`` holds records ``n*shard_size`` to ``(n+1)*shard_size``; a short last shard is written
-    only when ``keep_last``. Records stream through one shard at a time."""
+    only when ``keep_last``. Records stream through one shard at a time. ``verify(staging, shards)``
+    sees the shards before they replace the folder; when it says no, the folder stays as it was
+    (``Shards.published`` False)."""
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
     folder = storage.at(folder)
@@ -77,7 +81,9 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
                 pickle.dump(chunk, out, protocol=PROTOCOL)
             (staging / f"{name}.count").write_text(str(len(chunk)), encoding="ascii")
             written.counts.append((name, len(chunk)))
-        storage.publish_folder(staging, folder)
+        written.published = verify is None or verify(staging, written)
+        if written.published:
+            storage.publish_folder(staging, folder)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

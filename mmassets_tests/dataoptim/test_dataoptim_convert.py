@@ -73,11 +73,23 @@ def test_multiple_choice_names_the_coco_file_that_exists():
     frame = pd.DataFrame({"question_id": ["dQbC9HGBPG3RCvpPWE4cWG"], "image_id": [133042],
                           "question": ["Which player has the higher jersey number?"],
                           "choices": [["baserunner", "pitcher", "goalie", "quarterback"]], "correct_choice_idx": [1]})
-    (r,) = convert.aokvqa(frame, lambda image_id: f"COCO_val2014_{image_id:012d}.jpg")
+    (r,), skipped = convert.aokvqa(frame, lambda image_id: f"COCO_val2014_{image_id:012d}.jpg")
+    assert skipped == {"no correct choice (a test-split record?)": 0}
     assert r == {"id": "aokvqa_dQbC9HGBPG3RCvpPWE4cWG", "image": "coco/COCO_val2014_000000133042.jpg", "conversations": [
         {"from": "human", "value": "<image>\nChoose the correct option for the following question: Which player has the "
                                    "higher jersey number?\nA. baserunner\nB. pitcher\nC. goalie\nD. quarterback\n"},
         {"from": "gpt", "value": "The correct option is B."}]}
+
+
+def test_multiple_choice_counts_questions_without_a_correct_choice():
+    """The defect: a test-split record (no correct_choice_idx) crashed the converter with a TypeError."""
+    frame = pd.DataFrame({"question_id": ["q1", "q2", "q3"], "image_id": [1, 2, 3], "question": ["A?", "B?", "C?"],
+                          "choices": [["x", "y"], ["x", "y"], ["x", "y"]], "correct_choice_idx": [None, 1, float("nan")]},
+                         dtype=object)
+    records, skipped = convert.aokvqa(frame, lambda image_id: f"COCO_train2014_{image_id:012d}.jpg")
+    assert [r["id"] for r in records] == ["aokvqa_q2"] and records[0]["conversations"][1]["value"] == "The correct option is B."
+    assert skipped == {convert.AOKVQA_NO_CHOICE: 2}
+    assert len(records) + sum(skipped.values()) == len(frame)
 
 
 def _refs_only():

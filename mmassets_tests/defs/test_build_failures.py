@@ -6,6 +6,7 @@ from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.sample.coco import write_coco
 from mmassets.sample.imagenet import write_imagenet
 
+from test_blocking_checks import launch_alone
 from test_build_sample import run_build
 
 
@@ -83,7 +84,11 @@ def test_a_collapsed_row_count_blocks_what_is_downstream(tmp_path):
     assert "blocked by check" in line, out
     assert "english/coco_captions: check row_count_stable failed" in out
     translated = next(l for l in out.splitlines() if l.startswith("translated/coco_captions "))
-    assert "skipped: english/coco_captions failed a blocking check" in translated
+    assert "skipped: english/coco_captions blocked by check row_count_stable" in translated
+    # a run of the translation alone, as the UI launches one, does not read the blocked input
+    message = launch_alone(raw, tmp_path / "data", "translated/coco_captions")
+    assert ("translated/coco_captions is not built: english/coco_captions blocked by check row_count_stable in "
+            "its latest materialization") in message, message
 
 
 def test_the_mblip_mixture_merges_the_tasks_present_when_other_datasets_are_missing(tmp_path):

@@ -56,7 +56,7 @@ def _objects(store) -> dict[str, str]:
 
 def test_the_build_puts_values_and_exports_on_the_store_and_the_rest_in_the_work_folder(builds):
     local, store, out, work = builds
-    assert "135/135 assets materialized" in out and f"exports: {STORE}/exports" in out
+    assert "136/136 assets materialized" in out and f"exports: {STORE}/exports" in out
     assert not (work / "assets").exists() and not (work / "exports").exists()
     assert (work / "dagster_home").is_dir() and (work / "sample" / "raw").is_dir()  # instance, sample raw: local
     assert (work / "downloads").is_dir()  # the downloaded images and their status files: on disk

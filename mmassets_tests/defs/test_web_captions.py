@@ -135,8 +135,75 @@ def test_without_the_private_address_setting_every_local_url_is_refused(released
     assert not Handler.hits
     status = _status(tmp_path / "data")
     tried = status[status["attempts"] > 0]  # the others are the earlier build's images, found on disk
-    assert len(tried) == 3 and (tried["status"] == "permanent").all()
+    assert len(tried) == 3 and (tried["status"] == "refused").all()
     assert tried["error"].str.contains("MMASSETS_DOWNLOAD_ALLOW_PRIVATE").all()
+
+
+def _raw_with_sample(folder, entries: list[dict]):
+    raw = folder / "raw"
+    (raw / SAMPLE_FILE).parent.mkdir(parents=True)
+    (raw / SAMPLE_FILE).write_text(json.dumps(entries), encoding="utf-8")
+    return raw
+
+
+def _summary_row(out: str, key: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(key + " "))
+
+
+@pytest.mark.parametrize("written_as", ["refused", "permanent"])
+def test_urls_refused_as_private_are_fetched_by_the_rerun_the_setting_allows(released, tmp_path, written_as):
+    """The hint of a refusal, followed: a rerun with MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1 (and nothing
+    else) fetches the URLs refused, from a status table of this version (``refused``) or of one
+    before it (``permanent``, the refusal's words in ``error``)."""
+    raw = _raw_with_sample(tmp_path, json.loads((released[0] / SAMPLE_FILE).read_text(encoding="utf-8")))
+    data = tmp_path / "data"
+    args = ["--profile", "production", "--raw-dir", str(raw), "--select", "*images/web_captions"]
+    Handler.hits.clear()
+    code, out = run_build(data, *args)
+    assert code == 1 and not Handler.hits, out
+    failure = next(line for line in out.splitlines() if line.startswith("  images/web_captions: "))
+    assert failure.startswith(f"  images/web_captions: NothingDownloaded: 0 of {ENTRIES} URLs downloaded (private "
+                              f"address: {ENTRIES}): set MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1 to fetch from loopback/"
+                              "private addresses (a rerun then fetches the URLs refused)"), failure
+    for table in (data / "downloads" / "web_captions").glob("shard-*.parquet"):
+        frame = pd.read_parquet(table)
+        assert (frame["status"] == "refused").all() and frame["error"].str.contains("a rerun then fetches it").all()
+        frame.assign(status=written_as).to_parquet(table)
+
+    Handler.hits.clear()
+    code, out = run_build(data, *args, env=ALLOW_PRIVATE)
+    assert code == 0, out
+    assert set(Handler.hits) == {f"/img/{i}.jpg" for i in range(ENTRIES)}
+    status = _status(data).set_index("index")
+    assert (status["status"] == "ok").sum() == ENTRIES - 3 and status.loc[GONE, "http_status"] == 404
+    assert _summary_row(out, "images/web_captions").endswith(" ok")
+    if written_as == "refused":  # the other hint of a failed download: a 404 is asked for again only so
+        config = tmp_path / "retry.yaml"
+        config.write_text("images/web_captions:\n  retry_permanent: true\n", encoding="utf-8")
+        Handler.hits.clear()
+        assert run_build(data, *args, "--config", str(config), env=ALLOW_PRIVATE)[0] == 0
+        assert Handler.hits[f"/img/{GONE}.jpg"] == 1 and Handler.hits[f"/img/{CORRUPT}.jpg"] == 1
+
+
+def test_when_no_image_downloads_the_download_fails_with_the_counts_and_nothing_is_built_from_it(tmp_path):
+    """As on a machine without network: no host resolves. The download fails saying so, with its
+    failures counted by kind; what is built from it is skipped, not built from an empty folder."""
+    raw = _raw_with_sample(tmp_path, [{"url": f"http://images{i % 3}.mmassets-offline.invalid/{i}.jpg",
+                                       "caption": f"a photo of a red kite number {i}", "jpg": f"./images/{i:08d}.jpg"}
+                                      for i in range(ENTRIES)])
+    data = tmp_path / "data"
+    code, out = run_build(data, "--profile", "production", "--raw-dir", str(raw), "--select", "*english/web_captions")
+    assert code == 1, out
+    lines = out.splitlines()
+    failure = next(line for line in lines if line.startswith("  images/web_captions: "))
+    assert failure.startswith(f"  images/web_captions: NothingDownloaded: 0 of {ENTRIES} URLs downloaded (cannot "
+                              f"resolve host: {ENTRIES}): is this machine offline, or are the image hosts down? A "
+                              "rerun retries the transient failures; "), failure
+    assert failure.endswith(f"each URL's error is in the status tables under {data}/downloads/web_captions")
+    assert _summary_row(out, "english/web_captions").endswith("skipped: images/web_captions failed"), out
+    assert not (raw / "blip" / "images").exists() or not any((raw / "blip" / "images").iterdir())
+    status = pd.concat(pd.read_parquet(t) for t in (data / "downloads" / "web_captions").glob("shard-*.parquet"))
+    assert len(status) == ENTRIES and (status["status"] == "transient").all()  # a rerun retries them
 
 
 def test_caption_matching_can_take_the_web_captions_as_mblip_does(released, capsys):

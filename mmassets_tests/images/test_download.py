@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from mmassets.images.download import PERMANENT, TRANSIENT, DownloadSettings, Job, download
+from mmassets.images.download import PERMANENT, REFUSED, TRANSIENT, DownloadSettings, Job, download
 
 JPEG = io.BytesIO()
 Image.new("RGB", (640, 480), (30, 120, 200)).save(JPEG, format="JPEG")
@@ -109,8 +109,9 @@ def test_urls_that_are_not_http_or_point_inside_the_network_are_refused(server, 
             Job(2, "ftp://example.org/x.jpg", tmp_path / "c.jpg"), Job(3, "http://169.254.169.254/latest/", tmp_path / "d.jpg"),
             Job(4, "http://[::1]:9/x.jpg", tmp_path / "e.jpg")]
     outcomes = download(jobs, strict)
-    assert all(o.status == PERMANENT for o in outcomes), outcomes
-    assert "loopback/private/reserved" in outcomes[0].error and "MMASSETS_DOWNLOAD_ALLOW_PRIVATE" in outcomes[0].error
+    # a private address is refused until the setting allows it; a scheme other than http(s) for good
+    assert [o.status for o in outcomes] == [REFUSED, PERMANENT, PERMANENT, REFUSED, REFUSED], outcomes
+    assert "loopback/private/reserved" in outcomes[0].error and "MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1" in outcomes[0].error
     assert "unsupported scheme 'file'" in outcomes[1].error and "unsupported scheme 'ftp'" in outcomes[2].error
     assert "169.254.169.254" in outcomes[3].error and "::1" in outcomes[4].error
     assert Handler.hits["/ok.jpg"] == 0 and not list(tmp_path.iterdir())
@@ -141,4 +142,4 @@ def test_a_mirror_prefix_fetches_from_elsewhere_and_keeps_the_original_url(serve
     assert Handler.hits["/ok.jpg"] == 1
     strict = replace(mirrored, allow_private=False)  # the mirror's own address is checked
     (refused,) = download([Job(1, "http://images.example.invalid/ok.jpg", tmp_path / "1.jpg")], strict)
-    assert refused.status == PERMANENT and "loopback/private/reserved" in refused.error
+    assert refused.status == REFUSED and "loopback/private/reserved" in refused.error

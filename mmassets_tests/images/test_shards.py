@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from mmassets.images.download import DownloadSettings, download
-from mmassets.images.shards import jobs_to_run, merge_status, shard_ranges, summary
+from mmassets.images.shards import jobs_to_run, merge_status, nothing_downloaded, shard_ranges, summary
 from test_download import JPEG
 
 
@@ -69,7 +69,7 @@ def test_a_rerun_fetches_only_the_transient_failures_and_missing_files(server, t
     status = merge_status(status, download(again, settings), indices)
     assert set(FlakyHandler.hits) == {"/img0.jpg", "/img2.jpg", "/img5.jpg"}  # nothing else was requested
     assert summary(status) == {"urls": 10, "ok": 8, "success rate": 0.8, "failed transiently": 0,
-                               "failed permanently": 2, "errors by kind": {"HTTP 404": 2},
+                               "failed permanently": 2, "refused": 0, "errors by kind": {"HTTP 404": 2},
                                "bytes": 8 * len(JPEG)}
     assert status["index"].tolist() == indices
     assert jobs_to_run(urls, indices, path_of, status) == []  # all done
@@ -98,3 +98,56 @@ def test_the_slices_of_a_download_share_its_shards_out_each_to_one_slice():
     assert all(in_slice(key, None) for key in keys)  # a download in one piece owns every shard
     with pytest.raises(ValueError):
         slice_keys(0)
+
+
+def test_a_url_refused_as_private_is_fetched_once_the_setting_allows_it_even_from_an_older_table(server, tmp_path):
+    """Refusals that a setting lifts are kept as such (``refused``), and a table written before
+    they had a status of their own (``permanent``, the refusal's words in ``error``) is read so too."""
+    urls, indices = [f"{server}/img{i}.jpg" for i in range(3)] + [f"{server}/gone0.jpg"], [0, 1, 2, 3]
+    path_of = lambda i: tmp_path / f"{i}.jpg"  # noqa: E731
+    strict = DownloadSettings(retries=0, allow_private=False, decode_threads=1)
+    status = merge_status(None, download(jobs_to_run(urls, indices, path_of, None), strict), indices)
+    assert status["status"].tolist() == ["refused"] * 4 and not FlakyHandler.hits
+    assert summary(status)["refused"] == 4 and summary(status)["errors by kind"] == {"private address": 4}
+    older = status.assign(status="permanent")  # as written before: same error, status permanent
+    older.loc[0, "error"] = "refused: unsupported scheme 'ftp'"  # a refusal no setting lifts
+    for table in (status, older):
+        assert jobs_to_run(urls, indices, path_of, table) == []  # not without the setting
+        again = jobs_to_run(urls, indices, path_of, table, allow_private=True)
+        assert [j.index for j in again] == ([0, 1, 2, 3] if table is status else [1, 2, 3])
+    assert merge_status(older, [], indices)["status"].tolist() == ["permanent"] + ["refused"] * 3
+
+    allowed = DownloadSettings(retries=0, allow_private=True, decode_threads=1)
+    status = merge_status(status, download(jobs_to_run(urls, indices, path_of, status, allow_private=True), allowed),
+                          indices)
+    assert status["status"].tolist() == ["ok", "ok", "ok", "permanent"]
+    assert sorted(FlakyHandler.hits) == ["/gone0.jpg", "/img0.jpg", "/img1.jpg", "/img2.jpg"]
+
+
+def test_a_download_that_fetched_nothing_says_why_with_the_counts(server, tmp_path):
+    closed = f"http://127.0.0.1:{_closed_port()}"
+    urls, indices = [f"{closed}/a{i}.jpg" for i in range(3)] + [f"{server}/gone{i}.jpg" for i in range(2)], range(5)
+    path_of = lambda i: tmp_path / f"{i}.jpg"  # noqa: E731
+    settings = DownloadSettings(retries=0, allow_private=True, decode_threads=1)
+    status = merge_status(None, download(jobs_to_run(urls, indices, path_of, None), settings), indices)
+    message = nothing_downloaded(status, "/data/downloads/x")
+    assert message.startswith("0 of 5 URLs downloaded (connection error: 3, HTTP 404: 2): is this machine offline"), \
+        message
+    assert "retry_permanent: true" in message and message.endswith("status tables under /data/downloads/x")
+    assert "\n" not in message and "MMASSETS_DOWNLOAD_ALLOW_PRIVATE" not in message
+    refused = merge_status(None, download(jobs_to_run(urls[3:], indices[3:], path_of, None),
+                                          DownloadSettings(retries=0, decode_threads=1)), indices[3:])
+    message = nothing_downloaded(refused, "t")
+    assert message.startswith("0 of 2 URLs downloaded (private address: 2): set MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1")
+    assert "offline" not in message and "retry_permanent" not in message
+    status.loc[4, "status"] = "ok"  # one image is enough
+    assert nothing_downloaded(status, "t") is None and nothing_downloaded(status.iloc[:0], "t") is None
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (connections are refused, as with no network)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

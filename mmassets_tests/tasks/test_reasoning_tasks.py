@@ -10,17 +10,21 @@ import pytest
 
 from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.seeding import derive_seed
-from mmassets.sources.aokvqa import COLUMNS, TRAIN_FILE, read_aokvqa
+from mmassets.sources.aokvqa import COLUMNS, TRAIN_FILE, answers_held, read_aokvqa
 from mmassets.sources.coco import find_image
 from mmassets.tasks.reasoning import (
     COT_ANSWER_FORMS,
     COT_TEMPLATES,
     EXPLAIN_TEMPLATES,
+    NO_CHOICE,
+    SKIP_REASONS,
     cot_records,
     explain_records,
+    no_records_reason,
 )
+from mmassets.records import TaskRecords
 
-ALL_REASONS = {"image absent": 0, "no correct answer": 0, "blank rationale": 0}
+ALL_REASONS = dict.fromkeys(SKIP_REASONS, 0)
 IMAGES = {1: "COCO_train2014_000000000001.jpg", 2: "COCO_val2014_000000000002.jpg"}
 
 
@@ -59,7 +63,7 @@ def test_explain_records_exact(questions: pd.DataFrame) -> None:
     assert list(result.frame.columns) == ["context", "label", "image_id", "question_id"]
     assert list(result.frame.itertuples(index=False, name=None)) == expected
     # per rationale: q2's image is absent (2), q3 has no answer (1), q1's third rationale is blank (1)
-    assert result.skipped == {"image absent": 2, "no correct answer": 1, "blank rationale": 1}
+    assert result.skipped == {**ALL_REASONS, "image absent": 2, NO_CHOICE: 1, "blank rationale": 1}
 
 
 def test_cot_records_exact(questions: pd.DataFrame) -> None:
@@ -78,7 +82,7 @@ def test_cot_records_exact(questions: pd.DataFrame) -> None:
     ]
     assert list(result.frame.columns) == ["context", "label", "image_id", "question_id"]
     assert list(result.frame.itertuples(index=False, name=None)) == expected
-    assert result.skipped == {"image absent": 2, "no correct answer": 1, "blank rationale": 1}
+    assert result.skipped == {**ALL_REASONS, "image absent": 2, NO_CHOICE: 1, "blank rationale": 1}
 
 
 def test_cot_label_reads_as_two_sentences() -> None:
@@ -96,12 +100,61 @@ def test_image_absent_comes_first() -> None:
         assert result.skipped == {**ALL_REASONS, "image absent": 2}
 
 
-def test_question_without_rationales_counts_nothing() -> None:
-    questions = _questions(("q1", 1, "Why?", ["a", "b"], None, []))
+def test_questions_without_rationales_are_counted() -> None:
+    """A question with no rationales could make no record: it counts once, as a test-split record
+    (no correct choice either) or as "no rationales"; records + skips = rationales, or 1 where none."""
+    questions = _questions(("q1", 1, "Why?", ["a", "b"], None, []), ("q2", 2, "Who?", ["a", "b"], 0, []),
+                           ("q3", 1, "How?", ["a", "b"], 1, ["One.", ""]))
     for build in (explain_records, cot_records):
         result = build(questions, IMAGES.get, seed=0)
-        assert result.frame.empty and list(result.frame.columns) == ["context", "label", "image_id", "question_id"]
-        assert result.skipped == ALL_REASONS
+        assert list(result.frame.columns) == ["context", "label", "image_id", "question_id"]
+        assert result.frame["question_id"].tolist() == ["q3"]
+        assert result.skipped == {**ALL_REASONS, NO_CHOICE: 1, "no rationales": 1, "blank rationale": 1}
+        would_make = sum(max(1, len(r)) for r in questions["rationales"])
+        assert len(result.frame) + sum(result.skipped.values()) == would_make
+
+
+def _test_split(questions: list[dict]) -> list[dict]:
+    """Records as A-OKVQA's test split publishes them: no correct choice, direct answers nor rationales."""
+    drop = ("correct_choice_idx", "direct_answers", "rationales", "difficult_direct_answer")
+    return [{**{k: v for k, v in q.items() if k not in drop}, "split": "test"} for q in questions]
+
+
+def test_a_test_split_file_in_the_place_of_the_train_file_is_counted_and_named(tmp_path: Path) -> None:
+    """The defect: the test split read as the train file gave no records, every skip counter 0."""
+    import json
+
+    write_aokvqa(tmp_path, seed=0)
+    path = tmp_path / TRAIN_FILE
+    path.write_text(json.dumps(_test_split(json.loads(path.read_text(encoding="utf-8")))), encoding="utf-8")
+    questions = read_aokvqa(path)  # it reads fine
+    assert set(questions["split"]) == {"test"} and questions["correct_choice_idx"].isna().all()
+    for build in (explain_records, cot_records):
+        result = build(questions, lambda cocoid: find_image(tmp_path, cocoid), seed=0)
+        assert result.frame.empty
+        # the sample's one question without its image is counted as such, the others as test-split records
+        assert result.skipped == {**ALL_REASONS, "image absent": 1, NO_CHOICE: len(questions) - 1}
+        assert no_records_reason(questions, result) == (
+            f"no records from the {len(questions)} questions of raw/aokvqa ({TRAIN_FILE}); skipped: image absent: 1, "
+            f"{NO_CHOICE}: {len(questions) - 1}. raw/aokvqa: 0 of {len(questions)} questions have a correct choice "
+            f"and rationales ({len(questions)} of split 'test'; the test split publishes no answers nor rationales): "
+            f"is aokvqa_v1p0_test.json in the place of the train file {TRAIN_FILE}?")
+
+
+def test_no_records_reason() -> None:
+    questions = _questions(("q1", 9, "Why?", ["a"], 0, ["Because."]), ("q2", 8, "Who?", ["a"], 0, ["Him."]))
+    built = explain_records(questions, IMAGES.get, seed=0)
+    assert no_records_reason(questions, built) == (
+        f"no records from the 2 questions of raw/aokvqa ({TRAIN_FILE}); skipped: image absent: 2. None of their COCO "
+        "images is under the raw root (coco/train2014/, coco/val2014/): A-OKVQA's images are COCO's")
+    assert no_records_reason(questions.iloc[:0], explain_records(questions.iloc[:0], IMAGES.get, seed=0)) is None
+    made = _questions(("q1", 1, "Why?", ["a"], 0, ["Because."]), ("q2", 1, "Who?", ["a"], 0, []))
+    assert no_records_reason(made, explain_records(made, IMAGES.get, seed=0)) is None  # some records: no reason
+    answerless = _questions(("q1", 1, "Why?", ["a"], 0, []))
+    assert no_records_reason(answerless, TaskRecords(built.frame.iloc[:0], {"no rationales": 1})) == (
+        f"no records from the 1 question of raw/aokvqa ({TRAIN_FILE}); skipped: no rationales: 1. "
+        "raw/aokvqa: 0 of 1 questions have a correct choice and rationales")
+    assert answers_held(answerless, rationales=False) == "raw/aokvqa: 1 of 1 questions have a correct choice"
 
 
 @pytest.mark.parametrize("build", [explain_records, cot_records])

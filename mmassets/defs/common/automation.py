@@ -9,8 +9,10 @@ from mmassets.defs.common.resources import DataFolders
 from mmassets.defs.common.sources import source_key
 from mmassets.sources import catalog
 
-REFRESH = dg.AutomationCondition.eager() | dg.AutomationCondition.code_version_changed()
-"""Every built asset: recompute when an input has a new data version or its code changed."""
+REFRESH = ((dg.AutomationCondition.eager() | dg.AutomationCondition.code_version_changed())
+           & dg.AutomationCondition.all_deps_blocking_checks_passed())
+"""Every built asset: recompute when an input has a new data version or its code changed — never
+from an input whose latest materialization failed a blocking check (``blocking``)."""
 
 observe_raw = dg.define_asset_job(
     "observe_raw_inputs", selection=dg.AssetSelection.assets(*(source_key(d) for d in catalog.DATASET_FILES)),

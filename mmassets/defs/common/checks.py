@@ -2,19 +2,21 @@
 
 Each check is a spec (declared on the asset with ``check_specs=``) and a function that turns the
 data into an ``AssetCheckResult`` carrying the numbers that decided it. Blocking checks stop the
-assets built from a failed one.
+assets built from a failed one (``blocking``). An asset computes its checks before it writes its
+exports and writes them only when no blocking check failed (``blocking_failures``, ``withheld``):
+the last good export stays.
 """
 
 
 import random
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from mmassets.defs.common.metadata import counts_metadata
+from mmassets.defs.common.metadata import EXPORTS_WITHHELD, counts_metadata
 from mmassets.records import schema_problems
 
 SCHEMA = "schema"
@@ -46,6 +48,22 @@ _DESCRIPTIONS = {
 
 
 ADVISORY = {DUPLICATES, DOWNLOADS}
+
+
+def blocking_failures(results: Iterable[dg.AssetCheckResult]) -> list[str]:
+    """The names of the ``results`` that failed and block (not advisory, severity ERROR)."""
+    return sorted({r.check_name for r in results if not r.passed and r.check_name not in ADVISORY
+                   and (r.severity or dg.AssetCheckSeverity.ERROR) == dg.AssetCheckSeverity.ERROR})
+
+
+def withheld(failed: Sequence[str], targets: Iterable[Path]) -> dict[str, str]:
+    """Metadata of a materialization whose exports ``targets`` were not written because the checks
+    ``failed`` block it: the last good exports stay (which of them exist is said). None failed: {}."""
+    if not failed:
+        return {}
+    kept = [str(path) for path in targets if path.exists()]
+    return {EXPORTS_WITHHELD: f"blocked by check {', '.join(failed)}: exports not written; " + (
+        f"the last good ones stay: {', '.join(kept)}" if kept else "there is no earlier export")}
 
 
 def specs(asset_key: Sequence[str], *names: str) -> list[dg.AssetCheckSpec]:

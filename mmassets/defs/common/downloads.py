@@ -1,8 +1,11 @@
 """Downloading a dataset's images from the web into an image root, as an asset body: shards of URLs,
 each with a status table under ``<data dir>/downloads/<name>/`` (``mmassets.images.shards``), so
 that a rerun fetches only what is missing; images already on disk are adopted; progress lines;
-success rates, failures by kind and throughput as metadata; the advisory success-rate check. On
-the sample profile a local web server stands in for the web (``mmassets.sample.web_server``)."""
+success rates, failures by kind and throughput as metadata; the advisory success-rate check. A
+download whose URLs all failed fails (``shards.NothingDownloaded``, the failures counted by kind),
+so that nothing is built from an empty folder. URLs refused as loopback/private addresses are
+fetched by the first run that allows them (``MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1``). On the sample
+profile a local web server stands in for the web (``mmassets.sample.web_server``)."""
 
 import contextlib
 import time
@@ -35,7 +38,9 @@ class DownloadConfig(dg.Config):
     image_size: int = Field(default=256, ge=1)
     jpeg_quality: int = Field(default=95, ge=1, le=100)
     max_pixels: int = Field(default=100_000_000, ge=1, description="larger images are refused before decoding")
-    retry_permanent: bool = Field(default=False, description="also refetch URLs that failed permanently (404, not an image)")
+    retry_permanent: bool = Field(default=False, description=(
+        "also refetch URLs that failed permanently (404, not an image); URLs refused as loopback/private "
+        "addresses are refetched without it once MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1"))
     verify_files: bool = Field(default=True, description="check every downloaded file against its sha256 on a rerun")
     min_success_rate: float = Field(default=checks.MIN_DOWNLOAD_SUCCESS, ge=0, le=1,
                                     description="the advisory check warns below this share of successes")
@@ -66,7 +71,8 @@ def download_images(context: dg.AssetExecutionContext, config: DownloadConfig, f
     """Fetch ``urls`` into the image root ``image_root`` as ``names`` (paths under it, chosen by the
     caller, never from the URL), a shard at a time with its status table under
     ``<data dir>/downloads/<name>/``; yield the status table (with ``image_id``) and its metadata,
-    then the advisory success-rate check.
+    then the advisory success-rate check. Fails (``shards.NothingDownloaded``) when there were URLs
+    and none of them is downloaded, after writing the status tables.
 
     A download cut into slices (``DOWNLOAD_ASSET``'s partitions, MMASSETS_IMAGE_SLICES) fetches the
     shards of the slices of its run only, yields ``{slice: its status rows}`` with each slice's
@@ -96,7 +102,8 @@ def download_images(context: dg.AssetExecutionContext, config: DownloadConfig, f
                 found = shards.adopt_existing(urls[start:stop], indices, path_of, known)
                 known = shards.merge_status(known, found, indices) if found else known
                 jobs = shards.jobs_to_run(urls[start:stop], indices, path_of, known,
-                                          retry_permanent=config.retry_permanent, verify=config.verify_files)
+                                          retry_permanent=config.retry_permanent,
+                                          allow_private=settings.allow_private, verify=config.verify_files)
                 covered += (stop - start) - len(jobs)
                 table = _fetch_shard(jobs, known, indices, folder / f"shard-{shard}.parquet", settings, resize,
                                      lambda done, base=covered: progress.update(base + done))
@@ -114,6 +121,9 @@ def download_images(context: dg.AssetExecutionContext, config: DownloadConfig, f
     summary = shards.summary(everything)
     context.log.info(f"{summary['ok']:,}/{summary['urls']:,} images ({summary['success rate']:.1%}); "
                      f"fetched {sum(meta['fetched this run'] for _, meta in outputs.values()):,} this run")
+    failed = shards.nothing_downloaded(everything, str(folder))
+    if failed is not None:
+        raise shards.NothingDownloaded(failed)
     if sliced:
         for key, (_, metadata) in outputs.items():
             context.add_asset_metadata(metadata, partition_key=key)
@@ -159,6 +169,7 @@ def _metadata(context: dg.AssetExecutionContext, config: DownloadConfig, status:
         **frame_metadata(status, language_column=None), "image root": dg.MetadataValue.path(str(root)),
         "urls": summary["urls"], "ok": summary["ok"], "success rate": summary["success rate"],
         "failed transiently": summary["failed transiently"], "failed permanently": summary["failed permanently"],
+        "refused (private address)": summary["refused"],
         "errors by kind": dg.MetadataValue.json(summary["errors by kind"]), "bytes": summary["bytes"],
         "success rate per shard": dg.MetadataValue.json(per_shard), "fetched this run": fetched,
         "found on disk": adopted, "images/s this run": round(fetched / max(seconds, 1e-9), 1),

@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from mmassets.defs.common import checks
+from mmassets.defs.common.accounting import refuse_empty
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata
 from mmassets.defs.common.resources import DataFolders, LanguageMix
 from mmassets.records import TRAIN_FIELDS, TaskRecords
@@ -31,6 +32,7 @@ def publish_english(context: dg.AssetExecutionContext, folders: DataFolders, bui
     root named ``image_root`` (COCO's by default)."""
     frame, text = limit_text(built.frame, ["context", "label"], folders.max_text_chars)
     built = TaskRecords(frame, {**built.skipped, **text})
+    refuse_empty(context.asset_key.to_user_string(), len(frame), built.skipped)
     row_count = checks.row_count_stable(context, len(frame))  # before this materialization is stored
     yield dg.Output(frame, metadata={
         **frame_metadata(frame, language_column=None), "distinct images": int(frame["image_id"].nunique()),

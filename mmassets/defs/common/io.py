@@ -25,6 +25,23 @@ def stored_path(base_dir: str | Path, key: dg.AssetKey, partition: str | None = 
     return base / f"{safe_name(partition, f'partition key of {key.to_user_string()}')}.parquet"
 
 
+def _refuse_if_blocked(context: dg.InputContext) -> None:
+    """An input whose latest materialization failed a blocking check is not read: the step that
+    wants it fails, naming the check (``blocking``). In the run that failed the check Dagster has
+    already skipped the step; this stops the runs after it."""
+    from mmassets.defs.common.blocking import refuse_blocked_upstream
+
+    try:
+        step = context.step_context
+    except Exception:  # noqa: BLE001 - loaded outside a step (a test, a notebook): nothing to guard
+        return
+    layer = step.job_def.asset_layer
+    names = sorted(k.to_user_string() for k in layer.get_selected_entity_keys_for_node(step.node_handle)
+                   if isinstance(k, dg.AssetKey))
+    refuse_blocked_upstream(context.instance, layer.asset_graph, ", ".join(names) or step.step.key,
+                            [context.asset_key])
+
+
 class ParquetIOManager(dg.ConfigurableIOManager):
     base_dir: str
 
@@ -46,6 +63,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         key = context.asset_key
+        _refuse_if_blocked(context)
         if not context.has_asset_partitions:
             return self._read(self._path(key), key)
         frames = [self._read(self._path(key, p), key, p) for p in context.asset_partition_keys]

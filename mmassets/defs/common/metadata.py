@@ -52,6 +52,10 @@ def counts_metadata(counts: Mapping[str, int]) -> dg.MetadataValue:
     return dg.MetadataValue.json({k: int(v) for k, v in counts.items()})
 
 
+EXPORTS_WITHHELD = "exports withheld"
+"""Metadata key: why a materialization's exports were not written (it failed a blocking check) and
+which earlier exports stay; `mmassets build` prints it with the failed check."""
+
 ABSENT_FILES = "absent files"
 """Metadata key: the optional raw files an asset (partition) was built without; `mmassets build`
 lists them in its summary."""

@@ -76,7 +76,8 @@ class DataFolders(dg.ConfigurableResource):
 
     @property
     def submissions(self) -> Path:
-        """Where DataOptim submission files are read (each one a partition of dataoptim/submission)."""
+        """Where DataOptim submission files are read (each one a partition: of dataoptim/submission for
+        an id list, of dataoptim/byod for a BYOD file)."""
         return Path(self.submissions_dir) if self.submissions_dir else self.raw / "dataoptim" / "submissions"
 
     @property
@@ -134,6 +135,9 @@ class NLLBTranslator(dg.ConfigurableResource):
         "translate strings of several sentences sentence by sentence (NLLB is a sentence-level model)"))
     on_bad_translation: str = Field(default="drop", description="drop | keep_source, for outputs failing the gate")
     enforce_gate: bool | None = Field(default=None, description="default: enforce, except on the tiny sample model")
+    max_flagged_share: float = Field(default=0.05, description=(
+        "the gate: a language partition with a larger share of flagged distinct strings fails "
+        "(MMASSETS_TRANSLATION_MAX_FLAGGED)"))
     cache_dir: str | None = Field(default=None, description=(
         "mmassets' own cache: the tiny model, CTranslate2 conversions, the translation memory "
         "(checkpoint downloads go to the Hugging Face cache)"))

@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from mmassets.defs.common import checks
+from mmassets.defs.common.accounting import counted_drops, refuse_empty
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata
 from mmassets.defs.common.resources import NO_IMAGE_FOLDER, DataFolders, LanguageMix
 from mmassets.conversations import LINEAGE_FIELDS
@@ -61,8 +62,8 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, name: str, 
             mix: LanguageMix | None = None, metadata: dict[str, Any] | None = None, multi_asset: bool = False,
             image_root: str = "coco",
             relative_image: Callable[[str], str] = coco.relative_image, source: tuple[str, str]) -> Iterator:
-    """Export ``frame`` as ``exports/train/<name>.json``, yield it with its metadata, then the train
-    checks; ``translated`` (with ``n_english`` source records and the ``mix``) adds the language-count check. In a
+    """Check ``frame``, export it as ``exports/train/<name>.json`` when no blocking check failed,
+    yield it with its metadata, then the train checks; ``translated`` (with ``n_english`` source records and the ``mix``) adds the language-count check. In a
     multi-asset the output is named ``name`` and the checks name their asset. Each record's image is
     also stored as ``relative_image(image_id)`` under ``image_root``, for mixtures to export, and its
     lineage: ``source`` = (dataset, raw file) and the upstream id (``SOURCE_ID_COLUMNS``)."""
@@ -71,13 +72,9 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, name: str, 
     ids = next((frame[c] for c in SOURCE_ID_COLUMNS if c in frame.columns), pd.Series(range(len(frame)), index=frame.index))
     frame = frame.assign(image_root=image_root, image=frame["image_id"].map(relative_image), dataset=source[0],
                          source_file=source[1], source_id=ids.astype(str))
+    refuse_empty(f"train/{name}", len(frame), counted_drops(metadata or {}),
+                 read=None if translated is None else len(translated))
     key = dg.AssetKey(["train", name]) if multi_asset else None
-    export = write_records(folders.exports / "train" / f"{name}.json", frame, TRAIN_FIELDS)
-    row_count = checks.row_count_stable(context, len(frame), key)  # before this materialization is stored
-    yield dg.Output(frame[COLUMNS].reset_index(drop=True), output_name=name if multi_asset else "result",
-                    metadata={**frame_metadata(frame, export=export),
-                              "distinct images": int(frame["image_id"].nunique()),
-                              **checks.config_metadata(context), **(metadata or {})})
     root = folders.image_root(image_root)
     results = [checks.schema(frame, TRAIN_FIELDS),
                checks.images(frame, lambda image: root / image, columns=("image",), within=folders.trusted_roots(),
@@ -85,7 +82,15 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, name: str, 
     if translated is not None:
         expected = largest_remainder_counts(n_english, mix.table.shares())
         results.append(checks.language_counts(translated, expected, n_english))
-    results += [row_count, checks.duplicates(frame, TRAIN_FIELDS)]
+    results += [checks.row_count_stable(context, len(frame), key),  # before this materialization is stored
+                checks.duplicates(frame, TRAIN_FIELDS)]
+    export_path = folders.exports / "train" / f"{name}.json"
+    failed = checks.blocking_failures(results)
+    export = None if failed else write_records(export_path, frame, TRAIN_FIELDS)
+    yield dg.Output(frame[COLUMNS].reset_index(drop=True), output_name=name if multi_asset else "result",
+                    metadata={**frame_metadata(frame, export=export), **checks.withheld(failed, [export_path]),
+                              "distinct images": int(frame["image_id"].nunique()),
+                              **checks.config_metadata(context), **(metadata or {})})
     yield from (result._replace(asset_key=key) if key else result for result in results)
 
 
@@ -97,39 +102,43 @@ def publish_conversations(context: dg.AssetExecutionContext, folders: DataFolder
                           *, image_root: str | None, language: str, source: tuple[str, str],
                           metadata: dict[str, Any] | None = None, image_folder: bool = False,
                           missing_allowed: bool = False) -> Iterator:
-    """Export conversation records (``sources.conversation_files``: id, id_is_int, images, turns,
-    record) as ``exports/train/<name>.llava.json``, yield them with their metadata, then the
-    checks: ids and records present, every image under its root, row count, duplicates. The
+    """Check conversation records (``sources.conversation_files``: id, id_is_int, images, turns,
+    record), export them as ``exports/train/<name>.llava.json`` when no blocking check failed, yield
+    them with their metadata, then the checks: ids and records present, every image under its root, row count, duplicates. The
     images are under ``image_root``, or (None) under each row's ``image_root``. With
     ``image_folder`` the export names each image by its path in ``exports/train/<name>.images/``,
     the one image folder made for it (``images.image_folder``); else as published. With
     ``missing_allowed`` (the user kept records whose images are missing) missing images only warn."""
     frame, text = limit_conversations(frame, folders.max_text_chars)
+    refuse_empty(f"train/{name}", len(frame), {**counted_drops(metadata or {}), **text})
     first = frame["images"].map(lambda images: images[0] if len(images) else "")
     roots = frame["image_root"] if image_root is None else image_root
     frame = frame.assign(language=language, image_root=roots, image=first, image_id=first, dataset=source[0],
                          source_file=source[1], source_id=frame["id"])
     located = row_images(frame["image_root"], frame["images"], frame["image"])
+    files = [str(folders.image_root(root) / path) for row in located for root, path in row]
+    resolved = checks.images(pd.DataFrame({"file": files}), Path, columns=("file",), within=folders.trusted_roots(),
+                             limit=folders.image_check_limit)
+    results = [checks.schema(frame, ["id", "record"]),
+               resolved._replace(severity=dg.AssetCheckSeverity.WARN) if missing_allowed else resolved,
+               checks.row_count_stable(context, len(frame)),  # before this materialization is stored
+               checks.duplicates(frame, ["record"])]
+    failed = checks.blocking_failures(results)
     export_path = folders.exports / "train" / f"{name}.llava.json"
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = checks.withheld(failed, [export_path])
     if image_folder and not folders.exports_local:
         extra["image folder"] = NO_IMAGE_FOLDER
         image_folder = False
-    if image_folder:
-        target = link_image_folder(export_path.with_name(f"{name}.images"), folder_files(located, folders.image_root))
-        extra["image folder"] = dg.MetadataValue.path(str(target))
-    export = write_conversations(export_path, frame["record"], paths=export_paths(located) if image_folder else None)
-    row_count = checks.row_count_stable(context, len(frame))  # before this materialization is stored
+    export = None
+    if not failed:
+        if image_folder:
+            target = link_image_folder(export_path.with_name(f"{name}.images"), folder_files(located, folders.image_root))
+            extra["image folder"] = dg.MetadataValue.path(str(target))
+        export = write_conversations(export_path, frame["record"], paths=export_paths(located) if image_folder else None)
     text_only = int((first == "").sum())
     yield dg.Output(frame[CONVERSATION_COLUMNS].reset_index(drop=True), metadata={
         **frame_metadata(frame[["id", "images", "turns", "language"]], export=export), **extra,
         "distinct images": int(frame["images"].explode().dropna().nunique()), "text-only records": text_only,
         "turns": counts_metadata(frame["turns"].value_counts().sort_index().to_dict()),
         "text": counts_metadata(text), **checks.config_metadata(context), **(metadata or {})})
-    yield checks.schema(frame, ["id", "record"])
-    files = [str(folders.image_root(root) / path) for row in located for root, path in row]
-    resolved = checks.images(pd.DataFrame({"file": files}), Path, columns=("file",), within=folders.trusted_roots(),
-                             limit=folders.image_check_limit)
-    yield resolved._replace(severity=dg.AssetCheckSeverity.WARN) if missing_allowed else resolved
-    yield row_count
-    yield checks.duplicates(frame, ["record"])
+    yield from results

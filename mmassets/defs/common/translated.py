@@ -5,7 +5,9 @@ language, machine-translated with NLLB. English is a partition that passes throu
 A range of language partitions runs as one step, so the model loads once for all of them: the
 whole range in ``mmassets build`` (a slice per GPU with several), runs of ``MMASSETS_LANGUAGES_PER_RUN``
 languages in a backfill (``definitions``). Every output passes the translation engine's quality gate;
-outputs that fail it are None (dropped downstream) and their reason is kept in ``<field>_flag``.
+outputs that fail it are None (dropped downstream) and their reason is kept in ``<field>_flag``. A
+language whose share of flagged distinct strings is over the translator's ``max_flagged_share``
+(MMASSETS_TRANSLATION_MAX_FLAGGED) fails alone, unless the gate is not enforced (the sample's tiny model).
 """
 
 from collections.abc import Sequence
@@ -17,7 +19,7 @@ import pandas as pd
 from mmassets.defs import known_beta
 from mmassets.defs.common.executors import GPU_OP_TAGS
 from mmassets.defs.common.metadata import TINY_MODEL_NOTE, counts_metadata, frame_metadata, markdown_table
-from mmassets.defs.common.partitions import language_partitions
+from mmassets.defs.common.partitions import language_partitions, partitions_failed
 from mmassets.defs.common.resources import LanguageMix, NLLBTranslator
 from mmassets.devices import GPU_TAG
 from mmassets.languages import SOURCE_LANGUAGE
@@ -31,7 +33,6 @@ TRANSLATED = dict(group_name="translated", key_prefix="translated", partitions_d
                   backfill_policy=dg.BackfillPolicy.single_run(), pool="gpu", kinds={"pytorch", "pandas"},
                   op_tags=GPU_OP_TAGS, retry_policy=TRANSLATION_RETRIES)
 GATE = "translation_gate"
-MAX_FLAGGED_SHARE = 0.05
 
 
 def translated_dg_asset(**kwargs: Any):
@@ -40,10 +41,18 @@ def translated_dg_asset(**kwargs: Any):
         return dg.asset(**TRANSLATED, **kwargs)
 
 
-def gate_spec(name: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(GATE, asset=dg.AssetKey(["translated", name]), description=(
-        f"Per language partition: at most {MAX_FLAGGED_SHARE:.0%} of translations fail the quality gate "
-        "(empty, unchanged, repetition loop, length ratio, wrong script or language)."))
+def gate_spec(name: str, *, instructions: bool = False) -> dg.AssetCheckSpec:
+    """The gate's check; on a list of ``instructions`` it is advisory: a flagged instruction is
+    dropped from its language's list, which instructions naming the language complete."""
+    if instructions:
+        return dg.AssetCheckSpec(GATE, asset=dg.AssetKey(["translated", name]), description=(
+            "Per language partition: the share of instructions the quality gate flagged, against "
+            "MMASSETS_TRANSLATION_MAX_FLAGGED (advisory: flagged instructions are dropped from the list, which "
+            "instructions naming the language complete)."))
+    return dg.AssetCheckSpec(GATE, asset=dg.AssetKey(["translated", name]), blocking=True, description=(
+        "Per language partition: at most MMASSETS_TRANSLATION_MAX_FLAGGED (default 5%) of the distinct strings "
+        "fail the quality gate (empty, unchanged, repetition loop, length ratio, wrong script or language); a "
+        "partition over it fails and nothing is built from it. Reported, not enforced, on the sample's tiny model."))
 
 
 class Run:
@@ -90,21 +99,46 @@ class Run:
             meta["note"] = TINY_MODEL_NOTE
         self.context.add_asset_metadata(meta, partition_key=language)
 
-    def gate_result(self) -> dg.AssetCheckResult:
-        shares = {lang: sum(s.flagged.values()) / s.distinct for lang, s in self.stats.items() if s.distinct}
-        over = {lang: round(share, 4) for lang, share in shares.items() if share > MAX_FLAGGED_SHARE}
-        enforcing = self.translator.enforcing
+    def flagged_shares(self) -> dict[str, float]:
+        """Per language translated in this step: the share of its distinct strings the gate flagged."""
+        return {lang: sum(s.flagged.values()) / s.distinct for lang, s in self.stats.items() if s.distinct}
+
+    def refuse_over_threshold(self, task: str) -> None:
+        """Fail the language partitions over the gate's threshold, each alone (``partitions_failed``:
+        ``mmassets build`` builds the others again, served by the translation memory), when the gate
+        is enforced; nothing is stored for them, so nothing is built from them."""
+        threshold, shares = self.translator.max_flagged_share, self.flagged_shares()
+        over = {lang: share for lang, share in shares.items() if share > threshold}
+        if not over or not self.translator.enforcing:
+            return
+        failures = {}
+        for lang, share in over.items():
+            stats = self.stats[lang]
+            reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(stats.flagged.items(), key=lambda kv: -kv[1]))
+            failures[lang] = (f"the translation gate flagged {sum(stats.flagged.values())} of {stats.distinct} distinct "
+                              f"strings ({share:.1%}; {reasons}), over the threshold of {threshold:.0%}")
+        raise partitions_failed(f"translated/{task}", failures, [
+            f"Check the translator ({self.translator.model}): flagged outputs are empty, unchanged, looping, of the "
+            "wrong length, script or language; MMASSETS_TRANSLATION_MAX_FLAGGED sets the threshold (a share, "
+            f"now {threshold})."])
+
+    def gate_result(self, *, advisory: bool = False) -> dg.AssetCheckResult:
+        """The gate's numbers per language; ``advisory`` (instruction lists) only warns."""
+        threshold, shares = self.translator.max_flagged_share, self.flagged_shares()
+        over = {lang: round(share, 4) for lang, share in shares.items() if share > threshold}
+        enforcing = self.translator.enforcing and not advisory
         worst = sorted(shares, key=lambda lang: -shares[lang])[:20]
         rows = [{"language": lang, "distinct strings": self.stats[lang].distinct,
                  "flagged": sum(self.stats[lang].flagged.values()), "share": f"{shares[lang]:.1%}"} for lang in worst]
         return dg.AssetCheckResult(
             check_name=GATE, passed=not over or not enforcing,
             severity=dg.AssetCheckSeverity.ERROR if enforcing else dg.AssetCheckSeverity.WARN,
-            metadata={"threshold": MAX_FLAGGED_SHARE, "languages over threshold": dg.MetadataValue.json(over),
+            metadata={"threshold": threshold, "languages over threshold": dg.MetadataValue.json(over),
                       "worst languages": dg.MetadataValue.md(
                           markdown_table(rows, ["language", "distinct strings", "flagged", "share"])),
                       "enforced": enforcing,
-                      **({} if enforcing else {"why not enforced": "tiny random sample model: " + TINY_MODEL_NOTE})})
+                      **({} if enforcing else {"why not enforced": "an instruction list: flagged instructions are "
+                                               "dropped" if advisory else "tiny random sample model: " + TINY_MODEL_NOTE})})
 
 
 def translate_task(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix,
@@ -126,6 +160,8 @@ def translate_task(context: dg.AssetExecutionContext, translator: NLLBTranslator
             part[field] = part[field].astype("string")
             part[f"{field}_flag"] = pd.array(flags, dtype="string")
         parts[language] = part
+    run.refuse_over_threshold(task)  # before anything is stored
+    for language, part in parts.items():
         run.add_partition_metadata(language, part)
     yield dg.Output(parts)
     yield run.gate_result()

@@ -2,7 +2,11 @@
 the raw files DataOptim's sources need beyond the ones other families read (COCO Karpathy, VQAv2,
 A-OKVQA), then one ``dataoptim/<source>`` asset per DataOptim file, exported as
 ``exports/dataoptim/<source>.json`` with DataOptim's ids, prompts and image paths, and an image folder
-``exports/dataoptim/<source>.images/`` of links that resolves those paths (DataOptim's ``images/``)."""
+``exports/dataoptim/<source>.images/`` of links that resolves those paths (DataOptim's ``images/``); a
+source whose raw rows make no record fails, saying why. The submissions folder's files: a standard
+submission (``.txt``, ids) is a partition of ``dataoptim/submission``, built from the 14 sources; a
+BYOD file (``.json``) is a partition of ``dataoptim/byod``, which needs none of them. Each partition
+is built or fails on its own."""
 
 import json
 from collections.abc import Callable
@@ -18,9 +22,10 @@ from mmassets.dataoptim import boxes, convert
 from mmassets.dataoptim.folders import locate
 from mmassets.dataoptim.submissions import check_byod, select, source_of
 from mmassets.defs.common import checks
+from mmassets.defs.common.blocking import refuse_if_inputs_blocked
 from mmassets.defs.common.io import stored_path
 from mmassets.defs.common.metadata import counts_metadata, frame_metadata
-from mmassets.defs.common.partitions import file_partitions
+from mmassets.defs.common.partitions import file_partitions, partitions_failed
 from mmassets.defs.common.raw import raw_output
 from mmassets.defs.common.resources import NO_IMAGE_FOLDER, DataFolders, LanguageMix
 from mmassets.defs.common.sources import source_key
@@ -28,7 +33,7 @@ from mmassets.text_limits import limit_conversations
 from mmassets.files import PLAIN_NAME
 from mmassets.images.image_folder import link_image_folder
 from mmassets.records import write_conversations
-from mmassets.sources import coco, flickr, gqa_questions, ocrvqa, okvqa, refcoco, shikra_rd, svit, textvqa
+from mmassets.sources import aokvqa, coco, flickr, gqa_questions, ocrvqa, okvqa, refcoco, shikra_rd, svit, textvqa
 from mmassets.sources.conversation_files import read_conversation_file, records_frame
 
 GROUP = "dataoptim"
@@ -130,7 +135,8 @@ def _size_of(folders: DataFolders, source: str) -> Callable[[str], tuple[int, in
 
 def publish(context: dg.AssetExecutionContext, folders: DataFolders, source: str, records: list[dict], *,
             box_space: str = "", dataset: str, source_file: str, metadata: dict | None = None):
-    """Store, export (``exports/dataoptim/<source>.json`` and its image folder) and check one source."""
+    """Check, store and export (``exports/dataoptim/<source>.json`` and its image folder, only when no
+    blocking check failed) one source."""
     frame, text = limit_conversations(records_frame(records), folders.max_text_chars)
     root = folders.image_root
     published = list(frame["images"])  # DataOptim's paths, as the records name them
@@ -141,20 +147,24 @@ def publish(context: dg.AssetExecutionContext, folders: DataFolders, source: str
                          dataset=dataset, source_file=source_file, source_id=frame["id"])
     folder = folders.exports / "dataoptim"
     files = {path: str(root(r) / under) for paths, row in zip(published, located) for path, (r, under) in zip(paths, row)}
-    image_folder = (dg.MetadataValue.path(str(link_image_folder(folder / f"{source}.images", files)))
-                    if folders.exports_local else NO_IMAGE_FOLDER)
-    export = write_conversations(folder / f"{source}.json", frame["record"])
-    row_count = checks.row_count_stable(context, len(frame))
+    results = [checks.schema(frame, ["id", "record"]),
+               checks.images(pd.DataFrame({"file": list(files.values())}), Path, columns=("file",),
+                             within=folders.trusted_roots(), limit=folders.image_check_limit),
+               checks.row_count_stable(context, len(frame)),  # before this materialization is stored
+               checks.duplicates(frame, ["id"])]
+    blocking = checks.blocking_failures(results)
+    export, image_folder = None, NO_IMAGE_FOLDER
+    if not blocking:
+        if folders.exports_local:
+            image_folder = dg.MetadataValue.path(str(link_image_folder(folder / f"{source}.images", files)))
+        export = write_conversations(folder / f"{source}.json", frame["record"])
     yield dg.Output(frame[COLUMNS], metadata={
         **frame_metadata(frame[["id", "images", "turns"]], export=export, language_column=None),
-        "image folder": image_folder, "distinct images": len(files),
+        **checks.withheld(blocking, [folder / f"{source}.json"]),
+        **({} if blocking else {"image folder": image_folder}), "distinct images": len(files),
         **({"box space": box_space} if box_space else {}), "text": counts_metadata(text),
         **checks.config_metadata(context), **(metadata or {})})
-    yield checks.schema(frame, ["id", "record"])
-    yield checks.images(pd.DataFrame({"file": list(files.values())}), Path, columns=("file",),
-                        within=folders.trusted_roots(), limit=folders.image_check_limit)
-    yield row_count
-    yield checks.duplicates(frame, ["id"])
+    yield from results
 
 
 def _source(source: str, upstream: list[str], build: Callable, description: str, *, grounding: bool = False):
@@ -163,7 +173,7 @@ def _source(source: str, upstream: list[str], build: Callable, description: str,
     specs = checks.specs([GROUP, source], checks.SCHEMA, checks.IMAGES, checks.ROW_COUNT, checks.DUPLICATES)
     common = dict(name=source, key_prefix=GROUP, group_name=GROUP, kinds={"pandas", "json"}, code_version="1",
                   ins={"upstream": dg.AssetIn(key=upstream)}, check_specs=specs, description=description)
-    dataset = upstream[-1]
+    dataset, key = upstream[-1], upstream
 
     if grounding:
         @dg.asset(**common)
@@ -171,15 +181,40 @@ def _source(source: str, upstream: list[str], build: Callable, description: str,
                    upstream: pd.DataFrame):
             boxes.place([0, 0, 1, 1], 1, 1, config.box_space)  # an unknown space fails here, named
             records, meta = build(upstream, folders, mix.seed, config.box_space)
+            _require_records(source, key, upstream, records, meta)
             yield from publish(context, folders, source, records, box_space=config.box_space, dataset=dataset,
                                source_file=dataset, metadata=meta)
     else:
         @dg.asset(**common)
         def _asset(context: dg.AssetExecutionContext, folders: DataFolders, mix: LanguageMix, upstream: pd.DataFrame):
             records, meta = build(upstream, folders, mix.seed)
+            _require_records(source, key, upstream, records, meta)
             yield from publish(context, folders, source, records, dataset=dataset, source_file=dataset, metadata=meta)
 
     return _asset
+
+
+def _require_records(source: str, upstream: list[str], frame: pd.DataFrame, records: list, meta: dict) -> None:
+    """A non-empty input that makes no record fails ``dataoptim/<source>``, naming what its
+    conversion keeps (and the drops it counted, in ``meta``)."""
+    if len(frame) and not records:
+        keeps = KEEPS.get(source, "the rows that make a record")
+        raise _no_records(source, upstream, len(frame), f"DataOptim's conversion keeps {keeps}, and it holds none", meta)
+
+
+KEEPS = {"coco": "the captions of Karpathy's train split", "flickr30k": "the captions of Karpathy's train split",
+         "ocrvqa": "the questions of the books of the train split",
+         "ref3rec": "the expressions of train refs whose image is in no val or test split",
+         "ref3reg": "the expressions of train refs whose image is in no val or test split",
+         "svit": "the conversations that are not empty (SVIT issue #5)"}
+"""What a source's conversion keeps of its raw rows, where it leaves some out: the message of a
+conversion that kept none."""
+
+
+def _no_records(source: str, upstream: list[str], rows: int, why: str, metadata: dict) -> dg.Failure:
+    """The failure of ``dataoptim/<source>`` whose non-empty input made no record."""
+    return dg.Failure(description=f"dataoptim/{source}: no records from the {rows:,} rows of {'/'.join(upstream)}: {why}",
+                      metadata=metadata, allow_retries=False)
 
 
 def _plain(convert_one: Callable) -> Callable:
@@ -195,10 +230,18 @@ def _svit_records(frame, folders, seed, space):
 
 
 def _aokvqa(frame, folders, _):
+    """Questions whose COCO image is absent, then those without a correct choice, left out and
+    counted (``skipped``); where that leaves none, a failure that says why (a test-split file?)."""
     names = {cocoid: coco.find_image(folders.raw, int(cocoid)) for cocoid in set(frame["image_id"])}
     found = frame["image_id"].map(names).notna()
-    records = convert.aokvqa(frame[found], lambda cocoid: names[cocoid])
-    return records, {"questions without their COCO image (left out)": int((~found).sum())}
+    records, skipped = convert.aokvqa(frame[found], lambda cocoid: names[cocoid])
+    meta = {"skipped": counts_metadata({"image absent": int((~found).sum()), **skipped})}
+    if len(frame) and not records:
+        counts = ", ".join(f"{reason}: {n:,}" for reason, n in meta["skipped"].value.items() if n)
+        why = ("none of their COCO images is under the raw root (coco/train2014/, coco/val2014/)" if not found.any()
+               else aokvqa.answers_held(frame, rationales=False))
+        raise _no_records("aokvqa", ["raw", "aokvqa"], len(frame), f"skipped {counts}; {why}", meta)
+    return records, meta
 
 
 def _grounded(kind: str) -> Callable:
@@ -224,7 +267,7 @@ source_assets = [
             "TextVQA train: the most given of the ten answers (unverified upstream)."),
     _source("aokvqa", ["raw", "aokvqa"], _aokvqa,
             "A-OKVQA train as a four-way choice → `The correct option is X.`; questions whose COCO image is in "
-            "neither 2014 folder are left out and counted."),
+            "neither 2014 folder, or without a correct choice (the test split), are left out and counted."),
     _source("ref3rec", ["raw", "refcoco"], _grounded("REC"),
             "RefCOCO/+/g comprehension: a Shikra REC template with the expression → its box.", grounding=True),
     _source("ref3reg", ["raw", "refcoco"], _grounded("REG"),
@@ -245,15 +288,20 @@ TASKS = {"coco": "captioning", "flickr30k": "captioning", "textcaps": "captionin
 """DataOptim's README categories of its sources."""
 
 
-def submission_files(folders: DataFolders) -> list[str]:
-    """The submission files (``*.txt``: standard, ``*.json``: BYOD) of the submissions folder
-    (``MMASSETS_SUBMISSIONS_DIR``, default ``<raw root>/dataoptim/submissions``) whose names can be
-    partition keys, sorted."""
-    return sorted(p.name for p in _candidates(folders.submissions) if PLAIN_NAME.fullmatch(p.name))
+STANDARD_SUFFIX, BYOD_SUFFIX = ".txt", ".json"
+"""A standard submission (an id list) and a BYOD file (its own LLaVA records), by their suffix."""
+
+
+def submission_files(folders: DataFolders, suffix: str | None = None) -> list[str]:
+    """The submission files (``*.txt``: standard, ``*.json``: BYOD; only those of ``suffix`` where
+    given) of the submissions folder (``MMASSETS_SUBMISSIONS_DIR``, default
+    ``<raw root>/dataoptim/submissions``) whose names can be partition keys, sorted."""
+    return sorted(p.name for p in _candidates(folders.submissions)
+                  if PLAIN_NAME.fullmatch(p.name) and suffix in (None, p.suffix))
 
 
 def _candidates(folder: Path) -> list[Path]:
-    return [p for p in folder.iterdir() if p.is_file() and p.suffix in (".txt", ".json")] if folder.is_dir() else []
+    return [p for p in folder.iterdir() if p.is_file() and p.suffix in (STANDARD_SUFFIX, BYOD_SUFFIX)] if folder.is_dir() else []
 
 
 def unusable_submission_files(folders: DataFolders) -> list[str]:
@@ -261,7 +309,12 @@ def unusable_submission_files(folders: DataFolders) -> list[str]:
     return sorted(p.name for p in _candidates(folders.submissions) if not PLAIN_NAME.fullmatch(p.name))
 
 
-SUBMISSIONS = file_partitions("dataoptim_submissions", submission_files)
+SUBMISSIONS = file_partitions("dataoptim_submissions", lambda folders: submission_files(folders, STANDARD_SUFFIX))
+"""The partitions of ``dataoptim/submission``: the standard submissions (``.txt``) of the folder."""
+BYOD_FILES = file_partitions("dataoptim_byod", lambda folders: submission_files(folders, BYOD_SUFFIX))
+"""The partitions of ``dataoptim/byod``: the BYOD files (``.json``) of the folder."""
+SUBMISSION_KEY, BYOD_KEY = dg.AssetKey([GROUP, "submission"]), dg.AssetKey([GROUP, "byod"])
+STORED = ((SUBMISSION_KEY, STANDARD_SUFFIX), (BYOD_KEY, BYOD_SUFFIX))
 
 
 def _lookup(folders: DataFolders) -> Callable[[str], dict[str, str]]:
@@ -290,13 +343,15 @@ def _image_exists(folders: DataFolders) -> Callable[[str, str], bool]:
     return exists
 
 
-def _stored_ids(folders: DataFolders, keys: list[str], fresh: dict) -> dict[str, set[str]]:
-    """The ids of every submission: this step's, and the stored partitions of the other files."""
+def _stored_ids(folders: DataFolders, fresh: dict) -> dict[str, set[str]]:
+    """The ids of every submission, of both settings: this step's, and the stored partitions of the
+    other files of the folder."""
     ids = {key: set(frame["id"]) for key, frame in fresh.items()}
-    for key in keys:
-        path = stored_path(folders.storage_root, dg.AssetKey([GROUP, "submission"]), key)
-        if key not in ids and path.is_file():
-            ids[key] = set(storage.read_parquet(path, columns=["id"])["id"])
+    for asset, suffix in STORED:
+        for key in submission_files(folders, suffix):
+            path = stored_path(folders.storage_root, asset, key)
+            if key not in ids and path.is_file():
+                ids[key] = set(storage.read_parquet(path, columns=["id"])["id"])
     return ids
 
 
@@ -312,57 +367,114 @@ def compare(parts: dict, ids: dict[str, set[str]]) -> dict[str, dict]:
     return out
 
 
-@dg.asset(name="submission", key_prefix=GROUP, group_name=GROUP, kinds={"pandas", "json"}, code_version="1",
-          partitions_def=SUBMISSIONS, deps=[a.key for a in source_assets],
-          check_specs=checks.specs([GROUP, "submission"], checks.SCHEMA))
-def submission(context: dg.AssetExecutionContext, folders: DataFolders):
-    """One partition per file of the submissions folder (`MMASSETS_SUBMISSIONS_DIR`, default
-    `<raw root>/dataoptim/submissions/`): a standard submission (`.txt`,
-    ids) becomes the LLaVA records it names, in file order with repeats (an unknown id fails with
-    its line and the closest ids); a BYOD file (`.json`) is checked (schema, images, unique ids) and
-    kept as it is, its problems listed. Exported to `exports/dataoptim/submissions/<file>.json`; the
-    metadata gives its size and its mix by source and task."""
-    parts, problems_total = {}, 0
-    lookup, exists = _lookup(folders), _image_exists(folders)
+def _export_of(folders: DataFolders, path: Path) -> Path:
+    """``exports/dataoptim/submissions/<file stem>.json``; a ValueError where a file of the other
+    setting, of the same stem, would be exported there too."""
+    other = path.with_suffix(BYOD_SUFFIX if path.suffix == STANDARD_SUFFIX else STANDARD_SUFFIX)
+    if other.is_file():
+        raise ValueError(f"{path.name} and {other.name} would both be exported to exports/dataoptim/submissions/"
+                         f"{path.stem}.json: rename one of them")
+    return folders.exports / "dataoptim" / "submissions" / f"{path.stem}.json"
+
+
+def _submissions(context: dg.AssetExecutionContext, folders: DataFolders, asset: dg.AssetKey,
+                 read: Callable[[Path], tuple[pd.DataFrame, dict]]) -> tuple[dict[str, pd.DataFrame], dg.AssetCheckResult]:
+    """Each partition of the step (a file of the submissions folder) read by ``read(path)`` (its
+    records, with a ``source`` column, and extra metadata), checked (schema), exported when the
+    check passed, described; a file that cannot be read fails its partition alone
+    (``partitions_failed``: nothing is written, ``mmassets build`` builds the others again without it)."""
     unusable = unusable_submission_files(folders)
     if unusable:
         context.log.warning(f"{folders.submissions}: {len(unusable)} file(s) not taken, their names are not plain "
                             f"(letters, digits, '_', '-', '.'): {', '.join(unusable)}")
+    read_in, failures = {}, {}
     for key in context.partition_keys:
         path = folders.submissions / key
-        if path.suffix == ".txt":
-            chosen = select(path, lookup)
-            frame = records_frame(json.loads(r) for r in chosen.records).assign(source=chosen.sources)
-            extra = {"setting": "standard", "blank lines (skipped)": chosen.blank_lines}
-        else:
-            frame, problems = check_byod(path, exists)
-            frame = frame.assign(source=[source_of(i) or "own" for i in frame["id"]])
-            problems_total += len(problems)
-            extra = {"setting": "BYOD", "problems": dg.MetadataValue.json(problems[:50]), "problem count": len(problems)}
-        frame = frame.assign(task=frame["source"].map(TASKS).fillna("own data"))
-        export = write_conversations(folders.exports / "dataoptim" / "submissions" / f"{path.stem}.json", frame["record"])
+        try:
+            read_in[key] = (_export_of(folders, path), *read(path))
+        except (ValueError, OSError) as exc:
+            failures[key] = f"{type(exc).__name__}: {exc}"
+    if failures:
+        raise partitions_failed(asset.to_user_string(), failures)
+    frames = {key: frame.assign(task=frame["source"].map(TASKS).fillna("own data"))
+              for key, (_, frame, _) in read_in.items()}
+    schema = checks.schema(pd.concat(frames.values(), ignore_index=True), ["id", "record"])
+    blocking = checks.blocking_failures([schema])
+    parts = {}
+    for key, (target, _, extra) in read_in.items():
+        frame = frames[key]
+        export = None if blocking else write_conversations(target, frame["record"])
         context.add_asset_metadata({
             **frame_metadata(frame[["id", "source", "task", "turns"]], export=export, language_column=None),
+            **checks.withheld(blocking, [target]),
             "records": len(frame), "distinct ids": int(frame["id"].nunique()),
             "records per source": counts_metadata(frame["source"].value_counts().to_dict()),
             "records per task": counts_metadata(frame["task"].value_counts().to_dict()),
             "files not taken (names not plain)": dg.MetadataValue.json(unusable), **extra}, partition_key=key)
         parts[key] = frame[["source_index", "id", "record", "images", "turns", "source", "task"]]
-    for key, comparison in compare(parts, _stored_ids(folders, submission_files(folders), parts)).items():
+    for key, comparison in compare(parts, _stored_ids(folders, parts)).items():
         context.add_asset_metadata({"compared with the other submissions": dg.MetadataValue.json(comparison)},
                                    partition_key=key)
+    return parts, schema
+
+
+@dg.asset(name="submission", key_prefix=GROUP, group_name=GROUP, kinds={"pandas", "json"}, code_version="1",
+          partitions_def=SUBMISSIONS, deps=[a.key for a in source_assets],
+          check_specs=checks.specs([GROUP, "submission"], checks.SCHEMA))
+def submission(context: dg.AssetExecutionContext, folders: DataFolders):
+    """One partition per standard submission (`.txt`: ids, one a line) of the submissions folder
+    (`MMASSETS_SUBMISSIONS_DIR`, default `<raw root>/dataoptim/submissions/`): the LLaVA records it
+    names, taken from the 14 `dataoptim/<source>` assets, in file order with repeats. An unknown id
+    fails its partition alone, with its line and the closest ids. Exported to
+    `exports/dataoptim/submissions/<file>.json`; the metadata gives its size, its mix by source and
+    task, and how it compares with the other submissions built so far."""
+    refuse_if_inputs_blocked(context, [a.key for a in source_assets])
+    lookup = _lookup(folders)
+
+    def read(path: Path) -> tuple[pd.DataFrame, dict]:
+        chosen = select(path, lookup)
+        frame = records_frame(json.loads(r) for r in chosen.records).assign(source=chosen.sources)
+        return frame, {"setting": "standard", "blank lines (skipped)": chosen.blank_lines}
+
+    parts, schema = _submissions(context, folders, SUBMISSION_KEY, read)
+    yield dg.Output(parts)
+    yield schema
+
+
+@dg.asset(name="byod", key_prefix=GROUP, group_name=GROUP, kinds={"pandas", "json"}, code_version="1",
+          partitions_def=BYOD_FILES, check_specs=checks.specs([GROUP, "byod"], checks.SCHEMA))
+def byod(context: dg.AssetExecutionContext, folders: DataFolders):
+    """One partition per BYOD submission (`.json`: the participant's own LLaVA records) of the
+    submissions folder. Self-contained: it depends on no DataOptim source and is built even when
+    they fail. Each file is checked (schema: a record that breaks it fails its partition alone,
+    naming record and field; every image resolves under the image roots; ids unique), its problems
+    listed per record (a warning), and exported as it is to
+    `exports/dataoptim/submissions/<file>.json`, with the same metadata as `dataoptim/submission`."""
+    exists, problems_total = _image_exists(folders), 0
+
+    def read(path: Path) -> tuple[pd.DataFrame, dict]:
+        nonlocal problems_total
+        frame, problems = check_byod(path, exists)
+        problems_total += len(problems)
+        return frame.assign(source=[source_of(i) or "own" for i in frame["id"]]), {
+            "setting": "BYOD", "problems": dg.MetadataValue.json(problems[:50]), "problem count": len(problems)}
+
+    parts, _ = _submissions(context, folders, BYOD_KEY, read)  # its schema: records and ids, as every file's
     yield dg.Output(parts)
     yield dg.AssetCheckResult(check_name=checks.SCHEMA, passed=problems_total == 0,
                               severity=dg.AssetCheckSeverity.WARN, metadata={"BYOD problems": problems_total})
 
 
 @dg.sensor(name="dataoptim_submissions", minimum_interval_seconds=60,
-           description="Adds a partition of dataoptim/submission for each new file in dataoptim/submissions/ (and "
-                       "removes those whose file is gone), and asks for it to be built.")
+           description="Adds a partition for each new file in dataoptim/submissions/ (of dataoptim/submission for a "
+                       "standard .txt file, of dataoptim/byod for a BYOD .json file), removes those whose file is "
+                       "gone, and asks for each new one to be built.")
 def submissions_sensor(context: dg.SensorEvaluationContext, folders: DataFolders):
-    now, known = submission_files(folders), set(context.instance.get_dynamic_partitions(SUBMISSIONS.name))
-    added, deleted = [k for k in now if k not in known], sorted(known - set(now))
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(asset_selection=[submission.key], partition_key=k) for k in added],
-        dynamic_partitions_requests=[*([SUBMISSIONS.build_add_request(added)] if added else []),
-                                     *([SUBMISSIONS.build_delete_request(deleted)] if deleted else [])])
+    requests, changes = [], []
+    for partitions, asset, suffix in ((SUBMISSIONS, SUBMISSION_KEY, STANDARD_SUFFIX), (BYOD_FILES, BYOD_KEY, BYOD_SUFFIX)):
+        now, known = submission_files(folders, suffix), set(context.instance.get_dynamic_partitions(partitions.name))
+        added, deleted = [k for k in now if k not in known], sorted(known - set(now))
+        requests += [dg.RunRequest(asset_selection=[asset], partition_key=k) for k in added]
+        changes += [*([partitions.build_add_request(added)] if added else []),
+                    *([partitions.build_delete_request(deleted)] if deleted else [])]
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=changes)

@@ -7,26 +7,35 @@ shards with ``.count`` files under ``exports/vila/<VILA name>/``, registered by 
 - llm-jp's Japanese interleaved documents (`llm_jp/interleaved_ja/*.jsonl`, mmc4's format) →
   images downloaded → mmc4-type shards `llm_jp_mm_interleaved_step1_6m`;
 - COYO-700M's rows named by llm-jp's id list (`llm_jp/ids/coyo_6m_ids.txt.gz` over `coyo/*.parquet`)
-  → images downloaded → coyo-type shards `coyo_6m`.
+  → images downloaded → coyo-type shards `coyo_6m`;
+- mmc4-core's documents named by llm-jp's id list (`llm_jp/ids/mmc4_6m_ids.csv.gz` over mmc4's
+  `mmc4/docs_shard_<N>_v3.jsonl[.zip]` or `mmc4/docs_no_face_shard_<N>_v3.jsonl[.zip]`) → images
+  downloaded → mmc4-type shards `mmc4core_6m`, a document kept only when every image downloaded
+  (as NVlabs' mmc4 preparation).
 """
 
+import itertools
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from mmassets.defs.common import checks
+from mmassets.defs.common.accounting import refuse_empty
 from mmassets.defs.common.downloads import DOWNLOAD_ASSET, DownloadConfig, download_images
-from mmassets.defs.common.metadata import frame_metadata
+from mmassets.defs.common.metadata import counts_metadata, frame_metadata
 from mmassets.defs.common.raw import raw_output
 from mmassets.defs.common.resources import DataFolders, ImageDownloader
 from mmassets.defs.common.sources import source_key
 from mmassets.defs.common.train import TRAIN
 from mmassets.files import safe_name
 from mmassets.sources import coyo, interleaved, llm_jp_ids, llm_jp_pairs
+from mmassets.sources.validation import RawFileMissing
 from mmassets.vila import shards
 from mmassets.vila.records import pair_record
 
@@ -102,18 +111,35 @@ def pair_shards(context: dg.AssetExecutionContext, config: ShardConfig, folders:
     records = (pair_record(i.item() if hasattr(i, "item") else i, u, t, (root / image).read_bytes(),
                            None if pd.isna(sim) else float(sim))  # plain Python values: a shard holds nothing else
                for i, u, t, image, sim in zip(kept["id"], kept["url"], kept["text"], kept["image_id"], sims))
+    refuse_empty(context.asset_key.to_user_string(), len(kept), {"pairs without an image": len(pairs) - len(kept)},
+                 read=len(pairs))
     folder = folders.exports / "vila" / vila_name
-    written = shards.write_shards(records, folder, shard_size=config.shard_size, keep_last=config.keep_last)
+    results, verify = checked_shards(context, images_of=lambda record: [record["image"]])
+    written = shards.write_shards(records, folder, shard_size=config.shard_size, keep_last=config.keep_last,
+                                  verify=verify)
     frame = kept.iloc[:written.records].assign(
         shard=[name for name, n in written.counts for _ in range(n)], vila_type="coyo", vila_folder=str(folder),
         image_root=image_root, dataset=dataset, source_id=kept["id"].iloc[:written.records].astype(str))
-    row_count = checks.row_count_stable(context, len(frame))
     yield dg.Output(frame, metadata={
         **frame_metadata(frame, language_column=None), "shards": dg.MetadataValue.path(str(folder)),
+        **checks.withheld(checks.blocking_failures(results), [folder]),
         "shard count": len(written.counts), "dropped by the last shard": written.dropped,
         "pairs without an image": len(pairs) - len(kept), **checks.config_metadata(context)})
-    yield row_count
-    yield checks.vila_shards(folder, images_of=lambda record: [record["image"]])
+    yield from results
+
+
+def checked_shards(context: dg.AssetExecutionContext, images_of: Callable[[dict], list[str]]):
+    """The checks of a folder of VILA shards, computed on the shards before they replace the
+    folder (``shards.write_shards``' ``verify``): the list they fill, and the verifier, which lets
+    the shards in only when no blocking check failed (the last good folder stays)."""
+    results: list[dg.AssetCheckResult] = []
+
+    def verify(staging, written) -> bool:
+        results[:] = [checks.row_count_stable(context, written.records),  # before this materialization is stored
+                      checks.vila_shards(staging, images_of=images_of)]
+        return not checks.blocking_failures(results)
+
+    return results, verify
 
 
 SIMILARITY_ROWS = "similarity_rows"
@@ -180,61 +206,89 @@ def train_llm_jp_interleaved(context: dg.AssetExecutionContext, config: ShardCon
     `exports/vila/llm_jp_mm_interleaved_step1_6m/`: each document as published with
     `image_info[i].image_base64` for every image that was downloaded; images that were not, and
     their similarity rows, are left out together; a document with no image left is left out."""
-    with_images = _with_downloaded(folders.image_root("llm_jp_interleaved"), images)
-    chosen = ((file, line, with_images(file, line, json.loads(text)))
-              for file, line, text in zip(documents["file"], documents["line"], documents["document"]))
-    yield from document_shards(context, config, folders, chosen, len(documents), vila_name=STEP1_INTERLEAVED,
-                               image_root="llm_jp_interleaved", dataset="llm_jp", folder=interleaved.FOLDER)
+    downloaded = _Downloaded(folders.image_root("llm_jp_interleaved"), images)
+    dropped: Counter = Counter()
+
+    def chosen() -> Iterator[tuple[str, int, dict]]:
+        for file, line, text in zip(documents["file"], documents["line"], documents["document"]):
+            doc = json.loads(text)
+            yield from _shard_document(downloaded, file, int(line), doc, dropped, keep_partial=True)
+
+    yield from document_shards(context, config, folders, chosen(), len(documents), dropped,
+                               vila_name=STEP1_INTERLEAVED, image_root="llm_jp_interleaved", dataset="llm_jp",
+                               folder=interleaved.FOLDER)
 
 
 def _image_name(file: str, line: int, i: int) -> str:
-    return f"{Path(file).stem}/{line:08d}_{i:02d}.jpg"
+    """``<stem>/<line:08d>_<i:02d>.jpg``, the stem without ``.jsonl`` / ``.jsonl.zip`` (a shard's zip
+    and its unzipped file share their images)."""
+    return f"{interleaved.shard_stem(file)}/{line:08d}_{i:02d}.jpg"
 
 
-def _with_downloaded(root: Path, images: pd.DataFrame):
-    """``(file, line, document) -> document with its downloaded images`` (None when none was)."""
-    ok = set(images.loc[images["status"] == "ok", "image_id"])
+class _Downloaded:
+    """``(file, line, image count) -> positions of the document's images that were downloaded`` (their
+    status ok and the file there); ``root`` the image root."""
 
-    def with_images(file: str, line: int, doc: dict) -> dict | None:
-        names = [_image_name(file, line, i) for i in range(len(doc["image_info"]))]
-        return interleaved.with_images(doc, {i: (root / name).read_bytes() for i, name in enumerate(names)
-                                             if name in ok and (root / name).is_file()})
+    def __init__(self, root: Path, images: pd.DataFrame):
+        self.root, self.ok = root, set(images.loc[images["status"] == "ok", "image_id"])
 
-    return with_images
+    def __call__(self, file: str, line: int, count: int) -> set[int]:
+        return {i for i in range(count)
+                if (name := _image_name(file, line, i)) in self.ok and (self.root / name).is_file()}
+
+
+def _shard_document(downloaded: _Downloaded, file: str, line: int, doc: dict, dropped: Counter, *,
+                    keep_partial: bool) -> Iterator[tuple[str, int, dict]]:
+    """``(file, line, the document with its downloaded images)`` when it goes in the shards; else
+    nothing, its reason counted in ``dropped``."""
+    have = downloaded(file, line, len(doc["image_info"]))
+    reason = interleaved.drop_reason(doc, have, keep_partial=keep_partial)
+    if reason:
+        dropped[reason] += 1
+        return
+    jpegs = {i: (downloaded.root / _image_name(file, line, i)).read_bytes() for i in sorted(have)}
+    yield file, line, interleaved.with_images(doc, jpegs)
 
 
 def document_shards(context: dg.AssetExecutionContext, config: ShardConfig, folders: DataFolders,
-                    chosen: Iterator[tuple[str, int, dict | None]], candidates: int, *, vila_name: str,
-                    image_root: str, dataset: str, folder: str, metadata: dict | None = None) -> Iterator:
-    """VILA mmc4-type shards of the ``chosen`` documents (``(file, line, document with its images)``;
-    None: no image left, left out and counted) in ``exports/vila/<vila_name>/``; yields the documents
-    (without image bytes) with their shard, then the row-count and shard checks."""
-    kept, left_out = [], 0
+                    chosen: Iterator[tuple[str, int, dict]], read: int, dropped: Counter, *, vila_name: str,
+                    image_root: str, dataset: str, folder: str, read_as: str = "documents read",
+                    metadata: dict | None = None) -> Iterator:
+    """VILA mmc4-type shards of the ``chosen`` documents (``(file, line, document with its images)``)
+    in ``exports/vila/<vila_name>/``; ``read`` documents (or list entries) came in and ``dropped``
+    (reason -> count, filled while ``chosen`` runs) were left out. Yields the documents (without image
+    bytes) with their shard, then the row-count and shard checks."""
+    kept = []
+    chosen = iter(chosen)
+    first = next(chosen, None)  # before anything is written: no document of a non-empty input is a failure
+    if first is None:
+        refuse_empty(context.asset_key.to_user_string(), 0, dict(sorted(dropped.items())), read=read,
+                     hint="The shards of its last good materialization (if any) are kept.")
 
     def documents():
-        nonlocal left_out
-        for file, line, doc in chosen:
-            if doc is None:
-                left_out += 1
-                continue
+        for file, line, doc in itertools.chain([first] if first else [], chosen):
             kept.append((file, int(line), len(doc["image_info"])))
             yield doc
 
     target = folders.exports / "vila" / vila_name
-    written = shards.write_shards(documents(), target, shard_size=config.shard_size, keep_last=config.keep_last)
+    results, verify = checked_shards(context, images_of=lambda doc: [i["image_base64"] for i in doc["image_info"]])
+    written = shards.write_shards(documents(), target, shard_size=config.shard_size, keep_last=config.keep_last,
+                                  verify=verify)
     kept = kept[:written.records]
     frame = pd.DataFrame(kept, columns=["file", "line", "images"]).assign(
         shard=[name for name, n in written.counts for _ in range(n)], vila_type="mmc4", vila_folder=str(target),
         image_root=image_root, dataset=dataset, source_file=[f"{folder}/{f}" for f, _, _ in kept],
         source_id=[str(line) for _, line, _ in kept])
-    row_count = checks.row_count_stable(context, len(frame))
+    if sum(dropped.values()):
+        context.log.warning(f"{vila_name}: {sum(dropped.values()):,} of {read:,} left out: "
+                            + ", ".join(f"{n:,} {reason}" for reason, n in sorted(dropped.items())))
     yield dg.Output(frame, metadata={
         **frame_metadata(frame, language_column=None), "shards": dg.MetadataValue.path(str(target)),
+        **checks.withheld(checks.blocking_failures(results), [target]),
         "shard count": len(written.counts), "dropped by the last shard": written.dropped,
-        "candidate documents": candidates, "documents left out (no image)": left_out,
+        read_as: read, "documents dropped": counts_metadata(dict(sorted(dropped.items()))),
         **(metadata or {}), **checks.config_metadata(context)})
-    yield row_count
-    yield checks.vila_shards(target, images_of=lambda doc: [i["image_base64"] for i in doc["image_info"]])
+    yield from results
 
 
 COYO = "coyo_6m"
@@ -274,48 +328,105 @@ def train_coyo_6m(context: dg.AssetExecutionContext, config: ShardConfig, folder
 
 
 MMC4 = "mmc4core_6m"
+NAMES_SHOWN = 20
+"""File names listed in a metadata entry before the rest is only counted."""
+
+
+def _names(names: list[str]) -> dg.MetadataValue:
+    shown = names[:NAMES_SHOWN] + ([f"... and {len(names) - NAMES_SHOWN:,} more"] if len(names) > NAMES_SHOWN else [])
+    return dg.MetadataValue.json(shown)
 
 
 class Mmc4SubsetConfig(dg.Config):
     index_reading: str = Field(default="line", description=(
-        "what `index` of mmc4_6m_ids.csv.gz counts (unverified upstream): line — the 0-based line of "
-        "docs_<shard>_v3.jsonl; kept — the position among the shard's documents with a downloaded image"))
+        "what `index` of mmc4_6m_ids.csv.gz counts (unverified upstream): line — the 0-based line of the "
+        "shard's file; kept — the position among the shard's documents NVlabs' preparation keeps (every "
+        "image downloaded)"))
+    variant: str = Field(default="core", description=(
+        "the mmc4-core file a shard is read from when both are there: core — docs_shard_<N>_v3 (with faces; "
+        "what llm-jp used) | no_face — docs_no_face_shard_<N>_v3 (fewer faces); a shard with one of them is "
+        "read from that one"))
 
 
-@dg.asset(name=MMC4, key_prefix="raw", group_name="raw", kinds={"json"}, code_version="1",
+@dg.asset(name=MMC4, key_prefix="raw", group_name="raw", kinds={"json"}, code_version="2",
           deps=[source_key("mmc4"), source_key("llm_jp_ids")], check_specs=[similarity_spec(MMC4)])
 def raw_mmc4core_6m(context: dg.AssetExecutionContext, config: Mmc4SubsetConfig, folders: DataFolders):
-    """The mmc4-core documents llm-jp's list names (`llm_jp/ids/mmc4_6m_ids.csv.gz`: `shard,index`
-    over `mmc4/docs_<shard>_v3.jsonl`), for the shards the user has: one row per candidate document
-    (shard, line, the document, its image URLs, and whether the list names its line). With the
-    `kept` reading every document of a listed shard is a candidate, since which are named depends
-    on which images download."""
-    if config.index_reading not in llm_jp_ids.READINGS:
-        raise ValueError(f"raw/{MMC4} config: index_reading {config.index_reading!r} is not one of "
-                         f"{', '.join(llm_jp_ids.READINGS)}")
+    """The mmc4-core documents llm-jp's list names (`llm_jp/ids/mmc4_6m_ids.csv.gz`: `shard,index`),
+    read from the shard files as mmc4 publishes them under `mmc4/`: `docs_shard_<N>_v3.jsonl`
+    (core, with faces) or `docs_no_face_shard_<N>_v3.jsonl` (fewer faces), each unzipped or as the
+    published `.jsonl.zip` (`variant` chooses where both are there; an unzipped file is read before
+    its zip). One row per candidate document (shard, line, the document, its image URLs, whether the
+    list names its line, the file read). With the `kept` reading every document of a listed shard is
+    a candidate, since which are named depends on which images download. Listed shards without a
+    file and listed ids beyond their shard's length are counted."""
+    for setting, value, allowed in (("index_reading", config.index_reading, llm_jp_ids.READINGS),
+                                    ("variant", config.variant, tuple(interleaved.MMC4_VARIANTS))):
+        if value not in allowed:
+            raise ValueError(f"raw/{MMC4} config: {setting} {value!r} is not one of {', '.join(allowed)}")
     listed = llm_jp_ids.read_mmc4_ids(folders.raw / llm_jp_ids.MMC4_IDS)
-    rows, absent, files, missing = [], [], [], 0
+    folder = folders.raw / interleaved.MMC4_FOLDER
+    rows, absent, read, missing, beyond = [], [], [], 0, 0
     for shard, indices in listed.items():
-        path = folders.raw / interleaved.MMC4_FOLDER / f"docs_{shard}_v3.jsonl"
-        if not path.is_file():
+        found = interleaved.mmc4_shard_file(folder, shard, config.variant)
+        if found is None:
             absent.append(shard)
             continue
-        files.append(path)
+        read.append(found)
         wanted = set(int(i) for i in indices)
-        for line, (_, doc) in enumerate(interleaved.read_documents(path)):
+        count = 0
+        for line, (_, doc) in enumerate(interleaved.read_documents(found.path, interleaved.MMC4_HOW_TO_GET)):
+            count += 1
             if config.index_reading == "kept" or line in wanted:
                 missing += interleaved.rows_missing(doc)
                 rows.append((shard, line, line in wanted, json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
-                             [image["raw_url"] for image in doc["image_info"]]))
-    if not files:
-        raise FileNotFoundError(f"raw/{MMC4}: none of the {len(listed):,} shards the list names is under "
-                                f"{folders.raw / interleaved.MMC4_FOLDER} (docs_<shard>_v3.jsonl)")
-    frame = pd.DataFrame(rows, columns=["shard", "line", "listed_line", "document", "urls"]).assign(
-        reading=config.index_reading, file=lambda f: [f"docs_{s}_v3.jsonl" for s in f["shard"]])
-    context.log.info(f"{len(frame):,} candidate documents from {len(files)} of {len(listed)} listed shards")
-    yield raw_output(frame, folders.raw / llm_jp_ids.MMC4_IDS, *files, **{
-        "index reading": config.index_reading, "shards listed": len(listed), "shards absent": len(absent),
-        "ids listed in the present shards": int(sum(len(listed[s]) for s in listed if s not in absent))})
+                             [image["raw_url"] for image in doc["image_info"]], found.path.name, found.variant))
+        beyond += int((indices >= count).sum())
+    invented = interleaved.invented_names(folder)
+    if not read:
+        hint = (f" The folder holds {len(invented):,} file(s) named docs_<N>_v3.jsonl ({', '.join(invented[:3])}"
+                f"{', ...' if len(invented) > 3 else ''}), a name mmc4 never published and mmassets no longer "
+                "reads: rename each docs_shard_<N>_v3.jsonl (core) or docs_no_face_shard_<N>_v3.jsonl (fewer "
+                "faces), as the file it came from was named." if invented else "")
+        raise RawFileMissing(folder / "docs_shard_<N>_v3.jsonl.zip", (
+            f"None of the {len(listed):,} shards llm-jp's list names has a file under mmc4's names "
+            f"({interleaved.MMC4_NAMES}).{hint} {interleaved.MMC4_HOW_TO_GET}"))
+    present = sum(len(listed[s]) for s in listed if s not in absent)
+    if not rows:
+        raise ValueError(f"raw/{MMC4}: none of the {present:,} ids listed in the {len(read):,} shards present is "
+                         f"a line of its shard: {beyond:,} are beyond their shard's length")
+    frame = pd.DataFrame(rows, columns=["shard", "line", "listed_line", "document", "urls", "file", "variant"]).assign(
+        reading=config.index_reading)
+    other = [f.path.name for f in read if f.variant != config.variant]
+    zips_passed = [name for f in read for name in f.passed_over
+                   if name.endswith(".zip") and interleaved.shard_stem(name) == f.stem]
+    variants_passed = [name for f in read for name in f.passed_over if interleaved.shard_stem(name) != f.stem]
+    context.log.info(f"{len(frame):,} candidate documents from {len(read):,} of {len(listed):,} listed shards "
+                     f"({sum(f.zipped for f in read):,} read from their zip)")
+    if other:
+        context.log.warning(f"raw/{MMC4}: {len(other):,} shards have no {config.variant} file and were read from the "
+                            f"other variant ({', '.join(other[:3])}{', ...' if len(other) > 3 else ''}); llm-jp's "
+                            "list indexes the core files (docs_shard_<N>_v3)")
+    if beyond:
+        context.log.warning(f"raw/{MMC4}: {beyond:,} listed ids are beyond their shard's length")
+    if invented:
+        context.log.warning(f"raw/{MMC4}: {len(invented):,} files named docs_<N>_v3.jsonl, a name mmc4 never "
+                            f"published, are not read ({', '.join(invented[:3])}{', ...' if len(invented) > 3 else ''})")
+    yield raw_output(frame, folders.raw / llm_jp_ids.MMC4_IDS, *(f.path for f in read), **{
+        "index reading": config.index_reading, "variant": config.variant,
+        "shards listed": len(listed), "shards absent": len(absent),
+        "ids in absent shards": int(sum(len(listed[s]) for s in absent)),
+        "ids listed in the present shards": int(present),
+        "ids beyond their shard's length": beyond,
+        **({"documents the list names by line": len(frame)} if config.index_reading == "line" else
+           {"candidate documents (every document of a listed shard)": len(frame)}),
+        "files read per variant": counts_metadata({v: sum(f.variant == v for f in read)
+                                                   for v in interleaved.MMC4_VARIANTS}),
+        "files read from their zip": sum(f.zipped for f in read),
+        f"shards read from the other variant (no {config.variant} file)": _names(other),
+        "zips not read (their unzipped .jsonl was)": _names(zips_passed),
+        "other-variant files not read": _names(variants_passed),
+        "absent shards": _names([str(s) for s in absent]),
+        "files under a name mmc4 never published (not read)": _names(invented)})
     yield similarity_check(missing)
 
 
@@ -329,27 +440,50 @@ def mmc4core_6m_images(context: dg.AssetExecutionContext, config: VilaImagesConf
                                image_root="mmc4", name=MMC4)
 
 
-@dg.asset(name=MMC4, code_version="1", check_specs=checks.specs(["train", MMC4], checks.ROW_COUNT, checks.SHARDS),
+class Mmc4ShardConfig(ShardConfig):
+    keep_partial_documents: bool = Field(default=False, description=(
+        "keep a document that lost some of its images, with those it has; by default a document goes in only "
+        "when every image of its image_info downloaded, as NVlabs' mmc4 preparation keeps them"))
+
+
+BEYOND_KEPT = "listed beyond the shard's documents NVlabs keeps"
+"""Drop reason under the `kept` reading: an index past the shard's documents whose every image downloaded."""
+
+
+@dg.asset(name=MMC4, code_version="2", check_specs=checks.specs(["train", MMC4], checks.ROW_COUNT, checks.SHARDS),
           ins={"documents": dg.AssetIn(key=["raw", MMC4]), "images": dg.AssetIn(key=["images", MMC4])}, **TRAIN)
-def train_mmc4core_6m(context: dg.AssetExecutionContext, config: ShardConfig, folders: DataFolders,
+def train_mmc4core_6m(context: dg.AssetExecutionContext, config: Mmc4ShardConfig, folders: DataFolders,
                       documents: pd.DataFrame, images: pd.DataFrame):
     """VILA's mmc4-type shards of llm-jp's mmc4-core subset (`mmc4core_6m`), in `exports/vila/mmc4core_6m/`:
-    the documents the list names under the raw asset's `index_reading`, each with the images that
-    were downloaded (`image_base64`) and their similarity rows."""
+    the documents the list names under the raw asset's `index_reading`, as NVlabs' preparation keeps
+    them: only a document whose every image downloaded (`keep_partial_documents` keeps one with some
+    of them), each image with its `image_base64` and its similarity row. Under `kept`, `index` counts
+    the documents NVlabs keeps. Every document (list entry, under `kept`) read is written or counted
+    under its reason."""
     listed = llm_jp_ids.read_mmc4_ids(folders.raw / llm_jp_ids.MMC4_IDS)
     reading = str(documents["reading"].iloc[0]) if len(documents) else "line"
-    with_images = _with_downloaded(folders.image_root("mmc4"), images)
+    downloaded = _Downloaded(folders.image_root("mmc4"), images)
+    dropped: Counter = Counter()
+    shards_read = sorted({int(s) for s in documents["shard"]})
+    read = len(documents) if reading == "line" else int(sum(len(listed.get(s, ())) for s in shards_read))
 
-    def chosen() -> Iterator[tuple[str, int, dict | None]]:
+    def chosen() -> Iterator[tuple[str, int, dict]]:
         for shard, part in documents.groupby("shard", sort=True):
-            rows = [(file, int(line), json.loads(text)) for file, line, text in
-                    zip(part["file"], part["line"], part["document"])]
-            if reading == "line":  # the raw asset kept exactly the listed lines
-                yield from ((file, line, with_images(file, line, doc)) for file, line, doc in rows)
-                continue
-            done = [(file, line, with_images(file, line, doc)) for file, line, doc in rows]
-            selected = llm_jp_ids.select_documents(done, listed[int(shard)], "kept", kept=lambda r: r[2] is not None)
-            yield from (row for _, row in selected)
+            part = part.sort_values("line")
+            rows = list(zip(part["file"], part["line"].astype(int), part["document"], part["urls"]))
+            if reading == "kept":  # the index-th of the shard's documents whose every image downloaded
+                indices = listed.get(int(shard), np.empty(0, dtype=np.int64))
+                selected = [row for _, row in llm_jp_ids.select_documents(rows, indices, "kept", kept=lambda row: (
+                    len(row[3]) > 0 and len(downloaded(row[0], row[1], len(row[3]))) == len(row[3])))]
+                dropped[BEYOND_KEPT] += len(indices) - len(selected)
+                rows = selected
+            for file, line, text, _ in rows:
+                yield from _shard_document(downloaded, file, line, json.loads(text), dropped,
+                                           keep_partial=config.keep_partial_documents)
 
-    yield from document_shards(context, config, folders, chosen(), len(documents), vila_name=MMC4, image_root="mmc4",
-                               dataset="mmc4", folder=interleaved.MMC4_FOLDER, metadata={"index reading": reading})
+    yield from document_shards(context, config, folders, chosen(), read, dropped, vila_name=MMC4, image_root="mmc4",
+                               dataset="mmc4", folder=interleaved.MMC4_FOLDER, read_as=(
+                                   "documents read (the listed lines)" if reading == "line" else
+                                   "ids read (the list's entries for the shards read)"), metadata={
+                                   "index reading": reading,
+                                   "keep_partial_documents": config.keep_partial_documents})

@@ -151,7 +151,7 @@ translated_web_captions = translated_asset(
     NAME, ["label"], "Web-caption records of each language: the captions (labels) translated from English.")
 
 
-@translated_dg_asset(code_version="1", check_specs=[gate_spec("web_caption_instructions")])
+@translated_dg_asset(code_version="1", check_specs=[gate_spec("web_caption_instructions", instructions=True)])
 def web_caption_instructions(context: dg.AssetExecutionContext, translator: NLLBTranslator, mix: LanguageMix):
     """mBLIP's instruction slots for web captions, per language: six English templates naming the
     language ("Caption the image in German."), then the five English instructions translated,
@@ -175,7 +175,7 @@ def web_caption_instructions(context: dg.AssetExecutionContext, translator: NLLB
                                                          and "image caption" in t)})}
         run.add_partition_metadata(language, part, **extra)
     yield dg.Output(parts)
-    yield run.gate_result()
+    yield run.gate_result(advisory=True)
 
 
 @dg.asset(name=NAME, code_version="1", **TRAIN, check_specs=train_specs(NAME),
