@@ -10,10 +10,11 @@ export HF_HUB_DISABLE_PROGRESS_BARS := 1
 
 .PHONY: install run ui test clean
 
+# (setuptools warns on every editable install that a folder named like the package may shadow it: not for a user)
 $(BIN)/mmassets: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/pip install --quiet -e '.[dev,ct2,postgres,celery,k8s,s3]' 2>&1 | grep -v "is ignored" || true
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev,ct2,postgres,celery,k8s,s3]' 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import mmassets, torch, dagster" && touch $@
 
 install: $(BIN)/mmassets
