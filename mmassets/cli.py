@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mmassets.devices import GPUS_VARIABLE, detected_gpus
-from mmassets.settings import PROFILES, SettingError, Settings
+from mmassets.settings import PROFILES, SettingError, Settings, check_writable
 
 
 def parser() -> argparse.ArgumentParser:
@@ -69,9 +69,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # every setting checked before any work starts: one line naming the bad one, no traceback
         settings = Settings.from_env(profile=args.profile, raw_dir=args.raw_dir, data_dir=args.data_dir,
                                      work_dir=args.work_dir, recipes_dir=args.recipes_dir)
+        check_writable(settings)
     except SettingError as exc:
         print(f"mmassets {args.command}: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _run(args, settings)
+    except PermissionError as exc:  # a folder or file of the data folder made read-only: one line naming it
+        print(f"mmassets {args.command}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """The command, once its settings are checked."""
     os.environ.update(settings.as_env())
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
@@ -112,6 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except dg.DagsterError as exc:
         print(f"mmassets build: --select {args.select!r} is not an asset selection ({exc}); e.g. 'group:train', "
               "'key:\"train/coco_captions\"', '3+key:\"mixture/mblip_v2\"' (it and three layers above)", file=sys.stderr)
+        return 2
+    from mmassets.defs import resolve_selection
+
+    graph = defs.resolve_asset_graph()
+    if not any(graph.get(key).is_materializable for key in resolve_selection(args.select, graph)):
+        print(f"mmassets build: --select {args.select!r} matches no asset to build (nothing was done); asset "
+              "keys are as the UI shows them, e.g. 'group:train', 'key:\"train/coco_captions\"'", file=sys.stderr)
         return 2
     gpus = settings.gpus if settings.gpus is not None else detected_gpus()
     if args.workers is not None and args.workers < 1:
@@ -251,11 +268,27 @@ def ui(args: argparse.Namespace, settings: Settings) -> int:
     if not str(args.port).isdigit() or not 0 < int(args.port) < 65536:
         print(f"mmassets ui: --port {args.port!r}: expected a port number from 1 to 65535", file=sys.stderr)
         return 2
+    if not _loopback(args.host):
+        print(f"mmassets ui: warning: --host {args.host} makes the UI reachable from other machines, and it has "
+              "no authentication: anyone who can reach it can see the data and launch or cancel runs",
+              file=sys.stderr)
     home = prepare_home(settings.data_dir)
     workspace = home / "workspace.yaml"  # the repository's workspace.yaml, wherever mmassets is installed
     workspace.write_text(WORKSPACE)
     dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
     return supervise([dagster, "dev", "-w", str(workspace), "--host", args.host, "--port", str(args.port)])
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any address
 
 
 STOP_TIMEOUT_S = 10.0

@@ -38,17 +38,39 @@ from mmassets.files import atomic_write_bytes
 from mmassets.progress import STOP
 
 
+INSTANCE_MARK = "# written by mmassets for this data folder; rewritten by each build to follow it (a copy, a move)"
+"""The first line of the dagster.yaml mmassets writes: a file without it (or the exact form earlier
+versions wrote) is the user's own and is never rewritten."""
+
+
 def instance_config(home: Path) -> str:
     """dagster.yaml of mmassets' own instance in the folder ``home``: translation steps (pool "gpu")
     hold a model each, so at most as many run at once as there are GPUs (one on a machine without);
     events go to Dagster's SQLite files (``<home>/history/runs``) through connections kept open
     (``sqlite_event_log``); what Dagster logs outside a run's own loggers (a step process starting)
-    is shown from INFO up."""
-    runs = json.dumps(str(Path(home).absolute() / "history" / "runs"))
-    return (f"telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: {gpu_count() or 1}\n"
+    is shown from INFO up. The event log's folder is absolute (Dagster's own storage reads it so),
+    so ``prepare_home`` writes the file again wherever the data folder now is."""
+    return INSTANCE_MARK + "\n" + _config_body(str(Path(home).absolute() / "history" / "runs"), gpu_count() or 1)
+
+
+def _config_body(runs: str, limit: int | str) -> str:
+    return (f"telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: {limit}\n"
             f"python_logs:\n  python_log_level: INFO\n"
             f"event_log_storage:\n  module: mmassets.sqlite_event_log\n  class: PooledSqliteEventLogStorage\n"
-            f"  config:\n    base_dir: {runs}\n")
+            f"  config:\n    base_dir: {json.dumps(runs)}\n")
+
+
+def written_by_mmassets(text: str) -> bool:
+    """Whether a dagster.yaml is one mmassets wrote: it starts with ``INSTANCE_MARK``, or it is
+    exactly what an earlier mmassets wrote (no mark) for some folder and some GPU count."""
+    if text.startswith(INSTANCE_MARK + "\n"):
+        return True
+    import re
+
+    pattern = re.escape(_config_body("\0RUNS\0", "\0LIMIT\0"))
+    pattern = pattern.replace(re.escape(json.dumps("\0RUNS\0")), r'"(?:[^"\\]|\\.)*"')
+    pattern = pattern.replace(re.escape("\0LIMIT\0"), r"[0-9]+")
+    return re.fullmatch(pattern, text) is not None
 
 
 @dataclass
@@ -527,18 +549,43 @@ def _collect(result: dg.ExecuteInProcessResult, reports: dict[dg.AssetKey, Asset
 
 
 def prepare_home(data_dir: Path) -> Path:
-    """``$DAGSTER_HOME`` when set, else ``<data_dir>/dagster_home`` (created with mmassets'
-    dagster.yaml), exported as ``DAGSTER_HOME``: the instance both ``mmassets build`` and
-    ``mmassets ui`` use, so the UI shows the runs of a build."""
-    if os.environ.get("DAGSTER_HOME"):
-        return Path(os.environ["DAGSTER_HOME"])
-    home = Path(data_dir) / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
+    """``$DAGSTER_HOME`` when set, else ``<data_dir>/dagster_home``, exported as ``DAGSTER_HOME``:
+    the instance both ``mmassets build`` and ``mmassets ui`` use, so the UI shows the runs of a build.
+
+    Its dagster.yaml is written when missing (not in a ``$DAGSTER_HOME`` of the user's), and written
+    again whenever one mmassets wrote names another folder than this one (the data folder was copied
+    or moved: its run history must go on in the copy, not in the original or a re-created old path).
+    A dagster.yaml of the user's own is never touched. Written atomically: a build starting beside
+    this one reads the old file or the new one, never half of one."""
+    users = bool(os.environ.get("DAGSTER_HOME"))
+    home = Path(os.environ["DAGSTER_HOME"]) if users else Path(data_dir) / "dagster_home"
+    if not users:
+        home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():  # atomically: a build starting beside this one never reads it half-written
-        atomic_write_bytes(config, instance_config(home).encode())
+    wanted = instance_config(home)
+    try:
+        current = config.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = None
+    except (OSError, UnicodeDecodeError):
+        current = ""  # unreadable: not recognizably ours, left as it is
+    if (current is None and not users) or (current is not None and current != wanted
+                                          and written_by_mmassets(current) and _names_another_folder(current, home)):
+        atomic_write_bytes(config, wanted.encode())
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def _names_another_folder(text: str, home: Path) -> bool:
+    """Whether an mmassets dagster.yaml puts the event log elsewhere than ``<home>/history/runs``
+    (else it is left as it is, its pool limit included)."""
+    import yaml
+
+    try:
+        runs = yaml.safe_load(text)["event_log_storage"]["config"]["base_dir"]
+    except (yaml.YAMLError, KeyError, TypeError):
+        return True
+    return Path(str(runs)) != Path(home).absolute() / "history" / "runs"
 
 
 def instance_for(data_dir: Path) -> dg.DagsterInstance:

@@ -24,6 +24,9 @@ DEFAULT_MAX_TEXT_CHARS = 20_000
 """Records with a longer text are dropped (``text_limits``): a broken record, not a caption."""
 DEFAULT_MAX_FLAGGED_SHARE = 0.05
 """A language partition whose translations fail the quality gate more often than this fails."""
+MAX_IMAGE_SLICES = 1024
+"""The most partitions an image download is split into (MMASSETS_IMAGE_SLICES): each is a run of a
+submitted backfill, and planning costs per partition (100,000 hung a build's planning)."""
 
 
 class SettingError(ValueError):
@@ -156,7 +159,7 @@ class Settings:
                        languages_per_run=_whole("MMASSETS_LANGUAGES_PER_RUN", env.get("MMASSETS_LANGUAGES_PER_RUN"),
                                                 default=24, minimum=1),
                        image_slices=_whole("MMASSETS_IMAGE_SLICES", env.get("MMASSETS_IMAGE_SLICES"),
-                                           default=1, minimum=1),
+                                           default=1, minimum=1, maximum=MAX_IMAGE_SLICES),
                        gpus=_whole("MMASSETS_GPUS", env.get("MMASSETS_GPUS"), default=None, minimum=0),
                        store=store, **_executor(env.get("MMASSETS_EXECUTOR"), env.get("MMASSETS_EXECUTOR_CONFIG")))
         _check_files(settings, recipes_name)
@@ -189,7 +192,9 @@ class Settings:
 
 
 def _memory_location(value: str | None) -> str | None:
-    """A PostgreSQL URL as it is, a SQLite file made absolute."""
+    """A PostgreSQL URL as it is, a SQLite file made absolute. A folder, a file that is not a SQLite
+    database (corrupt, or another kind of file) or one that cannot be read is refused here, in one
+    line; a read-only file is accepted (the memory is then used read-only: ``memory.TranslationMemory``)."""
     if not value:
         return None
     from mmassets.translation.postgres_memory import is_postgres_url
@@ -199,7 +204,22 @@ def _memory_location(value: str | None) -> str | None:
             raise _invalid("MMASSETS_TRANSLATION_MEMORY", value.split("@")[-1],
                            "not a translation memory; expected a SQLite file or a postgresql:// URL")
         return value
-    return str(Path(value).resolve())
+    path = Path(value).expanduser().resolve()
+    if path.is_dir():
+        raise _invalid("MMASSETS_TRANSLATION_MEMORY", value, f"{path} is a folder; expected a SQLite file (made "
+                                                             "when missing) or a postgresql:// URL")
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(16)
+        except OSError as exc:
+            raise _invalid("MMASSETS_TRANSLATION_MEMORY", value,
+                           f"{path} cannot be read ({exc.strerror or exc})") from None
+        if header and header != b"SQLite format 3\0":
+            raise _invalid("MMASSETS_TRANSLATION_MEMORY", value, f"{path} is not a SQLite database (corrupt, or "
+                                                                 "another kind of file); move it away to start an "
+                                                                 "empty memory")
+    return str(path)
 
 
 def _executor(name: str | None, config_file: str | None) -> dict:
@@ -223,15 +243,17 @@ def _executor(name: str | None, config_file: str | None) -> dict:
     return {"executor": name, "executor_config": config, "executor_config_file": path}
 
 
-def _whole(name: str, value: object, *, default: int | None, minimum: int) -> int | None:
+def _whole(name: str, value: object, *, default: int | None, minimum: int,
+           maximum: int | None = None) -> int | None:
     if value is None or value == "":
         return default
     try:
         number = int(str(value).strip())
     except ValueError:
         number = None
-    if number is None or number < minimum:
-        raise _invalid(name, value, f"expected a whole number >= {minimum}")
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        raise _invalid(name, value, f"expected a whole number >= {minimum}" if maximum is None
+                       else f"expected a whole number from {minimum} to {maximum}")
     return number
 
 
@@ -280,6 +302,7 @@ def _check_files(settings: Settings, recipes_name: str) -> None:
     from mmassets.languages import LanguageTable
     from mmassets.recipes import load_recipe, recipe_files
 
+    _check_folders(settings)
     if settings.languages:
         try:
             LanguageTable.load(settings.languages)
@@ -291,3 +314,37 @@ def _check_files(settings: Settings, recipes_name: str) -> None:
                 load_recipe(path, None)
         except ValueError as exc:
             raise SettingError(f"{recipes_name}: {exc}") from None
+
+
+def _check_folders(settings: Settings) -> None:
+    """A submissions folder that is a file is refused by name (it was read as no submissions). A
+    translation memory that is a folder is refused by ``_memory_location``."""
+    folder = settings.submissions_dir
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise _invalid("MMASSETS_SUBMISSIONS_DIR", str(folder),
+                       "not a folder; expected the folder of your DataOptim submission files")
+
+
+def check_writable(settings: Settings) -> None:
+    """The data (work) folder, or the folder it would be made in, must be writable: a read-only one
+    is one line naming it, before any work."""
+    import errno
+    import tempfile
+
+    folder = settings.data_dir
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    problem = None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        problem = os.strerror(errno.EACCES)
+    else:
+        try:  # os.access does not see a read-only mount, and root passes it
+            with tempfile.TemporaryFile(dir=folder, prefix=".mmassets-write-check-"):
+                pass
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+    if problem is not None:
+        name = "MMASSETS_WORK_DIR" if settings.store else "--data-dir/MMASSETS_DATA_DIR"
+        where = (f"the data folder {folder} is not writable" if folder == settings.data_dir else
+                 f"cannot make the data folder {settings.data_dir}: {folder} is not writable")
+        raise SettingError(f"{name}: {where} ({problem}); give a folder you can write")

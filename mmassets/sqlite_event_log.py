@@ -14,7 +14,8 @@ few runs used last (a process that reads thousands of runs, the UI's, holds no m
 ``RUN_ENGINES``). Connections are used under the storage's own lock, as Dagster's are, one at a
 time, and hold no transaction between uses, so other processes (the UI, a second build) read and
 write the files as before. Configure it in ``dagster.yaml`` (``event_log_storage``, ``base_dir`` as
-for Dagster's class; ``runner.instance_config`` writes it).
+for Dagster's class; ``runner.instance_config`` writes it, and ``runner.prepare_home`` writes it again
+when the data folder was copied or moved, since ``base_dir`` is absolute).
 """
 
 from collections import OrderedDict

@@ -10,6 +10,9 @@ batch. Before records are exported:
   20,000 characters, ``settings.DEFAULT_MAX_TEXT_CHARS``) is dropped and counted (``longer than N
   characters``).
 
+Every export follows these rules: mBLIP and LLaVA JSON, the eval sets, and the texts of VILA's
+shards (a pair's ``text``, a document's ``text_list``).
+
 Nothing here imports Dagster.
 """
 
@@ -72,6 +75,17 @@ def limit_text(frame: pd.DataFrame, columns: Sequence[str], max_chars: int) -> t
         counts[too_long(max_chars)] = keep.count(False)
         frame = frame[keep]
     return frame, dict(counts)
+
+
+def limit_document(document: dict, field: str, max_chars: int) -> tuple[dict | None, str | None]:
+    """A document (a dict, as a VILA mmc4-type shard holds it) with control characters stripped from
+    the strings of ``document[field]`` (a string or a list of them; its other fields are left as they
+    are), or None where a text there is over ``max_chars``; and what was done (``STRIPPED``,
+    ``too_long(max_chars)``, or None), for the caller to count."""
+    texts, stripped, long = _clean(document.get(field), max_chars)
+    if long:
+        return None, too_long(max_chars)
+    return ({**document, field: texts}, STRIPPED) if stripped else (document, None)
 
 
 def limit_json_records(records: Sequence[str], max_chars: int) -> tuple[list[str | None], dict[str, int]]:

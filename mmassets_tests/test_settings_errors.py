@@ -69,7 +69,8 @@ def _bad_json(tmp_path: Path) -> tuple[Path, str]:
      "a translation memory; expected a SQLite file or a postgresql:// URL"),  # the password is not shown
     ({"MMASSETS_EXECUTOR": "dask"}, "MMASSETS_EXECUTOR='dask': expected one of in_process, multiprocess, celery, k8s"),
     ({"MMASSETS_GPUS": "many"}, "MMASSETS_GPUS='many': expected a whole number >= 0"),
-    ({"MMASSETS_IMAGE_SLICES": "0"}, "MMASSETS_IMAGE_SLICES='0': expected a whole number >= 1"),
+    ({"MMASSETS_IMAGE_SLICES": "0"}, "MMASSETS_IMAGE_SLICES='0': expected a whole number from 1 to 1024"),
+    ({"MMASSETS_IMAGE_SLICES": "100000"}, "MMASSETS_IMAGE_SLICES='100000': expected a whole number from 1 to 1024"),
 ])
 def test_a_bad_variable_is_one_line_naming_it(cli, command, env, message):
     code, err = cli(command, **env)
@@ -232,3 +233,66 @@ def test_loading_the_definitions_like_dagster_dev_names_the_variable(tmp_path):
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == (
         "mmassets.settings.SettingError: MMASSETS_IMAGE_CHECK_LIMIT='many': expected a whole number >= 1")
+
+
+def test_a_submissions_folder_that_is_a_file_is_refused(cli, tmp_path):
+    path = tmp_path / "submissions.txt"
+    path.write_text("not a folder\n", encoding="utf-8")
+    code, err = cli("build", MMASSETS_SUBMISSIONS_DIR=str(path))
+    assert code == 2
+    assert err == (f"mmassets build: MMASSETS_SUBMISSIONS_DIR={str(path)!r}: not a folder; expected the folder of "
+                   "your DataOptim submission files\n")
+
+
+def test_a_translation_memory_that_is_a_folder_is_refused(cli, tmp_path):
+    folder = tmp_path / "memory"
+    folder.mkdir()
+    code, err = cli("build", MMASSETS_TRANSLATION_MEMORY=str(folder))
+    assert code == 2
+    assert err.startswith(f"mmassets build: MMASSETS_TRANSLATION_MEMORY={str(folder)!r}: ") and err.count("\n") == 1
+    assert "is a folder; expected a SQLite file" in err
+
+
+def _as_unprivileged() -> list[str]:
+    """A command prefix under which file permissions hold (root passes them unless it drops the
+    capabilities that override them)."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: a read-only folder cannot be made")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--inh-caps=-all"]
+
+
+@pytest.mark.parametrize("where", ["data", "parent"])
+def test_a_read_only_data_folder_is_one_line_naming_it(tmp_path, where):
+    parent = tmp_path / "ro"
+    data = parent / "data"
+    data.mkdir(parents=True) if where == "data" else parent.mkdir()
+    (data if where == "data" else parent).chmod(0o555)
+    try:
+        done = subprocess.run([*_as_unprivileged(), str(SCRIPT), "build", "--data-dir", str(data)],
+                              capture_output=True, text=True, env=_settings_free_env(), timeout=120)
+    finally:
+        (data if where == "data" else parent).chmod(0o755)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    expected = (f"the data folder {data} is not writable" if where == "data"
+                else f"cannot make the data folder {data}: {parent} is not writable")
+    assert done.stderr == (f"mmassets build: --data-dir/MMASSETS_DATA_DIR: {expected} (Permission denied); "
+                           "give a folder you can write\n")
+
+
+def test_a_read_only_folder_inside_the_data_folder_is_one_line_naming_it(tmp_path):
+    home = tmp_path / "data" / "dagster_home"
+    home.mkdir(parents=True)
+    home.chmod(0o555)
+    try:
+        done = subprocess.run([*_as_unprivileged(), str(SCRIPT), "build", "--data-dir", str(tmp_path / "data")],
+                              capture_output=True, text=True, env=_settings_free_env(), timeout=300)
+    finally:
+        home.chmod(0o755)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("mmassets build: Permission denied: " + str(home))

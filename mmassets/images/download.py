@@ -2,16 +2,28 @@
 per-URL retries with backoff, and an outcome per URL that a status table can keep.
 
 - Retried (``transient``): timeouts, connection errors, HTTP 429 and 5xx — with exponential
-  backoff, ``Retry-After`` honoured (capped). Never retried (``permanent``): other 4xx, a body that
-  is not an image, a URL that is not http(s). ``refused``: a URL whose host is a loopback/private/
-  reserved address while ``allow_private`` is off — not fetched, and its error names the setting
-  that lifts the refusal (``ALLOW_PRIVATE_SETTING``); a status table keeps the kind, so that a rerun
-  under that setting fetches it (``shards.jobs_to_run``).
-- Safety (a URL list is untrusted input): only http and https; redirects followed by hand, at most
-  ``max_redirects``, each hop checked again; a maximum response size, read as a stream; no
-  requests to loopback, private, link-local, multicast or reserved addresses unless
-  ``allow_private`` (think cloud metadata endpoints); the body must decode as an image within a
-  pixel limit (``resize.ImageRejected``); the file name comes from the caller, never the URL.
+  backoff, ``Retry-After`` honoured (capped) — and an attempt that outlives its deadline
+  (``too slow: ...``). Never retried (``permanent``): other 4xx, a body that is not an image, a
+  body over the size limit (as sent or once decoded), a content encoding we do not decode
+  (``unsupported content encoding: ...``: stacked encodings such as ``gzip, gzip``, or anything
+  but one gzip or deflate), a URL that is not http(s) or does not parse (``refused: malformed URL
+  (...)``). ``refused``: a URL whose host has an address that is not global (loopback, private,
+  shared ``100.64.0.0/10``, link-local, multicast, reserved, ...) while ``allow_private`` is off —
+  not fetched, and its error names the setting that lifts the refusal (``ALLOW_PRIVATE_SETTING``);
+  a status table keeps the kind, so that a rerun under that setting fetches it
+  (``shards.jobs_to_run``).
+- Bounded time, memory and size (a URL list and its servers are untrusted input): ``timeout_s``
+  bounds each connect, read and write, and ``attempt_deadline_s`` the whole attempt (name
+  resolution, every redirect hop, the headers and the body), so a server that drips a byte every
+  few seconds is cut off. The body is read raw as a stream, at most ``max_bytes``; we ask for
+  ``identity`` and decode a single gzip or deflate encoding ourselves, never past ``max_bytes``
+  (a decompression bomb costs at most that much memory).
+- Safety: only http and https; redirects followed by hand, at most ``max_redirects``, each hop
+  checked again; no requests to addresses that are not global (Python's ``is_global``, also for the
+  IPv4 address inside an IPv4-mapped or 6to4 IPv6 address; multicast and site-local refused too)
+  unless ``allow_private`` (think cloud metadata endpoints such as 169.254.169.254 or
+  100.100.100.200); the body must decode as an image within a pixel limit
+  (``resize.ImageRejected``); the file name comes from the caller, never the URL.
 - A file appears only complete: written to a temporary name beside it, then renamed.
 - Decoding and resizing run in a thread pool (Pillow releases the GIL while it decodes).
 """
@@ -26,6 +38,7 @@ import ipaddress
 import os
 import socket
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,6 +64,10 @@ CONNECTIONS_PER_CLIENT = 8
 class DownloadSettings:
     concurrency: int = 64
     timeout_s: float = 10.0
+    """Bounds each connect, read and write (not a whole request: see ``attempt_deadline_s``)."""
+    attempt_deadline_s: float = 60.0
+    """Bounds one attempt as a whole, redirects, headers and body included: past it the attempt is
+    a transient failure ``too slow: ...`` (retried like a timeout)."""
     retries: int = 2
     """Further attempts after the first, for transient failures."""
     backoff_s: float = 1.0
@@ -121,16 +138,27 @@ class _Permanent(Exception):
 
 
 def _address_allowed(address: str) -> bool:
+    """Whether ``address`` is global (``is_global``) and not multicast, reserved or site-local; an
+    IPv6 address carrying an IPv4 one (IPv4-mapped, 6to4) is judged by both."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour and not _address_allowed(str(ip.sixtofour)):
+            return False
+        elif ip.is_site_local:
+            return False
+    return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+                                 or ip.is_reserved or ip.is_unspecified)
 
 
 async def check_url(url: str, settings: DownloadSettings) -> None:
     """Raise _Refused unless ``url`` is http(s) with a host whose every address may be fetched."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+        raise _Refused(f"malformed URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise _Refused(f"unsupported scheme {parts.scheme!r}")
     if not parts.hostname:
@@ -138,9 +166,11 @@ async def check_url(url: str, settings: DownloadSettings) -> None:
     if settings.allow_private:
         return
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 0, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port or 0, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise _Transient(f"cannot resolve {parts.hostname}: {exc}") from None
+    except UnicodeError as exc:  # a label empty or over 63 characters
+        raise _Refused(f"malformed URL (host name {parts.hostname[:100]!r}: {exc})") from None
     refused = sorted({info[4][0] for info in infos if not _address_allowed(info[4][0])})
     if refused:
         raise _Refused(f"{parts.hostname} {PRIVATE_ADDRESS} ({', '.join(refused)}); "
@@ -159,8 +189,61 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-async def _fetch(client, url: str, settings: DownloadSettings) -> tuple[bytes, int]:
-    """The body of ``url`` after at most ``max_redirects`` checked redirects, and its HTTP status."""
+_DECODABLE = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS | 32}
+"""Content encodings decoded (by ``_BoundedDecoder``), and their zlib ``wbits``: deflate accepts a
+zlib (RFC 1950) or gzip header, and a raw deflate stream as a fallback."""
+
+
+class _BoundedDecoder:
+    """A body's content encoding undone chunk by chunk, never more than ``limit`` bytes in all: one
+    of ``_DECODABLE`` or none (``identity``); anything else, stacked encodings (``gzip, gzip``)
+    included, is a permanent failure."""
+
+    def __init__(self, encodings: list[str], limit: int, status: int):
+        names = [name.strip().lower() for name in encodings if name.strip() and name.strip().lower() != "identity"]
+        self.limit, self.status, self.size, self.raw_deflate, self.head = limit, status, 0, False, b""
+        if len(names) > 1 or (names and names[0] not in _DECODABLE):
+            raise _Permanent(f"unsupported content encoding: {', '.join(names)!r} (we ask for identity and decode "
+                             f"one of {', '.join(sorted(_DECODABLE))} at most)", status)
+        self.name = names[0] if names else None
+        self.decompressor = zlib.decompressobj(_DECODABLE[self.name]) if self.name else None
+
+    def _grow(self, size: int) -> None:
+        self.size += size
+        if self.size > self.limit:
+            how = f" once its {self.name} encoding is decoded" if self.name else ""
+            raise _Permanent(f"response over the {self.limit:,}-byte limit{how}", self.status)
+
+    def decode(self, chunk: bytes) -> bytes:
+        if self.decompressor is None:
+            self._grow(len(chunk))
+            return chunk
+        if self.name == "deflate" and not self.raw_deflate and not self.size:
+            self.head += chunk  # until it yields output, kept to be read again as raw deflate
+        try:  # at most one byte past what the limit leaves: enough to know the body is over it
+            out = self.decompressor.decompress(chunk, self.limit - self.size + 1)
+        except zlib.error as exc:
+            if self.name != "deflate" or self.raw_deflate or self.size:
+                raise _Transient(f"connection error (DecodingError: {self.name} body does not decode: {exc})") from None
+            self.raw_deflate, self.decompressor = True, zlib.decompressobj(-zlib.MAX_WBITS)
+            head, self.head = self.head, b""
+            return self.decode(head)
+        self._grow(len(out))
+        if out:
+            self.head = b""
+        return out
+
+    def flush(self) -> bytes:
+        if self.decompressor is None:
+            return b""
+        out = self.decompressor.flush()
+        self._grow(len(out))
+        return out
+
+
+async def _fetch(client, url: str, settings: DownloadSettings, received: list[int]) -> tuple[bytes, int]:
+    """The body of ``url`` after at most ``max_redirects`` checked redirects, and its HTTP status;
+    ``received[0]`` counts the raw bytes read so far (for the error of an attempt cut off)."""
     import httpx
 
     for _ in range(settings.max_redirects + 1):
@@ -178,18 +261,34 @@ async def _fetch(client, url: str, settings: DownloadSettings) -> tuple[bytes, i
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > settings.max_bytes:
                     raise _Permanent(f"response of {int(declared):,} bytes is over the {settings.max_bytes:,} limit", status)
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > settings.max_bytes:
+                decoder = _BoundedDecoder(response.headers.get_list("content-encoding", split_commas=True),
+                                          settings.max_bytes, status)
+                chunks, raw = [], 0
+                async for chunk in response.aiter_raw():  # raw: httpx's own decoding has no bound
+                    raw += len(chunk)
+                    received[0] += len(chunk)
+                    if raw > settings.max_bytes:
                         raise _Permanent(f"response over the {settings.max_bytes:,}-byte limit", status)
-                    chunks.append(chunk)
+                    chunks.append(decoder.decode(chunk))
+                chunks.append(decoder.flush())
                 return b"".join(chunks), status
         except httpx.TimeoutException as exc:
             raise _Transient(f"timeout ({type(exc).__name__})") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError) as exc:  # a URL httpx will not send
+            raise _Permanent(f"malformed URL ({type(exc).__name__}: {str(exc)[:200]})") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise _Transient(f"connection error ({type(exc).__name__}: {exc})") from None
     raise _Permanent(f"more than {settings.max_redirects} redirects")
+
+
+async def _attempt(client, url: str, settings: DownloadSettings) -> tuple[bytes, int]:
+    """``_fetch`` within ``attempt_deadline_s``, or a transient ``too slow: ...`` failure."""
+    received = [0]
+    try:
+        return await asyncio.wait_for(_fetch(client, url, settings, received), settings.attempt_deadline_s)
+    except asyncio.TimeoutError:
+        raise _Transient(f"too slow: no complete response within the {settings.attempt_deadline_s:g} s attempt "
+                         f"deadline ({received[0]:,} bytes received)") from None
 
 
 async def _one(client, job: Job, settings: DownloadSettings, resize: ResizeSettings,
@@ -199,7 +298,7 @@ async def _one(client, job: Job, settings: DownloadSettings, resize: ResizeSetti
     while True:
         attempts += 1
         try:
-            body, status = await _fetch(client, settings.fetched_url(job.url), settings)
+            body, status = await _attempt(client, settings.fetched_url(job.url), settings)
             try:
                 image = await loop.run_in_executor(pool, resize_image, body, resize)
             except ImageRejected as exc:
@@ -242,7 +341,7 @@ async def download_async(jobs: Sequence[Job], settings: DownloadSettings = Downl
             tls = httpx.create_ssl_context()  # one certificate store for every pool
             pool_clients = [await stack.enter_async_context(httpx.AsyncClient(
                 limits=limits, timeout=timeout, follow_redirects=False, trust_env=False, verify=tls,
-                headers={"User-Agent": settings.user_agent})) for _ in range(clients)]
+                headers={"User-Agent": settings.user_agent, "Accept-Encoding": "identity"})) for _ in range(clients)]
 
             async def worker(client) -> None:
                 for position, job in queue:

@@ -85,6 +85,8 @@ def _resolve(images: Sequence[str], unsafe: str, base: str, status: dict, on_mis
     for bad in ("unreadable", "truncated"):
         if bad in states:
             return "", [], f"{bad} image"
+    if "unsafe" in states:  # the check refused it unopened: a symlink out of the trusted roots
+        return "", [], "unsafe path"
     placed = [("repaired", repaired_path(root, path)) if state == "repaired" else (root, path)
               for (root, path), state in zip(located, states)]
     if len({root for root, _ in placed}) > 1:

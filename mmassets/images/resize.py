@@ -15,6 +15,12 @@ img2dataset's modes: ``border`` (mBLIP's, but smaller images are also padded to 
 ``keep_ratio`` (longest side to the size, no padding; mBLIP's rule for larger images), ``center_crop``
 (shortest side to the size, then the centre square), ``no`` (as decoded).
 
+Output sizes are computed from the image's own size, whatever its format: a large JPEG is decoded
+at a reduced scale (``Image.draft``: 1/2, 1/4 or 1/8) only in the modes that shrink it anyway
+(``mblip``, ``border``, ``keep_ratio``, ``center_crop``, ``vila``), only when that scale still
+leaves at least the pixels the output needs on both sides, and then resized to the size the full
+image would give; ``no`` and ``rgb`` always decode at full size, so a JPEG keeps its size as a PNG does.
+
 The body is untrusted: Pillow's decompression-bomb check is on, and an image over ``max_pixels``
 is refused before it is decoded. Nothing here touches the network or the file system.
 """
@@ -28,6 +34,11 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 MODES = ("mblip", "border", "keep_ratio", "center_crop", "no", "vila", "rgb")
+SHRINKING = ("mblip", "border", "keep_ratio", "center_crop", "vila")
+"""The modes that scale an image down to ``size``, and so may decode a large JPEG at a reduced scale."""
+ORIENTATION = 0x0112
+SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
+"""EXIF orientations whose transposition swaps width and height."""
 WHITE = 255
 
 
@@ -60,38 +71,57 @@ class Resized:
     original_height: int
 
 
-def _open(body: bytes, settings: ResizeSettings) -> tuple[Image.Image, tuple[int, int]]:
-    """The decoded image (a large JPEG decoded at a reduced scale that keeps at least ``size``
-    pixels on the side the mode resizes by) and its size as published."""
+def _decode(body: bytes) -> Image.Image:
     if not body:
         raise ImageRejected("empty body")
     try:
-        image = Image.open(io.BytesIO(body))
+        return Image.open(io.BytesIO(body))
     except Image.DecompressionBombError as exc:
         raise ImageRejected(f"decompression bomb: {exc}") from None
     except Image.UnidentifiedImageError:
         raise ImageRejected("not an image (no image format recognised)") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageRejected(f"not an image ({type(exc).__name__}: {exc})") from None
+
+
+def _draft(image: Image.Image, settings: ResizeSettings) -> bool:
+    """Set a large JPEG to decode at a reduced scale where the mode shrinks it anyway: the smallest
+    JPEG scale (1/2, 1/4, 1/8) that still leaves the side the mode resizes by (the longest, or the
+    shortest for center_crop and vila) at least ``size``. False where the drafted size would be
+    smaller than the output on either side (the caller then decodes at full size)."""
+    width, height = image.size
+    if image.format != "JPEG" or settings.mode not in SHRINKING:
+        return True
+    side = min(width, height) if settings.mode in ("center_crop", "vila") else max(width, height)
+    if side <= 2 * settings.size:
+        return True
+    target = scaled_size(settings.mode, settings.size, width, height)
+    wanted = (math.ceil(settings.size * width / side), math.ceil(settings.size * height / side))
+    image.draft(image.mode if image.mode in ("L", "RGB") else None, wanted)
+    return target is None or (image.width >= target[0] and image.height >= target[1])
+
+
+def _open(body: bytes, settings: ResizeSettings) -> tuple[Image.Image, tuple[int, int], tuple[int, int]]:
+    """The decoded image (a large JPEG perhaps at a reduced scale, ``_draft``), the size of the full
+    image the output is computed from (transposed with ``exif_transpose``), and its size as published."""
+    image = _decode(body)
     width, height = image.size
     if width * height > settings.max_pixels:
         raise ImageRejected(f"{width}x{height} is over the {settings.max_pixels:,}-pixel limit")
-    if image.format == "JPEG" and settings.mode != "no":
-        # decode at the smallest JPEG scale (1/2, 1/4, 1/8) that still leaves the side the mode
-        # resizes by at least ``size``: the longest side, or the shortest for center_crop
-        side = min(width, height) if settings.mode in ("center_crop", "vila") else max(width, height)
-        if side > 2 * settings.size:
-            wanted = (math.ceil(settings.size * width / side), math.ceil(settings.size * height / side))
-            image.draft(image.mode if image.mode in ("L", "RGB") else None, wanted)
+    if not _draft(image, settings):
+        image = _decode(body)  # never decode smaller than the output: full size instead
     try:
         image.load()
     except Image.DecompressionBombError as exc:
         raise ImageRejected(f"decompression bomb: {exc}") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageRejected(f"truncated or corrupt ({type(exc).__name__}: {exc})") from None
+    full = (width, height)
     if settings.exif_transpose:
+        if image.getexif().get(ORIENTATION) in SWAPPING_ORIENTATIONS:
+            full = (height, width)
         image = ImageOps.exif_transpose(image)
-    return image, (width, height)
+    return image, full, (width, height)
 
 
 def flatten(image: Image.Image) -> Image.Image:
@@ -120,40 +150,53 @@ def _pad(image: Image.Image, size: int) -> Image.Image:
     return canvas
 
 
-def _longest_to(image: Image.Image, size: int) -> Image.Image:
-    scale = size / max(image.size)
-    target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(target, Image.Resampling.BICUBIC, reducing_gap=3.0)
+def _longest(size: int, width: int, height: int) -> tuple[int, int]:
+    scale = size / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def reshape(image: Image.Image, settings: ResizeSettings) -> Image.Image:
+def scaled_size(mode: str, size: int, width: int, height: int) -> tuple[int, int] | None:
+    """The size ``mode`` scales a ``width``×``height`` image to, before padding (mblip, border) or
+    cropping (center_crop); None where it keeps the image's size."""
+    if mode in ("no", "rgb"):
+        return None
+    if mode in ("mblip", "keep_ratio"):
+        return None if max(width, height) <= size else _longest(size, width, height)
+    if mode == "border":
+        return None if max(width, height) == size else _longest(size, width, height)
+    if mode == "vila":
+        if min(width, height) <= size:
+            return None
+        return (int(size * width / height), size) if height < width else (size, int(size * height / width))
+    scale = size / min(width, height)  # center_crop
+    return max(size, round(width * scale)), max(size, round(height * scale))
+
+
+def output_size(mode: str, size: int, width: int, height: int) -> tuple[int, int]:
+    """The size of the image ``mode`` makes of a ``width``×``height`` one: what each mode promises."""
+    if mode in ("mblip", "border", "center_crop") and (mode != "mblip" or max(width, height) > size):
+        return size, size
+    return scaled_size(mode, size, width, height) or (width, height)
+
+
+def reshape(image: Image.Image, settings: ResizeSettings, full: tuple[int, int] | None = None) -> Image.Image:
+    """``image`` as the mode makes it; sizes are computed from ``full`` (the full image's size, when
+    ``image`` was decoded at a reduced scale), else from the image itself."""
     size = settings.size
-    if settings.mode in ("no", "rgb"):
-        return image
-    if settings.mode in ("mblip", "keep_ratio"):
-        if max(image.size) <= size:
-            return image
-        shrunk = _longest_to(image, size)
-        return _pad(shrunk, size) if settings.mode == "mblip" else shrunk
-    if settings.mode == "vila":
-        if min(image.size) <= size:
-            return image
-        w, h = image.size
-        target = (int(size * w / h), size) if h < w else (size, int(size * h / w))
-        return image.resize(target, Image.Resampling.BICUBIC, reducing_gap=3.0)
-    if settings.mode == "border":
-        return _pad(_longest_to(image, size) if max(image.size) != size else image, size)
-    scale = size / min(image.size)  # center_crop
-    resized = image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))),
-                           Image.Resampling.BICUBIC, reducing_gap=3.0)
-    left, top = (resized.width - size) // 2, (resized.height - size) // 2
-    return resized.crop((left, top, left + size, top + size))
+    target = scaled_size(settings.mode, size, *(full or image.size))
+    resized = image if target is None else image.resize(target, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    if settings.mode == "border" or (settings.mode == "mblip" and target is not None):
+        return _pad(resized, size)
+    if settings.mode == "center_crop":
+        left, top = (resized.width - size) // 2, (resized.height - size) // 2
+        return resized.crop((left, top, left + size, top + size))
+    return resized
 
 
 def resize_image(body: bytes, settings: ResizeSettings = ResizeSettings()) -> Resized:
     """Decode ``body`` (untrusted bytes), flatten and reshape it, and encode it as JPEG."""
-    image, (width, height) = _open(body, settings)
-    out = reshape(image.convert("RGB") if settings.mode in ("vila", "rgb") else flatten(image), settings)
+    image, full, original = _open(body, settings)
+    out = reshape(image.convert("RGB") if settings.mode in ("vila", "rgb") else flatten(image), settings, full)
     buffer = io.BytesIO()
     out.save(buffer, format="JPEG", quality=settings.quality)
-    return Resized(buffer.getvalue(), out.width, out.height, width, height)
+    return Resized(buffer.getvalue(), out.width, out.height, *original)

@@ -12,6 +12,15 @@ attempts`` — and is the shard's record of what happened. A rerun fetches exact
   of its own, which recorded these refusals as ``permanent`` (``refused_by_setting``);
 - URLs that failed permanently (404, not an image, not http) only when asked (``retry_permanent``).
 
+Files are named by position (``{index:08d}.jpg``, ``pairs_000/00000001.jpg``), so a file on disk
+says nothing of which URL it is the image of. Each shard therefore also records, beside the images
+(``<image root>/.mmassets-downloads/<name>/shard-<key>.parquet``: path, url, sha256, bytes, width,
+height), the files it downloaded; a file that no status row knows of is adopted only when that
+record holds the URL now at its position and the file's sha256 (``adopt_existing``) — so a new data
+folder over the same images fetches nothing again, while images of an earlier URL list (a replaced
+pairs file, captions sampled with another seed) are fetched anew. A file with no record at all (your
+own earlier download) is adopted only when asked (``adopt_unrecorded``), and counted so.
+
 A download whose URLs all failed is not a success with an empty folder: ``nothing_downloaded``
 says why in one line, with the failures counted by kind.
 
@@ -25,11 +34,13 @@ coordinating beyond the shard files each of them writes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from mmassets.files import atomic_path
 from mmassets.images.download import (ALLOW_PRIVATE_SETTING, OK, PERMANENT, PRIVATE_ADDRESS, REFUSED, TRANSIENT, Job,
                                       Outcome)
 
@@ -72,28 +83,179 @@ def _file_intact(path: Path, sha256: str | None) -> bool:
     return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
 
 
-def adopt_existing(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[int], Path],
-                   previous: pd.DataFrame | None) -> list[Outcome]:
-    """Outcomes for the images already on disk that no status row knows of — a download killed
-    before its shard's table was written, or images the user fetched before (mBLIP's released
-    names): each becomes a success (``attempts`` 0, sha256 and size from the file), not a refetch."""
-    from PIL import Image
+RECORDS_FOLDER = ".mmassets-downloads"
+"""The folder under an image root that records what mmassets downloaded into it:
+``<image root>/.mmassets-downloads/<download name>/shard-<key>.parquet``, one row per file
+(``RECORD_COLUMNS``), so that the record lives with the images (a new data folder finds it)."""
+RECORD_COLUMNS = ("path", "url", "sha256", "bytes", "width", "height")
 
-    known = set() if previous is None or not len(previous) else {int(i) for i in previous["index"]}
-    adopted = []
+
+@dataclass(frozen=True)
+class Record:
+    """That the file at a path under the image root, with this sha256, is the download of ``url``."""
+
+    url: str
+    sha256: str
+    bytes: int
+    width: int | None
+    height: int | None
+
+
+class DownloadRecords:
+    """The records of one download (``name``) under its image root ``root``, each shard's written
+    atomically after the shard. Read lazily: a path is looked up in the record of the shard now
+    being run (one file in memory at a time), and only when that has nothing of it in every record
+    file (read once: the shard size changed since, or the file has no record at all)."""
+
+    def __init__(self, root: Path, name: str):
+        self.folder = Path(root) / RECORDS_FOLDER / name
+        self._shard: tuple[str, dict[str, list[Record]]] | None = None
+        self._all: dict[str, list[Record]] | None = None
+        self.unreadable: list[str] = []
+        """Record files that could not be read (their files are fetched again), each with why."""
+
+    def of(self, path: str, shard: str | None = None) -> list[Record]:
+        """What is recorded of the file at ``path`` (relative to the image root), first in the
+        record of ``shard``."""
+        if shard is not None:
+            if self._shard is None or self._shard[0] != shard:
+                self._shard = (shard, self._read([self.folder / f"shard-{shard}.parquet"], quiet=True))
+            found = self._shard[1].get(path)
+            if found:
+                return found
+        if self._all is None:
+            self._all = self._read(sorted(self.folder.glob("shard-*.parquet")))
+        return self._all.get(path, [])
+
+    def _read(self, tables: list[Path], quiet: bool = False) -> dict[str, list[Record]]:
+        by_path: dict[str, list[Record]] = {}
+        for table in tables:
+            if not table.is_file():
+                continue
+            try:
+                frame = pd.read_parquet(table, columns=list(RECORD_COLUMNS))
+            except Exception as exc:  # noqa: BLE001 (a damaged record only costs a refetch)
+                if not quiet:
+                    self.unreadable.append(f"{table}: {type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            for path, url, sha256, size, width, height in zip(*(frame[c] for c in RECORD_COLUMNS)):
+                if isinstance(path, str) and isinstance(url, str) and isinstance(sha256, str):
+                    by_path.setdefault(path, []).append(Record(url, sha256, int(size), _int_or_none(width),
+                                                               _int_or_none(height)))
+        return by_path
+
+    def write(self, shard: str, rows: pd.DataFrame) -> Path | None:
+        """Replace the records of shard ``shard`` (atomically); nothing is created for a shard with
+        no rows and no earlier record."""
+        path = self.folder / f"shard-{shard}.parquet"
+        if not len(rows) and not path.exists():
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            rows.to_parquet(tmp, index=False)
+        return path
+
+
+def _int_or_none(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def shard_records(status: pd.DataFrame, names: Sequence[str], recorded: Collection[int]) -> pd.DataFrame:
+    """The records a shard's status table gives (``RECORD_COLUMNS``, in index order): its successes
+    that were downloaded (``attempts`` > 0) and those adopted this run on a record (``recorded``).
+    Files adopted without a record (``adopt_unrecorded``) are not recorded: nothing says what URL they are."""
+    if not len(status):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in RECORD_COLUMNS})
+    keep = (status["status"] == OK) & ((status["attempts"] > 0) | status["index"].isin(list(recorded)))
+    rows = status[keep & status["sha256"].notna()]
+    frame = pd.DataFrame({"path": [names[int(i)] for i in rows["index"]], "url": rows["url"].tolist(),
+                          "sha256": rows["sha256"].tolist(), "bytes": rows["bytes"].astype("int64").tolist(),
+                          "width": rows["width"].tolist(), "height": rows["height"].tolist()})
+    return frame.astype({"bytes": "int64", "width": "Int64", "height": "Int64"})
+
+
+ADOPTED_RECORDED = "adopted: recorded download of the same URL"
+ADOPTED_UNRECORDED = "adopted without a record (your own images)"
+NOT_ADOPTED_OTHER_URL = "not adopted: recorded for another URL"
+NOT_ADOPTED_UNRECORDED = "not adopted: no record of its download"
+ADOPTION_KEYS = (ADOPTED_RECORDED, ADOPTED_UNRECORDED, NOT_ADOPTED_OTHER_URL, NOT_ADOPTED_UNRECORDED)
+"""The counts of ``Adoption`` (metadata keys). "No record" includes a file changed since it was recorded."""
+
+
+@dataclass
+class Adoption:
+    """What ``adopt_existing`` made of the files on disk of a shard."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    """Successes (``attempts`` 0) for the files adopted."""
+    recorded: set[int] = field(default_factory=set)
+    """Indices adopted on a record (recorded again with the shard)."""
+    forget: set[int] = field(default_factory=set)
+    """Indices whose earlier row (a success taken from disk) is no longer trusted: fetched again."""
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ADOPTION_KEYS, 0))
+
+    def apply(self, previous: pd.DataFrame | None, indices: Sequence[int]) -> pd.DataFrame | None:
+        """``previous`` without the forgotten rows, with the adopted ones over it."""
+        if self.forget and previous is not None and len(previous):
+            previous = previous[~previous["index"].astype("int64").isin(list(self.forget))]
+        return merge_status(previous, self.outcomes, indices) if self.outcomes or self.forget else previous
+
+
+def adopt_existing(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[int], Path],
+                   previous: pd.DataFrame | None, records: Callable[[int], Sequence[Record]] | None = None, *,
+                   adopt_unrecorded: bool = False) -> Adoption:
+    """Which images already on disk are taken as the download of the URL now at their position,
+    without fetching: those of positions with no status row, a row for another URL, or a row that
+    was itself taken from disk (``attempts`` 0). A file is adopted when ``records(index)`` (what the
+    image root records of its path) holds its URL with the file's sha256; a file with no record at
+    all only when ``adopt_unrecorded`` (your own images, counted so) and it opens as an image. The
+    rest — a file recorded for another URL (the URL list changed), changed since its record, or
+    unrecorded — is fetched again (and overwritten), each counted."""
+    from mmassets.images.opener import UnsafeImageFile, image_size, read_image_bytes
+
+    rows: dict[int, tuple[str, str, int]] = {}
+    if previous is not None and len(previous):
+        rows = {int(i): (u, s, int(a)) for i, u, s, a in zip(previous["index"], previous["url"], previous["status"],
+                                                              previous["attempts"])}
+    adoption = Adoption()
     for index, url in zip(indices, urls):
+        index = int(index)
+        row = rows.get(index)
+        taken_from_disk = row is not None and row[0] == url and row[1] == OK and row[2] == 0
+        if row is not None and row[0] == url and not taken_from_disk:
+            continue  # downloaded, or failed, for this very URL: jobs_to_run decides
         path = path_of(index)
-        if int(index) in known or not path.is_file():
+        if not path.is_file():
+            if taken_from_disk:
+                adoption.forget.add(index)
             continue
-        data = path.read_bytes()
         try:
-            with Image.open(path) as image:
-                width, height = image.size
-        except (OSError, Image.DecompressionBombError):
-            continue  # not an image: fetched again
-        adopted.append(Outcome(int(index), url, OK, None, None, len(data), hashlib.sha256(data).hexdigest(),
-                               width, height, 0))
-    return adopted
+            data = read_image_bytes(path)
+        except UnsafeImageFile:  # not a regular file (swapped since): fetched again
+            continue
+        sha256 = hashlib.sha256(data).hexdigest()
+        recorded = list(records(index)) if records is not None else []
+        match = next((r for r in recorded if r.url == url and r.sha256 == sha256), None)
+        if match is not None:
+            adoption.outcomes.append(Outcome(index, url, OK, None, None, match.bytes, sha256, match.width,
+                                             match.height, 0))
+            adoption.recorded.add(index)
+            adoption.counts[ADOPTED_RECORDED] += 1
+            continue
+        if not recorded and adopt_unrecorded:
+            try:
+                width, height = image_size(path)
+            except UnsafeImageFile:
+                width = None  # not an image: fetched again
+            if width is not None:
+                adoption.outcomes.append(Outcome(index, url, OK, None, None, len(data), sha256, width, height, 0))
+                adoption.counts[ADOPTED_UNRECORDED] += 1
+                continue
+        other = any(r.url != url and r.sha256 == sha256 for r in recorded)
+        adoption.counts[NOT_ADOPTED_OTHER_URL if other else NOT_ADOPTED_UNRECORDED] += 1
+        if taken_from_disk:
+            adoption.forget.add(index)
+    return adoption
 
 
 def refused_by_setting(status: str | None, error: str | None) -> bool:
@@ -119,10 +281,11 @@ def upgrade(status: pd.DataFrame | None) -> pd.DataFrame | None:
 
 def jobs_to_run(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[int], Path],
                 previous: pd.DataFrame | None, *, retry_permanent: bool = False, allow_private: bool = False,
-                verify: bool = True) -> list[Job]:
+                verify: bool = True, checked: Collection[int] = ()) -> list[Job]:
     """The jobs a (re)run of a shard must do, given the shard's previous status table.
     ``allow_private``: whether the downloader now fetches loopback/private addresses (then the URLs
-    refused for that are fetched)."""
+    refused for that are fetched). ``checked``: indices whose file was just hashed (adopted), not
+    read again."""
     done: dict[int, tuple[str, str | None, str]] = {}
     previous = upgrade(previous)
     if previous is not None and len(previous):
@@ -134,7 +297,7 @@ def jobs_to_run(urls: Sequence[str], indices: Sequence[int], path_of: Callable[[
         status, sha256, old_url = done.get(int(index), (None, None, None))
         if old_url is not None and old_url != url:
             status = None  # the sample changed under this position: fetch the new URL
-        if status == OK and (not verify or _file_intact(path, sha256)):
+        if status == OK and (not verify or int(index) in checked or _file_intact(path, sha256)):
             continue
         if status == PERMANENT and not retry_permanent:
             continue

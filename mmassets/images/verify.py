@@ -10,7 +10,9 @@ the ones whose content is not what their extension says (OCR-VQA's GIFs saved as
 - ``repaired``: the same, converted (transparency on white) to a real JPEG under the ``repaired``
   root at the image's path (its extension made ``.jpg``), when ``repair`` is on;
 - ``unsafe``: a path with a NUL byte, or (given the trusted roots) a file that is a symlink to
-  somewhere outside all of them (``/etc/passwd``): never opened.
+  somewhere outside all of them (``/etc/passwd``): never opened. A FIFO, a device or a folder under
+  an image's name is ``unreadable`` ("a FIFO (named pipe), not a regular file"), never opened either
+  (``mmassets.images.opener``, the one opener every image reader uses).
 
 Levels: ``exists`` only looks the file up (``os.stat``); ``format`` also reads the header (format and
 size); ``decode`` (the default) also decodes the image, which is what finds truncated files (JPEGs
@@ -34,6 +36,7 @@ import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
 from mmassets.files import atomic_path
+from mmassets.images.opener import UnsafeImageFile, refusal, safe_file
 from mmassets.images.resize import flatten
 from mmassets.iterables import batches
 from mmassets.progress import Progress
@@ -70,21 +73,19 @@ def _decode(image: Image.Image) -> None:
     image.load()
 
 
-def escapes(file: str, roots: Sequence[str]) -> bool:
-    """Whether ``file``, its symlinks followed, lies outside every one of ``roots`` (real paths)."""
-    real = os.path.realpath(file)
-    return not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
-
-
 def check_file(file: str, level: str, repair_to: str | None = None,
                within: Sequence[str] | None = None) -> tuple[str, str, str]:
     """(status, format, detail) of one file (module docstring); with ``repair_to`` a mismatched
     image is written there as a real JPEG (atomically) and reported ``repaired``; with ``within``
-    (real paths of the trusted roots) a file whose real path is outside them all is ``unsafe``."""
-    if "\0" in file:
-        return "unsafe", "", "NUL byte in the path"
-    if within is not None and escapes(file, within):
-        return "unsafe", "", f"a symlink to {os.path.realpath(file)}, outside the image roots"
+    (real paths of the trusted roots) a file whose real path is outside them all is ``unsafe``.
+    The file is opened by ``opener.safe_file``: a FIFO, a device or a folder is never opened."""
+    problem = refusal(file, within)
+    if problem is not None:
+        if problem.kind == "missing":
+            return "missing", "", ""
+        if problem.kind == "unsafe":
+            return "unsafe", "", problem.reason.removesuffix("; refused unopened")
+        return "unreadable", "", problem.reason
     try:
         if os.stat(file).st_size == 0:
             return "unreadable", "", "empty file"
@@ -97,7 +98,7 @@ def check_file(file: str, level: str, repair_to: str | None = None,
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(file) as image:
+            with safe_file(file) as handle, Image.open(handle) as image:  # refusal() above: within
                 kind = image.format or ""
                 expected = EXTENSION_FORMATS.get(os.path.splitext(file)[1].lower())
                 mismatch = expected is not None and kind not in expected
@@ -110,6 +111,8 @@ def check_file(file: str, level: str, repair_to: str | None = None,
                 if mismatch:
                     return "mismatch", kind, f"{kind} named {os.path.splitext(file)[1]}"
                 return "ok", kind, ""
+        except UnsafeImageFile as exc:
+            return ("unsafe" if exc.kind == "unsafe" else "unreadable"), "", exc.reason
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             return "unreadable", "", f"decompression-bomb limit ({exc})"
         except UnidentifiedImageError:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import reprlib
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,12 +52,41 @@ DEFAULT_STAGE = "train"
 _RECIPE_KEYS = {"name", "description", "stages"}
 _STAGE_KEYS = {"name", "description", "seed", "shuffle", "formats", "missing", "entries"}
 _ENTRY_KEYS = {"asset", "weight", "budget", "repeat", "optional", "name", "shuffle", "sample_size"}
+MAX_ROWS = 10**12
+"""The most rows a ``budget`` or ``sample_size`` may ask for (a trillion: far beyond one machine)."""
+MAX_FACTOR = 10**6
+"""The largest ``weight`` and ``repeat``: a million times an entry's rows."""
+MAX_NODES = 1_000_000
+"""The most YAML values a recipe may hold once its aliases are expanded (a recipe of a few hundred
+lines holds a few thousand; an alias bomb, a few lines that refer to each other, billions)."""
+SHOWN = 200
+"""The most characters of a value an error message quotes."""
+
+
+class _Short(reprlib.Repr):
+    """``repr`` of a value cut to about ``SHOWN`` characters, without ever building the whole
+    ``repr`` (a value made of aliases can be billions of characters long)."""
+
+    def __init__(self):
+        super().__init__()
+        self.maxlevel, self.maxlist, self.maxtuple, self.maxdict, self.maxset = 3, 6, 6, 4, 6
+        self.maxstring, self.maxlong, self.maxother = SHOWN, SHOWN, SHOWN
+
+    def repr__Map(self, value, level):  # noqa: N802 - reprlib's naming: repr_<type name>
+        return self.repr_dict(value, level)
+
+
+def _shown(value: Any) -> str:
+    text = _Short().repr(value)
+    return text if len(text) <= SHOWN + 20 else f"{text[:SHOWN]}..."
 
 
 class RecipeError(ValueError):
     """A recipe file that cannot be used; the message names the file, line and field."""
 
     def __init__(self, path: str | Path, line: int | None, field: str | None, problem: str):
+        field = field if field is None or len(field) <= SHOWN else f"{field[:SHOWN]}..."  # keys come from the file
+        problem = problem if len(problem) <= 2 * SHOWN else f"{problem[:2 * SHOWN]}... (cut)"
         where = "".join([f", line {line}" if line else "", f", field {field!r}" if field else ""])
         super().__init__(f"recipe {path}{where}: {problem}")
 
@@ -122,7 +152,40 @@ class _Map(dict):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    def construct_document(self, node: yaml.Node) -> Any:
+        _bounded(node)
+        return super().construct_document(node)
+
+
+class _Unbounded(yaml.constructor.ConstructorError):
+    """A document too big once expanded, or containing itself: valid YAML, but no recipe."""
+
+
+def _bounded(root: yaml.Node) -> None:
+    """Refuse a document that holds more than ``MAX_NODES`` values with its aliases (and merge keys)
+    expanded, or that contains itself, before anything is built from it (the count is memoised per
+    node, so an alias bomb is counted in the time of its few lines)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes and sizes[id(node)] >= 0:
+            continue
+        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else
+                    list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if not children_done:
+            if sizes.get(id(node)) == -1:
+                raise _Unbounded(None, None, "an alias refers to a value that contains it "
+                                                        "(a recipe cannot contain itself)", node.start_mark)
+            sizes[id(node)] = -1  # being counted
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        sizes[id(node)] = total = 1 + sum(sizes[id(child)] for child in children)
+        if total > MAX_NODES:
+            raise _Unbounded(
+                None, None, f"holds more than {MAX_NODES:,} values once its aliases are expanded (an alias bomb?); "
+                "a recipe needs a few thousand at most", node.start_mark)
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
@@ -135,7 +198,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
             raise yaml.constructor.ConstructorError(
                 None, None, f"a key must be a plain value, not a {type(key).__name__}", key_node.start_mark)
         if key in mapping:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {_shown(key)}", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1
     return mapping
@@ -166,7 +229,7 @@ class _Reader:
         return value
 
     def get(self, mapping: _Map, key: str, where: str, kind: type | tuple[type, ...], default: Any = ...,
-            minimum: float | None = None) -> Any:
+            minimum: float | None = None, maximum: int | None = None) -> Any:
         field = f"{where}.{key}" if where else key
         if key not in mapping:
             if default is ...:
@@ -176,19 +239,29 @@ class _Reader:
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
             names = "/".join(k.__name__ for k in kinds)
-            raise self.fail(mapping, field, f"expected {names}, got {type(value).__name__} {value!r}")
+            raise self.fail(mapping, field, f"expected {names}, got {type(value).__name__} {_shown(value)}")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(mapping, field, f"expected a finite number, got {value!r}")
         if minimum is not None and value < minimum:
-            raise self.fail(mapping, field, f"must be >= {minimum}, got {value!r}")
+            raise self.fail(mapping, field, f"must be >= {minimum}, got {_number(value)}")
+        if maximum is not None and value > maximum:
+            raise self.fail(mapping, field, f"must be <= {maximum:,}, got {_number(value)}")
         return value
 
     def name(self, mapping: _Map, key: str, where: str, default: Any = ...) -> str:
         value = self.get(mapping, key, where, str, default)
         if not PLAIN_NAME.fullmatch(value) or "__" in value:
             raise self.fail(mapping, f"{where}.{key}" if where else key,
-                            f"{value!r} is not a plain name (letters, digits, '_', '-', '.'; no '__')")
+                            f"{_shown(value)} is not a plain name (letters, digits, '_', '-', '.'; no '__')")
         return value
+
+
+def _number(value: int | float) -> str:
+    """A number as a message shows it: an int of more than 30 digits by its size only."""
+    if isinstance(value, int) and abs(value) >= 10**30:
+        digits = f"{len(str(abs(value))):,}" if abs(value) < 10**4000 else "over 4,000"
+        return f"{'a negative' if value < 0 else 'an'} integer of {digits} digits"
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def load_recipe(path: str | Path, known_assets: Collection[str] | None) -> Recipe:
@@ -203,12 +276,15 @@ def load_recipe(path: str | Path, known_assets: Collection[str] | None) -> Recip
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise RecipeError(path, mark.line + 1 if mark else None, None, f"not valid YAML: {problem}") from None
+        problem = problem if isinstance(exc, _Unbounded) else f"not valid YAML: {problem}"
+        raise RecipeError(path, mark.line + 1 if mark else None, None, problem) from None
+    except ValueError as exc:  # a YAML integer of more than Python's 4,300 digits
+        raise RecipeError(path, None, None, f"not a usable recipe: {exc}") from None
     read = _Reader(path)
     top = read.mapping(data, "", _RECIPE_KEYS)
     name = read.name(top, "name", "")
     if name != path.stem:
-        raise read.fail(top, "name", f"the recipe {name!r} must be in a file named {name}.yaml")
+        raise read.fail(top, "name", f"the recipe {_shown(name)} must be in a file named {name[:SHOWN]}.yaml")
     description = read.get(top, "description", "", str, "")
     stage_values = read.get(top, "stages", "", list)
     if not stage_values:
@@ -219,16 +295,16 @@ def load_recipe(path: str | Path, known_assets: Collection[str] | None) -> Recip
         stage = read.mapping(value, where, _STAGE_KEYS, top)
         stage_name = read.name(stage, "name", where, DEFAULT_STAGE if len(stage_values) == 1 else ...)
         if stage_name in seen:
-            raise read.fail(stage, f"{where}.name", f"two stages are named {stage_name!r}")
+            raise read.fail(stage, f"{where}.name", f"two stages are named {_shown(stage_name)}")
         seen.add(stage_name)
         formats = read.get(stage, "formats", where, list, list(Stage.formats))
         bad = [f for f in formats if f not in FORMATS]
         if bad or not formats:
-            raise read.fail(stage, f"{where}.formats", f"unknown format {bad[0]!r}; expected some of "
+            raise read.fail(stage, f"{where}.formats", f"unknown format {_shown(bad[0])}; expected some of "
                             f"{', '.join(FORMATS)}" if bad else "give at least one format")
         missing = read.get(stage, "missing", where, str, "error")
         if missing not in MISSING:
-            raise read.fail(stage, f"{where}.missing", f"expected one of {', '.join(MISSING)}, got {missing!r}")
+            raise read.fail(stage, f"{where}.missing", f"expected one of {', '.join(MISSING)}, got {_shown(missing)}")
         entries = tuple(_entry(read, e, f"{where}.entries[{j}]", stage, known_assets)
                         for j, e in enumerate(read.get(stage, "entries", where, list)))
         if not entries:
@@ -245,18 +321,19 @@ def _entry(read: _Reader, value: Any, where: str, parent: _Map, known_assets: Co
     asset = read.get(entry, "asset", where, str)
     optional = read.get(entry, "optional", where, bool, False)
     if known_assets is not None and asset not in known_assets and not optional:
-        raise read.fail(entry, f"{where}.asset", f"unknown asset {asset!r}; assets with training records: "
+        raise read.fail(entry, f"{where}.asset", f"unknown asset {_shown(asset)}; assets with training records: "
                         f"{', '.join(sorted(known_assets))} (an asset this graph may lack: optional: true)")
     scaling = [key for key in ("weight", "budget", "repeat", "sample_size") if key in entry]
     if len(scaling) > 1:
         raise read.fail(entry, f"{where}.{scaling[1]}",
                         f"give one of weight, budget, repeat and sample_size, not {' and '.join(scaling)}")
-    return Entry(asset=asset, optional=optional, weight=read.get(entry, "weight", where, (int, float), None, minimum=0),
-                 budget=read.get(entry, "budget", where, int, None, minimum=0),
-                 repeat=read.get(entry, "repeat", where, int, None, minimum=1),
+    return Entry(asset=asset, optional=optional,
+                 weight=read.get(entry, "weight", where, (int, float), None, minimum=0, maximum=MAX_FACTOR),
+                 budget=read.get(entry, "budget", where, int, None, minimum=0, maximum=MAX_ROWS),
+                 repeat=read.get(entry, "repeat", where, int, None, minimum=1, maximum=MAX_FACTOR),
                  name=read.name(entry, "name", where, None) if "name" in entry else None,
                  shuffle=read.get(entry, "shuffle", where, bool, False),
-                 sample_size=read.get(entry, "sample_size", where, int, None, minimum=0))
+                 sample_size=read.get(entry, "sample_size", where, int, None, minimum=0, maximum=MAX_ROWS))
 
 
 def recipe_files(folders: Iterable[str | Path]) -> list[Path]:

@@ -39,7 +39,8 @@ import pandas as pd
 
 from mmassets.pickles import UnsafePickle, load_plain_pickle
 from mmassets.sources.validation import (EMPTY_HINT, RawFileMissing, RawFormatError, load_json, require,
-                                         safe_relative_path)
+                                         forget_replacements, safe_relative_path,
+                                         without_lone_surrogates)
 
 REFCOCO_DIR = "refcoco"
 DATASETS = ("refcoco", "refcoco+", "refcocog")
@@ -56,6 +57,11 @@ HOW_TO_GET = ("Download refcoco.zip, refcoco+.zip and refcocog.zip (https://bvis
 REF_COLUMNS = ("ref_id", "ann_id", "image_id", "category_id", "split", "sentences")
 IMAGE_COLUMNS = ("id", "file_name", "width", "height")
 ANNOTATION_COLUMNS = ("id", "image_id", "category_id", "bbox")
+MAX_SENTENCES = 10_000_000
+"""The most sentences (each becomes a training record) one refs file may expand to. refer's files hold
+about 142,000 (RefCOCO), 141,000 (RefCOCO+) and 95,000 (RefCOCOg); a pickle can refer to one list from
+every ref at no cost in size (a 938 kB file can expand to 40 million records), so a file past this
+bound is refused as broken or hostile before it is expanded."""
 
 
 def _check(dataset: str, split_by: str | None = None) -> None:
@@ -100,14 +106,18 @@ def _unique(value: int, seen: dict[int, str], path: Path, where: str, field: str
 def read_refs(path: str | Path) -> pd.DataFrame:
     """One row per ref, in file order: ref_id, ann_id, image_id, category_id (ints), split (str)
     and sentences (each sentence's ``sent``, in file order). A pickle asking for any class or
-    function is refused unread (RawFormatError caused by ``UnsafePickle``)."""
+    function is refused unread (RawFormatError caused by ``UnsafePickle``); one whose refs hold more
+    than ``MAX_SENTENCES`` sentences in all is refused as it is read, naming the ref where the count
+    passed the bound."""
     path = Path(path)
+    forget_replacements(path)  # counted afresh for this reading
     refs = _load_refs(path)
     if not isinstance(refs, list):
         raise RawFormatError(path, f"expected a pickled list of refs, got a {type(refs).__name__}")
     if not refs:
         raise RawFormatError(path, f"holds no refs; {EMPTY_HINT}")
-    rows, seen = [], {}
+    rows, seen, total = [], {}, 0
+    checked: dict[int, list[str]] = {}  # a sentences list the pickle shares among refs is checked once
     for i, ref in enumerate(refs):
         where = f"refs[{i}]"
         ref_id = require(ref, "ref_id", int, path, where)
@@ -117,8 +127,18 @@ def read_refs(path: str | Path) -> pd.DataFrame:
         split = require(ref, "split", str, path, where)
         if not split:
             raise RawFormatError(path, "empty split", record=where, field="split")
-        sentences = [require(s, "sent", str, path, f"{where}.sentences[{j}]")
-                     for j, s in enumerate(require(ref, "sentences", list, path, where))]
+        listed = require(ref, "sentences", list, path, where)
+        total += len(listed)
+        if total > MAX_SENTENCES:
+            raise RawFormatError(path, f"the refs expand to more than {MAX_SENTENCES:,} sentences ({total:,} up to "
+                                 "this ref; refer's files hold some 142,000 at most): refused as broken or hostile "
+                                 "(a pickle can share one list among many refs at no cost in size)",
+                                 record=where, field="sentences")
+        sentences = checked.get(id(listed))
+        if sentences is None:
+            sentences = checked[id(listed)] = [
+                without_lone_surrogates(require(s, "sent", str, path, f"{where}.sentences[{j}]"), path,
+                                        f"{where}.sentences[{j}].sent") for j, s in enumerate(listed)]
         _unique(ref_id, seen, path, where, "ref_id")
         rows.append((ref_id, ann_id, image_id, category_id, split, sentences))
     return pd.DataFrame(rows, columns=list(REF_COLUMNS), dtype=object)
@@ -134,7 +154,8 @@ def _bbox(record: dict, path: Path, where: str) -> list[float]:
 
 
 def read_instances(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The images (columns ``IMAGE_COLUMNS``: id, file_name (safe relative path), width, height)
+    """The images (columns ``IMAGE_COLUMNS``: id, file_name (safe relative path), width, height
+    (positive ints: 0 or below is a ``RawFormatError`` naming the record and field))
     and annotations (``ANNOTATION_COLUMNS``: id, image_id, category_id, bbox as ``[x, y, w, h]``
     floats) of an ``instances.json``, each in file order; ids unique within each list."""
     path = Path(path)
@@ -149,6 +170,10 @@ def read_instances(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         file_name = safe_relative_path(require(image, "file_name", str, path, where), path, where, "file_name")
         width = require(image, "width", int, path, where)
         height = require(image, "height", int, path, where)
+        for field, value in (("width", width), ("height", height)):
+            if value <= 0:  # the boxes are divided by it: never a division by zero or a nonsense box
+                raise RawFormatError(path, f"an image's {field} must be a positive number of pixels, got {value}",
+                                     record=where, field=field)
         _unique(image_id, seen, path, where, "id")
         images.append((image_id, file_name, width, height))
     annotations, seen = [], {}

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmassets.sources.validation import RawFormatError, files_matching
+from mmassets.sources.validation import RawFormatError, files_matching, forget_replacements, without_lone_surrogates
 
 DATA_DIR = "llm_jp/synthdog-ja/data"
 HOW_TO_GET = ("Download the parquet files of huggingface.co/datasets/naver-clova-ix/synthdog-ja (folder data/) to "
@@ -70,7 +70,7 @@ def _text(truth: object, path: Path, row: int) -> str:
     if not isinstance(text, str):
         raise RawFormatError(path, "no string gt_parse.text_sequence", record=f"row {row}",
                              field="ground_truth.gt_parse.text_sequence")
-    return text
+    return without_lone_surrogates(text, path, f"row {row}.ground_truth.gt_parse.text_sequence")  # a \ud800 escape
 
 
 def read_synthdog(folder: str | Path, limit: int = LIMIT, batch_size: int = 256) -> Iterator[SynthdogRow]:
@@ -79,6 +79,7 @@ def read_synthdog(folder: str | Path, limit: int = LIMIT, batch_size: int = 256)
 
     count = 0
     for file_index, path in enumerate(parquet_files(folder)):
+        forget_replacements(path)
         try:
             for row, (image, truth) in enumerate(_rows(path, batch_size)):
                 if count >= limit:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,84 @@ EMPTY_HINT = ("a required raw file with no records is taken as a broken download
               "(nothing was built from it and earlier exports are kept)")
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A UTF-16 surrogate code point left alone in a string: JSON's ``\\ud800`` escapes (and pickles) can
+make one, no UTF-8 writer (Parquet, JSON exports) can encode it. Readers replace each with U+FFFD."""
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                                rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+"""A lone surrogate's escape in JSON bytes: a high one not followed by a low one, or a low one not
+after a high one (a pair, as ``ensure_ascii`` writes an emoji, is one character). A cheap test before
+the parsed value is walked; an escaped backslash before ``u`` may match too, which costs only the walk."""
+REPLACEMENT = "\ufffd"
+LONE_SURROGATES = "lone surrogates replaced"
+_replaced: dict[str, list] = {}
+"""File → [lone surrogates replaced in its last reading, where the first one was]."""
+
+
+def forget_replacements(path: str | Path) -> None:
+    """Start counting ``path``'s replacements afresh (a reader calls it as it opens the file)."""
+    _replaced.pop(str(path), None)
+
+
+def replacements(*paths: str | Path) -> tuple[int, str | None]:
+    """(lone surrogates replaced with U+FFFD in the last reading of ``paths``, where the first one
+    was: "file, record, field"), forgotten once asked for."""
+    found = [_replaced.pop(str(path)) for path in paths if str(path) in _replaced]
+    return sum(n for n, _ in found), (found[0][1] if found else None)
+
+
+def without_lone_surrogates(value: Any, path: str | Path, record: str | None = None) -> Any:
+    """``value`` (a string, or lists and dicts of them, as parsed from JSON or a plain pickle) with
+    each lone surrogate replaced by U+FFFD, in place for lists and dicts; each replacement counted
+    for ``path`` (``replacements``) with the record and field of the first."""
+    def fix(text: str, where: str) -> str:
+        if text.isascii():
+            return text
+        fixed, n = LONE_SURROGATE.subn(REPLACEMENT, text)
+        if n and str(path) not in _replaced:
+            if where:  # a string inside the record: the record, the path down to the field, the field
+                inner, _, field = where.rpartition(".")
+                inner = ", ".join(part for part in (record, inner) if part)
+            else:  # the record is the string: its own path may end in a field
+                inner, _, field = (record or "").rpartition(".") if "." in (record or "") else (record, "", "")
+            _replaced[str(path)] = [0, f"{path}" + (f", {_cut(inner, 200)}" if inner else "")
+                                    + (f", field {_cut(field, 100)!r}" if field else "")]
+        if n:
+            _replaced[str(path)][0] += n
+        return fixed
+
+    if isinstance(value, str):
+        return fix(value, "")
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        container, where = stack.pop()
+        if id(container) in seen:  # a pickle may share a list among records: fixed once
+            continue
+        seen.add(id(container))
+        if isinstance(container, dict):
+            if any(isinstance(key, str) and LONE_SURROGATE.search(key) for key in container):
+                items = [(fix(k, f"{where}.{k}" if where else k) if isinstance(k, str) else k, v)
+                         for k, v in container.items()]
+                container.clear()
+                container.update(items)
+            pairs = [(key, f"{where}.{key}" if where else str(key)) for key in container]
+        elif isinstance(container, list):
+            pairs = [(index, f"{where}[{index}]") for index in range(len(container))]
+        else:
+            continue
+        nested = []
+        for key, inner in pairs:
+            item = container[key]
+            if isinstance(item, str):
+                if not item.isascii():
+                    container[key] = fix(item, inner)
+            elif isinstance(item, (dict, list)):
+                nested.append((item, inner))
+        stack.extend(reversed(nested))
+    return value
+
+
 def load_json(path: str | Path, how_to_get: str, *, unique_keys: bool = False) -> Any:
     """Parse a JSON file, naming the file and the position of a syntax error or truncation.
     ``unique_keys``: a top-level object keyed by record id must not repeat a key (a JSON parser keeps
@@ -52,9 +131,10 @@ def load_json(path: str | Path, how_to_get: str, *, unique_keys: bool = False) -
         repeated[:] = [pairs] if len(value) != len(pairs) else []
         return value
 
+    forget_replacements(path)
     try:
-        with path.open("rb") as handle:
-            value = json.load(handle, object_pairs_hook=pairs_hook if unique_keys else None)
+        data = path.read_bytes()
+        value = json.loads(data, object_pairs_hook=pairs_hook if unique_keys else None)
     except json.JSONDecodeError as exc:
         if not path.read_bytes().strip():
             raise RawFormatError(path, f"the file is empty; {EMPTY_HINT}") from None
@@ -72,6 +152,9 @@ def load_json(path: str | Path, how_to_get: str, *, unique_keys: bool = False) -
                              "last)", record=f"key {shown(key)}")
     if not value and isinstance(value, (list, dict)):
         raise RawFormatError(path, f"holds no records ({json.dumps(value)}); {EMPTY_HINT}")
+    if _ESCAPED_SURROGATE.search(data):
+        value = without_lone_surrogates(value, path)
+    del data
     return value
 
 
@@ -130,15 +213,22 @@ def json_items(path: str | Path, how_to_get: str, expected: str, *, keyed: str =
         if start != (b"{" if keyed else b"["):
             raise RawFormatError(path, f"expected {expected}")
         handle.seek(0)
+        forget_replacements(path)
+        escaped = _holds_surrogate_escapes(handle)
+        # the C backend turns a lone surrogate into "?" or a decoding error; the Python one keeps it
+        backend = ijson.get_backend("python") if escaped else ijson
         count, last = 0, None
         try:
             if keyed:
-                for key, record in ijson.kvitems(handle, "", use_float=True):
+                for key, record in backend.kvitems(handle, "", use_float=True):
+                    if escaped:
+                        key = without_lone_surrogates(key, path)
+                        record = without_lone_surrogates(record, path, f"{keyed} {shown(key)}")
                     yield key, record
                     count, last = count + 1, key
             else:
-                for index, record in enumerate(ijson.items(handle, "item", use_float=True)):
-                    yield index, record
+                for index, record in enumerate(backend.items(handle, "item", use_float=True)):
+                    yield index, without_lone_surrogates(record, path, f"record {index}") if escaped else record
                     count = index + 1
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             message = exc.args[0] if exc.args else exc
@@ -153,12 +243,26 @@ def json_items(path: str | Path, how_to_get: str, expected: str, *, keyed: str =
             raise RawFormatError(path, problem, record=f"record {count}") from None
 
 
+def _holds_surrogate_escapes(handle: Any, chunk: int = 1 << 24) -> bool:
+    """Whether the file holds a ``\\uD800``-``\\uDFFF`` escape (read in chunks; rewound after)."""
+    tail = b""
+    try:
+        while block := handle.read(chunk):
+            if _ESCAPED_SURROGATE.search(tail + block):
+                return True
+            tail = block[-11:]
+        return False
+    finally:
+        handle.seek(0)
+
+
 def jsonl_records(path: str | Path, how_to_get: str) -> Iterator[tuple[int, Any]]:
     """(line number, record) of each non-blank line of a JSON-lines file, naming the file and line
     of a bad one."""
     path = Path(path)
     if not path.is_file():
         raise RawFileMissing(path, how_to_get)
+    forget_replacements(path)
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if raw.strip():
@@ -168,7 +272,8 @@ def jsonl_records(path: str | Path, how_to_get: str) -> Iterator[tuple[int, Any]
 def json_line(path: str | Path, raw: bytes, number: int) -> Any:
     """Line ``number`` of the JSON-lines file ``path`` parsed, or a ``RawFormatError`` naming both."""
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
+        return without_lone_surrogates(value, path, f"line {number}") if _ESCAPED_SURROGATE.search(raw) else value
     except json.JSONDecodeError as exc:
         raise RawFormatError(path, f"not valid JSON ({exc.msg}, column {exc.colno}); the file may be "
                              "truncated", record=f"line {number}") from None

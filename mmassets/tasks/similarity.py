@@ -158,7 +158,8 @@ class ClipSimilarity:
     def _embed(self, captions: Sequence[str], image_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Unit-length embeddings of every caption and of each given image, as float32 arrays."""
         import torch
-        from PIL import Image
+
+        from mmassets.images.opener import open_image
 
         open_clip = _import_open_clip()
         device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
@@ -170,7 +171,7 @@ class ClipSimilarity:
         def image_batch(ids: Sequence[str]) -> torch.Tensor:
             pictures = []
             for image_id in ids:
-                with Image.open(self.image_path(image_id)) as picture:
+                with open_image(self.image_path(image_id)) as picture:  # a FIFO or a bomb refused, named
                     pictures.append(preprocess(picture.convert("RGB")))
             return torch.stack(pictures).to(device)
 

@@ -21,12 +21,13 @@ class GenerationSettings:
 
     ``num_beams`` 1 is greedy decoding (mBLIP's setting); ``patience`` (beam search with patience,
     CTranslate2 only) lets a beam search run until ``patience × num_beams`` hypotheses have ended;
-    ``repetition_penalty`` and ``no_repeat_ngram_size`` act against NLLB's loops. The output of a
-    batch is bounded to ``max_length_ratio`` × its longest source (in tokens) plus
+    ``repetition_penalty`` and ``no_repeat_ngram_size`` act against NLLB's loops. The output of
+    each string is bounded to ``max_length_ratio`` × its own source length (in tokens) plus
     ``length_margin``, and never more than ``max_output_tokens`` — enough for any real
-    translation, and a stop for runaway loops. ``fixed_length_ratio`` (benchmarks only) makes
-    every batch generate exactly that ratio × its longest source, so random weights cannot
-    distort timings.
+    translation, and a stop for runaway loops. The bound is the string's own, never its batch's,
+    so a translation does not depend on its batch-mates (:meth:`bounds`). ``fixed_length_ratio``
+    (benchmarks only) makes every string's output exactly that ratio × its source length, so
+    random weights cannot distort timings.
     """
 
     num_beams: int = 1
@@ -69,6 +70,21 @@ class GenerationSettings:
         high = int(self.max_length_ratio * longest_source) + self.length_margin
         return 0, high if self.max_output_tokens is None else min(high, self.max_output_tokens)
 
+    def bounds(self, source_lengths: Sequence[int]) -> tuple[int, int, list[int]]:
+        """How a batch of sources of these lengths (in tokens) decodes: the batch's (min, max) new
+        tokens, and each string's own most new tokens (``new_tokens`` of its own length).
+
+        A backend decodes the batch within the batch's bounds and then cuts every output to its
+        string's own bound: under greedy search a row's tokens do not depend on the other rows
+        (nor on how long the batch runs past the row's own bound), so the cut output is what the
+        string decoded alone gives — a function of the string, the model and these settings.
+        (The batch's min keeps the end token out for at least as long as each string's own min
+        does, so ``fixed_length_ratio`` cuts exactly too.) Beam search gives no such promise: a
+        beam cut at a longer bound can end differently."""
+        per_string = [self.new_tokens(n) for n in source_lengths]
+        return (max(low for low, _ in per_string), max(high for _, high in per_string),
+                [high for _, high in per_string])
+
     def decoding_steps(self, longest_source: int) -> tuple[int, int]:
         """(fewest, most) decoding steps of such a batch: the new tokens plus the language token."""
         low, high = self.new_tokens(longest_source)
@@ -110,4 +126,5 @@ class Backend(Protocol):
 
     def translate_batch(self, texts: Sequence[str], src_lang: str, tgt_lang: str,
                         settings: GenerationSettings) -> list[str]:
-        """Translate one batch, one stripped output per input, in order."""
+        """Translate one batch, one stripped output per input, in order; each output within its own
+        string's bound (``GenerationSettings.bounds``), never its batch's."""

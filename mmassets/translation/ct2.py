@@ -10,7 +10,9 @@ Decoding-length semantics (checked against ``model.generate``): CTranslate2's
 ``max_decoding_length`` and ``min_decoding_length`` count the target prefix (the language
 token) and the end token, exactly as ``max_new_tokens`` / ``min_new_tokens`` count the
 forced language token and the end token in transformers. Both backends therefore pass
-``bound + 1`` for a ``settings.new_tokens`` bound. In float32 the greedy outputs of the two
+``bound + 1`` for a ``settings.new_tokens`` bound. A batch decodes to its longest string's bound
+and each output is then cut at its own string's bound (``GenerationSettings.bounds``), so under
+greedy search a string's output does not depend on its batch-mates. In float32 the greedy outputs of the two
 backends are token-for-token identical (repetition penalty and no-repeat n-grams included);
 beam search can differ where hypotheses end (the two libraries normalise and stop finished
 beams differently), and int8 quantisation changes some outputs.
@@ -312,7 +314,7 @@ class CT2Model(NLLBTokenizing):
         self.lang_token_id(tgt_lang)
         ids = self.encode_ids(texts, src_lang)
         sources = [self.tokenizer.convert_ids_to_tokens(i) for i in ids]
-        min_new, max_new = settings.new_tokens(max(len(i) for i in ids))
+        min_new, max_new, own = settings.bounds([len(i) for i in ids])
         results = self.translator.translate_batch(
             sources,
             target_prefix=[[tgt_lang]] * len(sources),
@@ -329,9 +331,10 @@ class CT2Model(NLLBTokenizing):
             max_batch_size=0,  # the engine sized the batch
         )
         outputs = []
-        for result in results:
+        for result, cap in zip(results, own):
             tokens = list(result.hypotheses[0])
-            outputs.append(tokens[1:] if tokens and tokens[0] == tgt_lang else tokens)
+            tokens = tokens[1:] if tokens and tokens[0] == tgt_lang else tokens
+            outputs.append(tokens[:cap])  # the string's own bound, not its batch's (settings.bounds)
         return outputs
 
 

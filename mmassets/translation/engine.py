@@ -10,7 +10,11 @@ batches sized by a token budget, every output through the quality gate.
    has learned for the language pair), within ``max_batch_size`` rows and ``token_budget``
    padded source tokens.
 4. Translate a batch, check each output (``quality.problem``), retry flagged ones once with
-   repetition controls, and commit the batch to the memory before the next one.
+   repetition controls, and commit the batch to the memory before the next one; where the memory
+   already held an answer for a string (another build stored it meanwhile), that first answer is
+   the one used. Each string's output is bounded by its own length, not its batch's
+   (``GenerationSettings.bounds``), so a translation does not depend on its batch-mates; a
+   read-only memory that lacks strings is refused before the model runs.
 5. Join the sentences of each cut string (its flag: the first flagged sentence's), restore the
    input order; apply ``on_bad_translation`` to outputs that still fail the gate.
 
@@ -26,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from mmassets.translation.backend import RETRY_SETTINGS, Backend, GenerationSettings
-from mmassets.translation.memory import Entry, MemoryKey, TranslationMemory
+from mmassets.translation.memory import Entry, MemoryKey, TranslationMemory, read_only_refusal
 from mmassets.translation.planner import CostModel, LengthModel, plan, table_cost_model
 from mmassets.translation.quality import problem
 from mmassets.translation.sentences import Piece, join, split
@@ -179,6 +183,8 @@ class TranslationEngine:
         if self.memory:
             found.update(self.memory.get_many(key, [u for u in units if u not in asked]))
         misses = [u for u in units if u not in found]
+        if misses and getattr(self.memory, "read_only", False):  # refuse before the model spends time
+            raise read_only_refusal(self.memory.path, len(misses))
         if misses:
             found.update(self._translate_misses(misses, src, tgt, key, stats, progress))
         missed = set(misses)
@@ -212,7 +218,10 @@ class TranslationEngine:
             stats.seconds += time.perf_counter() - started
             if self.memory:
                 produced = sum(self.backend.token_lengths([e.translation for e in entries], tgt))
-                self.memory.put_many(key, zip(sources, entries), tokens=(sum(lengths[i] for i in batch), produced))
+                stored = self.memory.put_many(key, zip(sources, entries), tokens=(sum(lengths[i] for i in batch),
+                                                                                  produced))
+                # The memory's first answer is the answer (another build may have stored one meanwhile).
+                entries = [stored.get(s, e) for s, e in zip(sources, entries)] if stored else entries
             found.update(zip(sources, entries))
             longest = lengths[batch[0]]
             stats.batches += 1

@@ -370,7 +370,8 @@ class NLLBModel(NLLBTokenizing):
     def translate_batch(
         self, texts: Sequence[str], src_lang: str, tgt_lang: str, settings: GenerationSettings
     ) -> list[str]:
-        """Generate and decode translations for one batch (greedy or beam search)."""
+        """Generate and decode translations for one batch (greedy or beam search), each cut at its
+        own string's bound (``GenerationSettings.bounds``)."""
         import torch
 
         if settings.patience != 1.0:
@@ -380,8 +381,7 @@ class NLLBModel(NLLBTokenizing):
             return []
         forced_bos = self.lang_token_id(tgt_lang)
         batch = self.encode(texts, src_lang)
-        longest = int(batch["attention_mask"].sum(dim=1).max())
-        min_new, max_new = settings.new_tokens(longest)
+        min_new, max_new, own = settings.bounds([int(n) for n in batch["attention_mask"].sum(dim=1)])
         with torch.inference_mode():
             generated = self.model.generate(
                 **batch,
@@ -397,7 +397,10 @@ class NLLBModel(NLLBTokenizing):
                 # "both max_new_tokens and max_length" warning on every batch.
                 max_length=None,
             )
-        decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
+        # Each row is [decoder start, language token, text tokens...]: cut it to its string's own
+        # bound, not its batch's (settings.bounds); the end token and padding are skipped.
+        rows = [row[: 2 + cap] for row, cap in zip(generated.tolist(), own)]
+        decoded = self.tokenizer.batch_decode(rows, skip_special_tokens=True)
         return [text.strip() for text in decoded]
 
 

@@ -61,6 +61,7 @@ class PostgresTranslationMemory:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in SCHEMA:
                 cursor.execute(statement)
+        self.read_only = False
 
     def get_many(self, key: MemoryKey, sources: Sequence[str]) -> dict[str, Entry]:
         found: dict[str, Entry] = {}
@@ -77,15 +78,27 @@ class PostgresTranslationMemory:
         return found
 
     def put_many(self, key: MemoryKey, entries: Iterable[tuple[str, Entry]],
-                 tokens: tuple[int, int] | None = None) -> None:
+                 tokens: tuple[int, int] | None = None) -> dict[str, Entry]:
+        """As ``TranslationMemory.put_many``: the first answer stored for a source is kept and
+        returned."""
         from psycopg2.extras import execute_values
 
+        entries = list(entries)
         rows = [(key.model, key.src, key.tgt, key.settings, _digest(source), source, e.translation, e.flag)
                 for source, e in entries]
+        stored: dict[str, Entry] = {}
         with self._lock, self._db, self._db.cursor() as cursor:  # one transaction: committed or not at all
             execute_values(
                 cursor, "INSERT INTO mmassets_translations VALUES %s ON CONFLICT (model, src, tgt, settings, "
-                "source_sha256) DO UPDATE SET translation = EXCLUDED.translation, flag = EXCLUDED.flag", rows)
+                "source_sha256) DO NOTHING", rows)
+            wanted = {source for source, _ in entries}
+            for start in range(0, len(rows), LOOKUP_CHUNK):
+                cursor.execute(
+                    "SELECT source, translation, flag FROM mmassets_translations WHERE model=%s AND src=%s "
+                    "AND tgt=%s AND settings=%s AND source_sha256 = ANY(%s)",
+                    (key.model, key.src, key.tgt, key.settings, [row[4] for row in rows[start:start + LOOKUP_CHUNK]]))
+                stored.update((source, Entry(translation, flag)) for source, translation, flag in cursor
+                              if source in wanted)
             if tokens is not None:
                 cursor.execute(
                     "INSERT INTO mmassets_translation_lengths AS l VALUES (%s, %s, %s, %s, %s, %s) "
@@ -93,6 +106,7 @@ class PostgresTranslationMemory:
                     "source_tokens = l.source_tokens + EXCLUDED.source_tokens, "
                     "output_tokens = l.output_tokens + EXCLUDED.output_tokens",
                     (key.model, key.src, key.tgt, key.settings, *tokens))
+        return stored
 
     def length_ratio(self, key: MemoryKey, min_source_tokens: int = 200) -> float | None:
         with self._lock, self._db, self._db.cursor() as cursor:

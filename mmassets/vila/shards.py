@@ -63,7 +63,8 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
                  keep_last: bool = True, verify: Callable[[Path, Shards], bool] | None = None) -> Shards:
     """Write ``records`` as VILA shards into ``folder`` (replacing it whole, atomically): shard
     ``n`` holds records ``n*shard_size`` to ``(n+1)*shard_size``; a short last shard is written
-    only when ``keep_last``. Records stream through one shard at a time. ``verify(staging, shards)``
+    only when ``keep_last``. Records stream through one shard at a time; a write that fails (a full
+    disk) raises an OSError naming the shard and the folder. ``verify(staging, shards)``
     sees the shards before they replace the folder; when it says no, the folder stays as it was
     (``Shards.published`` False)."""
     if shard_size < 1:
@@ -77,9 +78,7 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
                 written.dropped = len(chunk)
                 break
             name = f"part-{n:05d}"
-            with open(staging / f"{name}.pkl", "wb") as out:
-                pickle.dump(chunk, out, protocol=PROTOCOL)
-            (staging / f"{name}.count").write_text(str(len(chunk)), encoding="ascii")
+            _write_shard(chunk, staging, name, folder)
             written.counts.append((name, len(chunk)))
         written.published = verify is None or verify(staging, written)
         if written.published:
@@ -88,6 +87,20 @@ def write_shards(records: Iterable[dict], folder: str | Path, *, shard_size: int
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _write_shard(chunk: list, staging: Path, name: str, folder: Path) -> None:
+    """One shard and its count; a failed write (a full disk, a quota) is an OSError naming the
+    shard, its folder and the staging folder it was written in (the folder keeps its shards)."""
+    path = staging / f"{name}.pkl"
+    try:
+        with open(path, "wb") as out:
+            pickle.dump(chunk, out, protocol=PROTOCOL)
+        path = path.with_suffix(".count")
+        path.write_text(str(len(chunk)), encoding="ascii")
+    except OSError as exc:
+        raise OSError(exc.errno, f"{exc.strerror or exc} while writing VILA shard {path} (the staging folder of "
+                      f"{folder}, which keeps the shards it had)") from exc
 
 
 def folder_problems(folder: str | Path) -> list[str]:

@@ -119,3 +119,43 @@ def test_the_mblip_mixture_merges_the_tasks_present_when_other_datasets_are_miss
         **{f"train/{name}": "not materialized" for name in ("web_captions", "coco_captions", "llava_detail", "llava_conversation",
                                                              "vqav2_vqa", "vqav2_vqg", "caption_matching")}}
     assert [row["task"] for row in metadata["per entry"].value] == present
+
+
+def test_a_selection_that_matches_nothing_says_so(tmp_path, capsys):
+    code, out = run_build(tmp_path / "data", "--select", 'key:"train/no_such_asset"')
+    assert code == 2, out
+    assert capsys.readouterr().err == (
+        "mmassets build: --select 'key:\"train/no_such_asset\"' matches no asset to build (nothing was done); "
+        "asset keys are as the UI shows them, e.g. 'group:train', 'key:\"train/coco_captions\"'\n")
+    assert "materialized" not in out
+
+
+def test_a_lone_surrogate_in_a_raw_file_is_replaced_counted_and_named(tmp_path, caplog):
+    """Issue 30: a ``\\ud800`` escape in a raw file failed the raw asset with a bare
+    ``UnicodeEncodeError`` (no file, record or field) as it was stored. Now it is replaced with
+    U+FFFD as the file is read, counted in the raw asset's metadata and logged with where it was."""
+    import dagster as dg
+    import pandas as pd
+
+    raw = tmp_path / "raw"
+    write_coco(raw)
+    path = raw / "coco" / "dataset_coco.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["images"][2]["sentences"][0]["raw"] = "a cat \ud800 on a mat"
+    path.write_text(json.dumps(data), encoding="utf-8")  # the surrogate as JSON escapes it: \ud800
+    select = ["--select", 'key:"raw/coco_karpathy" or key:"english/coco_captions"']
+
+    code, out = run_build(tmp_path / "data", *production_args(raw), *select)
+
+    assert code == 0, out
+    where = f"{path}, images[2].sentences[0], field 'raw'"
+    assert f"1 lone surrogate(s) (UTF-16 halves no UTF-8 file can hold) replaced with U+FFFD; the first at {where}" \
+        in caplog.text  # the build's log
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "data" / "dagster_home"))
+    metadata = instance.get_latest_materialization_event(
+        dg.AssetKey(["raw", "coco_karpathy"])).asset_materialization.metadata
+    assert metadata["lone surrogates replaced"].value == 1
+    assert metadata["lone surrogates replaced, the first at"].value == where
+    captions = pd.read_parquet(tmp_path / "data" / "assets" / "english" / "coco_captions.parquet")
+    assert (captions["label"] == "a cat \ufffd on a mat").sum() >= 1 or \
+        captions.map(lambda v: isinstance(v, str) and "a cat \ufffd on a mat" in v).any().any()

@@ -3,6 +3,7 @@ without any): independent steps run side by side in their own processes, each tr
 three runs over contiguous slices of the languages, pinned to GPU 0, 1 and 2, every partition is
 materialized once, and what is stored is byte-identical to an in-process build."""
 
+import contextlib
 import os
 import signal
 
@@ -123,3 +124,59 @@ def test_a_build_killed_with_sigkill_leaves_no_run_holding_a_gpu(tmp_path):
         time.sleep(1)
     assert pinned and all(run.status == dg.DagsterRunStatus.FAILURE for run in pinned), [r.status for r in pinned]
     assert not instance.event_log_storage.get_concurrency_info("gpu").claimed_slots
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """pid → (parent pid, process group) of every live process (zombies left out), from /proc."""
+    from pathlib import Path
+
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] not in ("Z", "X"):
+            found[int(entry.name)] = (int(fields[1]), int(fields[2]))
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    processes = _processes()
+    found, new = set(), {pid}
+    while new:
+        found |= new
+        new = {child for child, (parent, _) in processes.items() if parent in new} - found
+    return found - {pid}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="processes are followed through /proc")
+def test_a_multiprocess_build_killed_with_sigkill_leaves_no_process_behind(tmp_path):
+    """SIGKILL to the build alone while a step runs: its step processes and the server that forks
+    them (which would otherwise live for ever, holding memory and the translation memory) die with it."""
+    import time
+
+    data = tmp_path / "data"
+    process = start_build(data, "--select", '+key:"translated/coco_captions"', "--executor", "multiprocess",
+                          env={"MMASSETS_GPUS": "0"})
+    try:
+        wait_for_pool_slot(data, process)
+        left = _descendants(process.pid)
+        assert len(left) >= 2, "expected the fork server and a step process"
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()  # not read to its end: what outlives the build holds the pipe open
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = {pid for pid, (_, group) in _processes().items() if pid in left or group == process.pid}
+        if not alive:
+            break
+        time.sleep(0.2)
+    for pid in alive:  # not left running after the test
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not alive, f"still alive after the build was killed: {sorted(alive)}"

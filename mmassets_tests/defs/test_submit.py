@@ -30,7 +30,7 @@ def test_a_submitted_selection_is_one_backfill_of_all_its_partitions(tmp_path, c
         "raw/coco_karpathy", "english/coco_captions", "translated/coco_captions"}
 
     code, out = run_build(data, "--submit", "--select", "key:nothing_here")
-    assert code == 2 and "names no asset that can be materialized" in capsys.readouterr().err
+    assert code == 2 and "matches no asset to build (nothing was done)" in capsys.readouterr().err
 
 
 def test_status_once_says_where_it_stands_and_an_unknown_id_is_one_line(tmp_path, capsys, monkeypatch):

@@ -43,3 +43,49 @@ def test_nul_and_absurd_captions_are_stripped_or_dropped_and_counted(tmp_path):
     assert "\\u0000" not in references and "A bus in the rain." in references
     records = (data / "exports/eval/coco_karpathy/test/en.json").read_text(encoding="utf-8")
     assert "\\u0000" not in records
+
+
+def test_vila_shard_texts_follow_the_text_rules_of_every_export(tmp_path, sample_raw):
+    """Issue 30: VILA shards took pair texts and document texts as they were. Now a control
+    character is stripped and a text over MMASSETS_MAX_TEXT_CHARS drops its pair or document, both
+    counted in the shard asset's metadata (``text``; a dropped document under ``documents dropped``)."""
+    import shutil
+
+    from mmassets.vila.shards import read_shard
+
+    raw = tmp_path / "raw"
+    shutil.copytree(sample_raw, raw)
+    pairs_file = raw / "llm_jp" / "alt_pair_ja" / "pairs_000.jsonl"
+    pairs = [json.loads(line) for line in pairs_file.read_text(encoding="utf-8").splitlines()]
+    pairs[0]["text"] += "\u0007ベル"
+    pairs[1]["text"] = "長" * 25_000
+    pairs_file.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
+    docs_file = raw / "llm_jp" / "interleaved_ja" / "docs_000.jsonl"
+    docs = [json.loads(line) for line in docs_file.read_text(encoding="utf-8").splitlines()]
+    docs[1]["text_list"][0] += "\u000cページ"
+    docs[2]["text_list"][1] = "x" * 25_000
+    docs_file.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    data = tmp_path / "data"
+
+    code, out = run_build(data, "--raw-dir", str(raw), "--select",
+                          '+key:"train/llm_jp_pair_step1" or +key:"train/llm_jp_interleaved"')
+    assert code == 0, out
+
+    instance = dg.DagsterInstance.from_config(str(data / "dagster_home"))
+
+    def metadata(name):
+        return instance.get_latest_materialization_event(dg.AssetKey(["train", name])).asset_materialization.metadata
+
+    vila = data / "exports" / "vila"
+    texts = [r["text"] for shard in sorted((vila / "llm_jp_mm_pair_step1_6m").glob("*.pkl")) for r in read_shard(shard)]
+    assert pairs[0]["text"].replace("\u0007", "") in texts and not any("\u0007" in t or "長長" in t for t in texts)
+    assert metadata("llm_jp_pair_step1")["text"].value == {"control characters stripped": 1,
+                                                           "longer than 20,000 characters": 1}
+    documents = [d for shard in sorted((vila / "llm_jp_mm_interleaved_step1_6m").glob("*.pkl"))
+                 for d in read_shard(shard)]
+    sentences = [s for d in documents for s in d["text_list"]]
+    assert docs[1]["text_list"][0].replace("\u000c", "") in sentences
+    assert not any("\u000c" in s or len(s) > 20_000 for s in sentences)
+    interleaved = metadata("llm_jp_interleaved")
+    assert interleaved["text"].value == {"control characters stripped": 1}
+    assert interleaved["documents dropped"].value.get("longer than 20,000 characters") == 1

@@ -2,8 +2,10 @@
 server: mBLIP's released sample used as published, reruns that request only what failed
 transiently, images already on disk adopted, and caption matching from the web captions."""
 
+import hashlib
 import io
 import json
+import shutil
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,8 +86,10 @@ def test_the_released_sample_is_used_as_published_with_its_file_names(released):
     sample = pd.read_parquet(data / "assets" / "english" / "web_caption_sample.parquet")
     assert sample["image_id"].tolist() == [f"{3 * i:08d}.jpg" for i in range(ENTRIES)]
     assert json.loads((data / "exports" / "web_captions" / "concept_manifest.json").read_text()) == {}
-    images = sorted(p.name for p in (raw / "blip" / "images").iterdir())
+    images = sorted(p.name for p in (raw / "blip" / "images").iterdir() if p.name != shards.RECORDS_FOLDER)
     assert images == [f"{3 * i:08d}.jpg" for i in range(ENTRIES) if i not in (GONE, FAILING, CORRUPT)]
+    records = pd.read_parquet(raw / "blip" / "images" / shards.RECORDS_FOLDER / "web_captions" / "shard-00000.parquet")
+    assert records["path"].tolist() == images and list(records.columns) == list(shards.RECORD_COLUMNS)
     with Image.open(raw / "blip" / "images" / "00000000.jpg") as image:
         assert image.size == (256, 256) and image.format == "JPEG"  # mBLIP's rule: 400x300 → 256, padded
     status = _status(data).set_index("index")
@@ -108,6 +112,8 @@ def test_a_rerun_requests_only_the_transient_failure(released, server):
 
 
 def test_images_on_disk_without_a_status_row_are_adopted_not_fetched(released):
+    """As after a build killed once it had recorded its images under the image root, but before it
+    wrote its status table: the recorded images are adopted (their URL is the one recorded)."""
     raw, data, *_ = released
     for table in (data / "downloads" / "web_captions").glob("shard-*.parquet"):
         table.unlink()  # as after a build killed before it wrote its status table
@@ -123,6 +129,7 @@ def test_images_on_disk_without_a_status_row_are_adopted_not_fetched(released):
     instance = dg.DagsterInstance.from_config(str(data / "dagster_home"))
     metadata = instance.get_latest_materialization_event(dg.AssetKey(["images", "web_captions"])).asset_materialization.metadata
     assert metadata["found on disk"].value == len(ok) and metadata["fetched this run"].value == 3
+    assert metadata[shards.ADOPTED_RECORDED].value == len(ok) and metadata[shards.ADOPTED_UNRECORDED].value == 0
 
 
 def test_without_the_private_address_setting_every_local_url_is_refused(released, tmp_path):
@@ -137,6 +144,70 @@ def test_without_the_private_address_setting_every_local_url_is_refused(released
     tried = status[status["attempts"] > 0]  # the others are the earlier build's images, found on disk
     assert len(tried) == 3 and (tried["status"] == "refused").all()
     assert tried["error"].str.contains("MMASSETS_DOWNLOAD_ALLOW_PRIVATE").all()
+
+
+def _centre_colour(path) -> tuple[int, ...]:
+    with Image.open(path) as image:
+        return image.convert("RGB").getpixel((image.width // 2, image.height // 2))
+
+
+def test_a_new_url_list_over_the_same_image_names_gets_its_own_images(tmp_path):
+    """The released sample's file (`jpg` names) replaced by other URLs at the same names, built into
+    a new data folder over the same image root: the old images are not taken for the new URLs (the
+    record beside them names the old URLs), the new ones are fetched; another new data folder then
+    requests nothing (recorded). Without the record (your own folder of images) they are fetched
+    again, unless `adopt_unrecorded: true`, which takes them and counts them."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+
+    def server_entries(ids) -> list[dict]:
+        return [{"url": f"{server_url}/img/{i}.jpg", "caption": f"a photo of kite {i} over hills",
+                 "jpg": f"./images/{k:08d}.jpg"} for k, i in enumerate(ids)]
+
+    try:
+        old, new = (0, 1, 3, 5), (7, 8, 9, 10)  # each serves a picture of its own colour
+        raw = _raw_with_sample(tmp_path, server_entries(old))
+        images, names = raw / "blip" / "images", [f"{k:08d}.jpg" for k in range(4)]
+
+        def build(data: str, *extra: str) -> dict:
+            code, out = run_build(tmp_path / data, "--profile", "production", "--raw-dir", str(raw), *extra,
+                                  "--select", "*images/web_captions", env=ALLOW_PRIVATE)
+            assert code == 0, out
+            return materialization_metadata(tmp_path / data, "images/web_captions")
+
+        build("data1")
+        assert [_centre_colour(images / n)[0] for n in names] == pytest.approx([20 * i for i in old], abs=8)
+        (raw / SAMPLE_FILE).write_text(json.dumps(server_entries(new)), encoding="utf-8")
+        Handler.hits.clear()
+        metadata = build("data2")  # a new data folder: no status table knows these files
+        assert sorted(Handler.hits) == sorted(f"/img/{i}.jpg" for i in new)
+        assert [_centre_colour(images / n)[0] for n in names] == pytest.approx([20 * i for i in new], abs=8)
+        status = _status(tmp_path / "data2")
+        assert status["url"].tolist() == [f"{server_url}/img/{i}.jpg" for i in new] and (status["attempts"] == 1).all()
+        assert status["sha256"].tolist() == [hashlib.sha256((images / n).read_bytes()).hexdigest() for n in names]
+        assert metadata[shards.NOT_ADOPTED_OTHER_URL] == 4 and metadata["found on disk"] == 0
+
+        Handler.hits.clear()
+        metadata = build("data3")  # another new data folder: the images' record says they are these URLs'
+        assert not Handler.hits and metadata[shards.ADOPTED_RECORDED] == 4 and metadata["fetched this run"] == 0
+        assert _status(tmp_path / "data3")["sha256"].tolist() == status["sha256"].tolist()
+
+        shutil.rmtree(images / shards.RECORDS_FOLDER)  # a folder of images with no record: your own
+        Handler.hits.clear()
+        metadata = build("data4")
+        assert len(Handler.hits) == 4 and metadata[shards.NOT_ADOPTED_UNRECORDED] == 4
+
+        shutil.rmtree(images / shards.RECORDS_FOLDER)
+        config = tmp_path / "adopt.yaml"
+        config.write_text("images/web_captions:\n  adopt_unrecorded: true\n", encoding="utf-8")
+        Handler.hits.clear()
+        metadata = build("data5", "--config", str(config))
+        assert not Handler.hits and metadata[shards.ADOPTED_UNRECORDED] == 4 and metadata["found on disk"] == 4
+        assert (_status(tmp_path / "data5")["attempts"] == 0).all()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def _raw_with_sample(folder, entries: list[dict]):

@@ -53,3 +53,13 @@ def test_repaired_images_keep_their_published_path_with_a_jpeg_extension():
     assert repaired_path("ocr_vqa", "2.gif") == "ocr_vqa/images/2.jpg"
     assert repaired_path("vflan", "CLEVR_1.png") == "vflan/images_191task_1k/CLEVR_1.jpg"
     assert repaired_path("raw", "a/b.jpg") == "a/b.jpg"
+
+
+def test_an_image_the_check_found_unsafe_drops_its_record_as_an_unsafe_path():
+    """Issue 30: an image that is a symlink out of the trusted roots (the check's ``unsafe``) failed
+    ``train/<dataset>`` with a bare AssertionError; its record is dropped and counted instead."""
+    records = pd.DataFrame({"source_index": [0, 1], "id": ["ok", "link"], "images": [["a.jpg"], ["b.jpg"]],
+                            "unsafe_path": ["", ""]})
+    checked = pd.DataFrame({"root": ["vflan", "vflan"], "path": ["a.jpg", "b.jpg"], "status": ["ok", "unsafe"]})
+    kept, dropped = resolve_records(records, checked, "vflan", "drop", "train/x")
+    assert kept["id"].tolist() == ["ok"] and dict(zip(dropped["id"], dropped["reason"])) == {"link": "unsafe path"}

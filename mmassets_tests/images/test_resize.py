@@ -128,3 +128,66 @@ def test_vilas_rule_drops_alpha_and_makes_grey_rgb_as_pillows_convert_does():
 def test_rgb_mode_converts_as_llm_jp_does_without_resizing():
     out = resize_image(encode(Image.new("L", (900, 700), 90), "PNG"), ResizeSettings(mode="rgb", quality=75))
     assert (out.width, out.height) == (900, 700) and decoded(out).mode == "RGB"
+
+
+def _picture(size: tuple[int, int]) -> Image.Image:
+    """A photo-like picture (a gradient with noise), so JPEG and PNG encode real content."""
+    gradient = Image.linear_gradient("L").resize(size)
+    noise = Image.effect_noise(size, 40)
+    return Image.merge("RGB", (gradient, noise, gradient.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+
+
+# what each mode promises for a 1600x1200 picture, and for a 702x675 one (whose JPEG, decoded at half
+# scale, used to round to another size: keep_ratio 256x247, vila 348x336 — smaller than promised)
+PROMISED = [
+    ("mblip", 256, (1600, 1200), (256, 256)), ("mblip", 256, (702, 675), (256, 256)),
+    ("border", 256, (1600, 1200), (256, 256)), ("border", 256, (702, 675), (256, 256)),
+    ("keep_ratio", 256, (1600, 1200), (256, 192)), ("keep_ratio", 256, (702, 675), (256, 246)),
+    ("center_crop", 256, (1600, 1200), (256, 256)), ("center_crop", 256, (702, 675), (256, 256)),
+    ("no", 256, (1600, 1200), (1600, 1200)), ("no", 256, (702, 675), (702, 675)),
+    ("vila", 336, (1600, 1200), (448, 336)), ("vila", 336, (702, 675), (349, 336)),
+    ("rgb", 336, (1600, 1200), (1600, 1200)), ("rgb", 336, (702, 675), (702, 675)),
+]
+
+
+@pytest.mark.parametrize("mode, size, picture, expected", PROMISED)
+def test_every_mode_gives_the_size_it_promises_for_a_large_jpeg_and_the_same_picture_as_png(mode, size, picture,
+                                                                                             expected):
+    """Issue 30: ``rgb`` ("RGB, JPEG, not resized") stored a 1600x1200 JPEG as 400x300 (JPEG draft
+    decoding in every mode but ``no``) while the PNG kept its size; and where draft decoding is right
+    (the modes that shrink), sizes computed from the reduced image could round below the promise."""
+    from mmassets.images.resize import output_size
+
+    assert output_size(mode, size, *picture) == expected
+    image = _picture(picture)
+    for fmt in ("JPEG", "PNG"):
+        out = resize_image(encode(image, fmt), ResizeSettings(mode=mode, size=size))
+        assert (out.width, out.height) == expected == decoded(out).size, (fmt, mode)
+        assert (out.original_width, out.original_height) == picture
+
+
+def test_rgb_keeps_a_large_jpegs_pixels_not_a_reduced_decode():
+    """Not resized means every pixel: a one-pixel line in a 1600x1200 JPEG survives."""
+    image = Image.new("RGB", (1600, 1200), (0, 0, 0))
+    image.paste((255, 255, 255), (0, 601, 1600, 602))
+    out = decoded(resize_image(encode(image, quality=100), ResizeSettings(mode="rgb", quality=100)))
+    column = [out.getpixel((800, y))[0] for y in range(598, 606)]
+    assert max(column) > 200 and column.index(max(column)) == 3, column
+
+
+def test_a_draft_that_would_decode_below_the_output_size_is_not_used(monkeypatch):
+    """Draft decoding may only pick a scale that leaves at least the output's pixels: were Pillow to
+    choose 1/8 (200x150 of a 1600x1200 JPEG, below keep_ratio's 256x192), the image is decoded whole."""
+    from PIL import JpegImagePlugin
+
+    from mmassets.images import resize
+
+    real = JpegImagePlugin.JpegImageFile.draft
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft",
+                        lambda self, mode, size: real(self, mode, (self.size[0] // 8, self.size[1] // 8)))
+    seen, reshape = [], resize.reshape
+    monkeypatch.setattr(resize, "reshape", lambda image, *args: seen.append(image.size) or reshape(image, *args))
+    out = resize_image(encode(_picture((1600, 1200))), ResizeSettings(mode="keep_ratio"))
+    assert (out.width, out.height) == (256, 192) and seen == [(1600, 1200)]
+    resize_image(encode(_picture((1600, 1200))), ResizeSettings(mode="keep_ratio", size=100))
+    assert seen[-1] == (200, 150)  # 1/8 leaves 200x150 >= 100x75: the reduced decode is used

@@ -1,13 +1,18 @@
 """Resumable shards against a real local server: a rerun requests only what failed transiently (and
 what went missing), never a permanent failure unless asked."""
 
+import hashlib
+import io
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from PIL import Image
 
+from mmassets.images import shards
 from mmassets.images.download import DownloadSettings, download
+from mmassets.images.resize import ResizeSettings
 from mmassets.images.shards import jobs_to_run, merge_status, nothing_downloaded, shard_ranges, summary
 from test_download import JPEG
 
@@ -23,6 +28,8 @@ class FlakyHandler(BaseHTTPRequestHandler):
         FlakyHandler.hits[self.path] += 1
         if self.path.startswith("/gone"):
             status, body = 404, b""
+        elif self.path.startswith("/pic/"):
+            status, body = 200, _picture(int(self.path.rsplit("/", 1)[-1].split(".")[0]))
         elif self.path in FlakyHandler.down:
             status, body = 503, b""
         else:
@@ -31,6 +38,13 @@ class FlakyHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _picture(n: int) -> bytes:
+    """A picture of its own for each ``n`` (its size and colour)."""
+    out = io.BytesIO()
+    Image.new("RGB", (480 - n, 360), (10 * n % 256, 80, 160)).save(out, format="JPEG")
+    return out.getvalue()
 
 
 @pytest.fixture()
@@ -151,3 +165,94 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _run_shard(urls, names, root, status, *, adopt_unrecorded=False):
+    """One shard as ``download_images`` runs it: adopt what the image root records (or, when asked,
+    what it holds without a record), fetch the rest, write the status table's records beside the images."""
+    settings = DownloadSettings(retries=0, allow_private=True, decode_threads=1)
+    indices = range(len(urls))
+    records = shards.DownloadRecords(root, "pairs")
+    adoption = shards.adopt_existing(urls, indices, lambda i: root / names[i], status,
+                                     lambda i: records.of(names[i], "00000"), adopt_unrecorded=adopt_unrecorded)
+    known = adoption.apply(status, indices)
+    jobs = jobs_to_run(urls, indices, lambda i: root / names[i], known, checked={o.index for o in adoption.outcomes})
+    table = merge_status(known, download(jobs, settings, ResizeSettings(mode="no")), indices)
+    records.write("00000", shards.shard_records(table, names, adoption.recorded))
+    return table, adoption
+
+
+def _sha256s(root, names) -> list[str]:
+    return [hashlib.sha256((root / name).read_bytes()).hexdigest() for name in names]
+
+
+def test_files_named_by_position_are_adopted_only_for_the_url_their_record_names(server, tmp_path):
+    """A pairs file replaced by other URLs at the same positions: with no status table (a new data
+    folder), the old images are not taken for the new URLs — the record beside them names the old
+    URLs — and the new URLs' images are fetched; a later new data folder adopts them without a request."""
+    names = [f"pairs_000/{i:08d}.jpg" for i in range(4)]
+    old, new = [f"{server}/pic/{i}.jpg" for i in range(4)], [f"{server}/pic/{10 + i}.jpg" for i in range(4)]
+    root, reference = tmp_path / "images", tmp_path / "reference"
+    first, _ = _run_shard(old, names, root, None)
+    assert (first["status"] == "ok").all()
+    assert (root / shards.RECORDS_FOLDER / "pairs" / "shard-00000.parquet").is_file()
+    old_files = _sha256s(root, names)
+    expected, _ = _run_shard(new, names, reference, None)  # the new URLs' images, fetched into a folder of their own
+
+    FlakyHandler.hits.clear()
+    table, adoption = _run_shard(new, names, root, None)  # a new data folder: no status table
+    assert sorted(FlakyHandler.hits) == [f"/pic/{10 + i}.jpg" for i in range(4)]
+    assert adoption.outcomes == [] and adoption.counts[shards.NOT_ADOPTED_OTHER_URL] == 4
+    assert _sha256s(root, names) == _sha256s(reference, names) == table["sha256"].tolist()
+    assert table["sha256"].tolist() == expected["sha256"].tolist()
+    assert not set(old_files) & set(_sha256s(root, names))
+    assert [Image.open(root / name).size for name in names] == [(480 - 10 - i, 360) for i in range(4)]
+
+    FlakyHandler.hits.clear()
+    again, adoption = _run_shard(new, names, root, None)  # another new data folder: the records are with the images
+    assert not FlakyHandler.hits and adoption.counts[shards.ADOPTED_RECORDED] == 4
+    assert again.drop(columns=["http_status", "attempts"]).equals(table.drop(columns=["http_status", "attempts"]))
+    assert (again["attempts"] == 0).all()
+
+
+def test_images_without_a_record_are_fetched_unless_adopting_them_is_asked_for_then_counted(server, tmp_path):
+    names = [f"{i:08d}.jpg" for i in range(3)]
+    urls = [f"{server}/pic/{i}.jpg" for i in range(3)]
+    own = tmp_path / "own"  # your own earlier download under mBLIP's names: no record
+    for i, name in enumerate(names):
+        (own / name).parent.mkdir(parents=True, exist_ok=True)
+        (own / name).write_bytes(_picture(20 + i))
+    FlakyHandler.hits.clear()
+    table, adoption = _run_shard(urls, names, own, None)
+    assert adoption.counts[shards.NOT_ADOPTED_UNRECORDED] == 3 and len(FlakyHandler.hits) == 3
+    assert (table["attempts"] == 1).all() and _sha256s(own, names) == table["sha256"].tolist()
+
+    asked = tmp_path / "asked"
+    for i, name in enumerate(names):
+        (asked / name).parent.mkdir(parents=True, exist_ok=True)
+        (asked / name).write_bytes(_picture(20 + i))
+    FlakyHandler.hits.clear()
+    table, adoption = _run_shard(urls, names, asked, None, adopt_unrecorded=True)
+    assert not FlakyHandler.hits and adoption.counts[shards.ADOPTED_UNRECORDED] == 3
+    assert (table["attempts"] == 0).all() and table["sha256"].tolist() == _sha256s(asked, names)
+    assert not (asked / shards.RECORDS_FOLDER).exists()  # nothing says what URL they are: not recorded
+    # the same table later, without the setting: those images are not trusted any more, and fetched
+    FlakyHandler.hits.clear()
+    table, adoption = _run_shard(urls, names, asked, table)
+    assert len(FlakyHandler.hits) == 3 and (table["attempts"] == 1).all()
+    assert adoption.counts[shards.NOT_ADOPTED_UNRECORDED] == 3
+
+
+def test_a_status_table_that_took_another_urls_image_from_disk_is_repaired(server, tmp_path):
+    """A table written by an earlier version, which adopted the old images for the new URLs
+    (``ok``, ``attempts`` 0): a rerun fetches the new URLs' images."""
+    names = [f"{i:08d}.jpg" for i in range(2)]
+    old, new = [f"{server}/pic/{i}.jpg" for i in range(2)], [f"{server}/pic/{30 + i}.jpg" for i in range(2)]
+    root = tmp_path / "images"
+    first, _ = _run_shard(old, names, root, None)
+    wrongly = first.assign(url=new, attempts=0, http_status=None)
+    FlakyHandler.hits.clear()
+    table, adoption = _run_shard(new, names, root, wrongly)
+    assert sorted(FlakyHandler.hits) == ["/pic/30.jpg", "/pic/31.jpg"]
+    assert adoption.counts[shards.NOT_ADOPTED_OTHER_URL] == 2 and (table["attempts"] == 1).all()
+    assert [Image.open(root / name).size for name in names] == [(450, 360), (449, 360)]

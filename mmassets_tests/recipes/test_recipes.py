@@ -91,6 +91,75 @@ def test_a_malformed_recipe_names_file_line_and_field(tmp_path, change, line, fi
     assert problem in message
 
 
+@pytest.mark.parametrize("change, line, field, problem", [
+    (("        budget: 10\n", f"        budget: {10**30}\n"), 15, "stages[1].entries[0].budget",
+     "must be <= 1,000,000,000,000, got an integer of 31 digits"),
+    (("        budget: 10\n", "        budget: 0x" + "f" * 5000 + "\n"), 15, "stages[1].entries[0].budget",
+     "must be <= 1,000,000,000,000, got an integer of over 4,000 digits"),
+    (("        weight: 0.5\n", "        weight: 1.0e+300\n"), 10, "stages[0].entries[0].weight",
+     "must be <= 1,000,000, got 1e+300"),
+    (("        weight: 0.5\n", "        weight: .inf\n"), 10, "stages[0].entries[0].weight",
+     "expected a finite number, got inf"),
+    (("        weight: 0.5\n", "        weight: 1e300\n"), 10, "stages[0].entries[0].weight",
+     "expected int/float, got str '1e300'"),  # YAML 1.1 reads 1e300 (no dot) as a string
+    (("        repeat: 2\n", f"        repeat: {10**30}\n"), 17, "stages[1].entries[1].repeat",
+     "must be <= 1,000,000, got an integer of 31 digits"),
+    (("        budget: 10\n", f"        sample_size: {10**13}\n"), 15, "stages[1].entries[0].sample_size",
+     "must be <= 1,000,000,000,000, got 10,000,000,000,000"),
+])
+def test_numbers_past_their_bounds_name_recipe_line_and_field(tmp_path, change, line, field, problem):
+    """Issue 30: ``budget: 10**30`` and ``weight: 1e300`` failed later with an OverflowError naming
+    neither recipe nor field."""
+    test_a_malformed_recipe_names_file_line_and_field(tmp_path, change, line, field, problem)
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ["x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("where", ["stages: *x9\n", "stages:\n  - entries:\n      - asset: *x9\n",
+                                   "description: *x9\nstages: []\n"])
+def test_a_yaml_alias_bomb_fails_fast_with_a_short_message(tmp_path, where):
+    """Issue 30: ten lines of aliases (10^10 values expanded) gave a 722 MB error line."""
+    path = write(tmp_path, _alias_bomb() + "name: two\n" + where)
+    with pytest.raises(RecipeError) as error:
+        load_recipe(path, KNOWN)
+    message = str(error.value)
+    assert len(message) < 1000, len(message)
+    assert message.startswith(f"recipe {path}, line "), message
+    assert "holds more than 1,000,000 values once its aliases are expanded" in message
+
+
+def test_a_small_alias_bomb_is_quoted_short_and_a_recipe_may_not_contain_itself(tmp_path):
+    levels = ["&x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    levels += [f"&x{i} [{', '.join([f'*x{i - 1}'] * 10)}]" for i in range(1, 5)]
+    path = write(tmp_path, f"name: two\nstages:\n  - entries:\n      - asset: [{', '.join(levels)}]\n")
+    with pytest.raises(RecipeError) as error:  # 10^5 values: under the bound, but not a string
+        load_recipe(path, KNOWN)
+    message = str(error.value)
+    assert len(message) < 1000 and "field 'stages[0].entries[0].asset': expected str, got list [['lol', 'lol'" in message
+    path = write(tmp_path, "name: two\nstages: &s\n  - entries: *s\n")
+    with pytest.raises(RecipeError, match="line 2: an alias refers to a value that contains it"):
+        load_recipe(path, KNOWN)
+
+
+def test_long_values_are_quoted_short(tmp_path):
+    path = write(tmp_path, GOOD.replace("train/vqav2_vqg", "train/" + "x" * 1_000_000))
+    with pytest.raises(RecipeError) as error:
+        load_recipe(path, KNOWN)
+    assert len(str(error.value)) < 1000 and "unknown asset 'train/xxx" in str(error.value)
+
+
+def test_anchors_and_merge_keys_still_work(tmp_path):
+    text = GOOD.replace("      - asset: train/vqav2_vqa\n        budget: 10\n",
+                        "      - &vqa {asset: train/vqav2_vqa, budget: 10}\n      - <<: *vqa\n        name: vqa_again\n")
+    entries = load_recipe(write(tmp_path, text), KNOWN).stages[1].entries
+    assert [(e.asset, e.budget, e.name) for e in entries[:2]] == [("train/vqav2_vqa", 10, None),
+                                                                   ("train/vqav2_vqa", 10, "vqa_again")]
+
+
 def test_a_yaml_error_names_its_line(tmp_path):
     path = write(tmp_path, GOOD.replace("    seed: 3\n", "    seed: [3\n"))
     with pytest.raises(RecipeError, match=re.escape(f"recipe {path}, line ") + r"\d+: not valid YAML"):

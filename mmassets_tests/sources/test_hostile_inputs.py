@@ -706,3 +706,85 @@ def test_blip_jpg_in_every_record_or_none(tmp_path: Path) -> None:
         with pytest.raises(RawFormatError) as info:
             blip.read_blip(path)
         assert str(path) in str(info.value) and field in str(info.value), str(info.value)
+
+
+def test_refcoco_pickle_sharing_one_list_among_many_refs_is_refused_fast(tmp_path: Path) -> None:
+    """Issue 30: a 938 kB refs pickle whose memo shares one 20,000-sentence list among 2,000 refs
+    expanded to 40M records and crashed the build; refused at the bound, naming the file and the ref."""
+    import tracemalloc
+
+    sentences = [{"sent": f"the man on the left {i}", "tokens": [], "sent_id": i} for i in range(20_000)]
+    refs = [{"ref_id": i, "ann_id": i, "image_id": 1, "category_id": 1, "split": "train", "sentences": sentences}
+            for i in range(2_000)]
+    path = tmp_path / "refs(unc).p"
+    path.write_bytes(pickle.dumps(refs, protocol=2))  # the list is written once, then referred to by memo
+    assert path.stat().st_size < 1_500_000
+    del refs, sentences
+    tracemalloc.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(RawFormatError) as caught:
+            refcoco.read_refs(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - start < SECONDS
+    assert peak < 100_000_000, peak  # the loaded pickle shares its list; nothing was expanded
+    message = str(caught.value)
+    assert message.startswith(f"{path}, refs[500], field 'sentences': the refs expand to more than 10,000,000 "
+                              "sentences"), message
+    assert f"{refcoco.MAX_SENTENCES:,}" == "10,000,000"
+
+
+def test_refcoco_refs_sharing_a_list_below_the_bound_read_as_many_rows(tmp_path: Path) -> None:
+    sentences = [{"sent": "the man", "tokens": [], "sent_id": 0}, {"sent": "left one", "tokens": [], "sent_id": 1}]
+    refs = [{"ref_id": i, "ann_id": i, "image_id": 1, "category_id": 1, "split": "train", "sentences": sentences}
+            for i in range(3)]
+    path = tmp_path / "refs(unc).p"
+    path.write_bytes(pickle.dumps(refs, protocol=2))
+    frame = refcoco.read_refs(path)
+    assert frame["sentences"].tolist() == [["the man", "left one"]] * 3
+
+
+def _holds_surrogate(result: Any) -> bool:
+    if isinstance(result, str):
+        return any("\ud800" <= c <= "\udfff" for c in result)
+    if isinstance(result, pd.DataFrame):
+        return any(_holds_surrogate(v) for column in result.columns for v in result[column].tolist())
+    if isinstance(result, dict):
+        return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in result.items())
+    if isinstance(result, (list, tuple, np.ndarray)):
+        return any(_holds_surrogate(v) for v in result)
+    return False
+
+
+@pytest.mark.parametrize("reader, field, _", _params("texts"))
+def test_lone_surrogate_in_text_is_replaced_and_counted(tmp_path: Path, reader: Reader, field: str, _: None) -> None:
+    """Issue 30: a ``\\ud800`` escape in a raw file was read as a lone surrogate, which no UTF-8 writer
+    can encode (``UnicodeEncodeError`` with no file, record or field, as the raw asset was stored).
+    Every reader replaces it with U+FFFD and counts it for the file, naming where the first was."""
+    from mmassets.sources.validation import replacements
+
+    text = f"{_get(_first(reader), field)} \ud800 after"
+    content = _mutated(reader, lambda r: _set(r, field, text))
+    if reader.fmt == "pickle":
+        data = pickle.dumps(content, protocol=2)
+    elif reader.fmt == "jsonl":
+        data = "".join(json.dumps(r) + "\n" for r in content).encode()  # \ud800 escaped, as JSON writes it
+    else:
+        data = json.dumps(content).encode()
+    path = _write(tmp_path, reader, data)
+    result = reader.read(path)
+    assert _holds(result, "\ufffd after") and not _holds_surrogate(result)
+    replaced, first = replacements(path)
+    assert replaced == 1 and first is not None and first.startswith(f"{path}, "), first
+    assert replacements(path) == (0, None)  # asked for once
+
+
+def test_an_escaped_surrogate_pair_is_one_character_not_a_replacement(tmp_path: Path) -> None:
+    from mmassets.sources.validation import json_items, load_json, replacements
+
+    path = tmp_path / "pair.json"
+    path.write_text(json.dumps([{"text": "a cat 😀"}]), encoding="ascii")  # "\ud83d\ude00", as ensure_ascii writes it
+    assert load_json(path, "") == [{"text": "a cat 😀"}] and replacements(path) == (0, None)
+    assert list(json_items(path, "", "a list")) == [(0, {"text": "a cat 😀"})] and replacements(path) == (0, None)

@@ -313,6 +313,19 @@ def test_instances_broken_value(instances_path: Path, key: str, index: int, fiel
     raw_error(read_instances, write_json(instances_path, data), f"{key}[{index}]", f"field {field!r}", problem)
 
 
+@pytest.mark.parametrize("index, field, value", [(0, "width", 0), (1, "height", 0), (1, "width", -640),
+                                                 (0, "height", -1)])
+def test_instances_image_sizes_of_zero_or_below_are_refused(instances_path: Path, index: int, field: str,
+                                                            value: int) -> None:
+    """Weak spot (issue 30): a width or height of 0 or below was read, then divided by (a division by
+    zero) or made a nonsense box; now an error naming the file, the record and the field."""
+    data = _instances()
+    data["images"][index][field] = value
+    error = raw_error(read_instances, write_json(instances_path, data), f"images[{index}]", f"field {field!r}",
+                      f"must be a positive number of pixels, got {value}")
+    assert (error.record, error.field) == (f"images[{index}]", field)
+
+
 def test_instances_top_level(instances_path: Path) -> None:
     raw_error(read_instances, write_json(instances_path, [_instances()]), "expected a JSON object")
     data = _instances()

@@ -145,8 +145,15 @@ def _hf_generate(
     return rows
 
 
-def _bounds(model: CT2Model, texts: list[str], src: str, settings: GenerationSettings) -> tuple[int, int]:
-    return settings.new_tokens(max(model.token_lengths(texts, src)))
+def _bounds(model: CT2Model, texts: list[str], src: str,
+            settings: GenerationSettings) -> tuple[int, int, list[int]]:
+    """The batch's (min, max) new tokens and each string's own bound (``GenerationSettings.bounds``)."""
+    return settings.bounds(model.token_lengths(texts, src))
+
+
+def _cut(rows: list[list[int]], own: list[int]) -> list[list[int]]:
+    """Each row cut to its string's own bound, as the backends cut a batch's outputs."""
+    return [row[:cap] for row, cap in zip(rows, own)]
 
 
 def _ids(model: CT2Model, rows: list[list[str]]) -> list[list[int]]:
@@ -357,13 +364,13 @@ def test_translate_batch_shape_order_and_determinism(fp32: CT2Model, int8: CT2Mo
 def test_float32_matches_transformers_greedy(
     fp32: CT2Model, hf_model: Any, tiny_dir: Path, tgt: str, settings: GenerationSettings
 ) -> None:
-    min_new, max_new = _bounds(fp32, TEXTS, "eng_Latn", settings)
+    min_new, max_new, own = _bounds(fp32, TEXTS, "eng_Latn", settings)
     tokenizer = _tokenizer(tiny_dir)
-    expected = _hf_generate(
+    expected = _cut(_hf_generate(
         hf_model, tokenizer, TEXTS, "eng_Latn", tgt, min_new, max_new,
         repetition_penalty=settings.repetition_penalty,
         no_repeat_ngram_size=settings.no_repeat_ngram_size,
-    )
+    ), own)
     assert _ids(fp32, fp32.translate_tokens(TEXTS, "eng_Latn", tgt, settings)) == expected
     decoded = [tokenizer.decode(ids, skip_special_tokens=True).strip() for ids in expected]
     assert fp32.translate_batch(TEXTS, "eng_Latn", tgt, settings) == decoded
@@ -381,8 +388,9 @@ def test_length_bounds_match_transformers_when_the_model_ends_early(
 
     model = CT2Model.load(str(eos_dir), device="cpu", compute_type="float32", cache_dir=cache_dir, intra_threads=1)
     reference = AutoModelForSeq2SeqLM.from_pretrained(str(eos_dir)).eval()
-    min_new, max_new = _bounds(model, TEXTS, "eng_Latn", settings)
-    expected = _hf_generate(reference, _tokenizer(eos_dir), TEXTS, "eng_Latn", "deu_Latn", min_new, max_new)
+    min_new, max_new, own = _bounds(model, TEXTS, "eng_Latn", settings)
+    expected = _cut(_hf_generate(reference, _tokenizer(eos_dir), TEXTS, "eng_Latn", "deu_Latn", min_new, max_new),
+                    own)
     got = _ids(model, model.translate_tokens(TEXTS, "eng_Latn", "deu_Latn", settings))
     assert got == expected
     if settings.fixed_length_ratio is None and settings.length_margin:
@@ -394,21 +402,21 @@ def test_min_bound_holds_back_the_end(eos_dir: Path, cache_dir: str) -> None:
     free = model.translate_tokens(TEXTS, "eng_Latn", "deu_Latn", GenerationSettings())
     assert min(len(row) for row in free) < 4
     fixed = GenerationSettings(fixed_length_ratio=0.5)
-    n, _ = _bounds(model, TEXTS, "eng_Latn", fixed)
-    assert n >= 4
+    _, _, own = _bounds(model, TEXTS, "eng_Latn", fixed)
+    assert any(len(row) < n for row, n in zip(free, own))  # some string would end before its fixed length
     rows = model.translate_tokens(TEXTS, "eng_Latn", "deu_Latn", fixed)
-    assert [len(row) for row in rows] == [n] * len(TEXTS)
+    assert [len(row) for row in rows] == own  # each string's own fixed length
 
 
 @pytest.mark.parametrize("ratio", [0.5, 1.0, 2.0])
 def test_fixed_length_ratio_generates_exactly_the_bound(fp32: CT2Model, int8: CT2Model, ratio: float) -> None:
     settings = GenerationSettings(fixed_length_ratio=ratio)
     for texts in (TEXTS, TEXTS[:2], ["A cat."]):
-        n, m = _bounds(fp32, texts, "eng_Latn", settings)
-        assert n == m
+        n, m, own = _bounds(fp32, texts, "eng_Latn", settings)
+        assert n == m == max(own)
         for model in (fp32, int8):
             rows = model.translate_tokens(texts, "eng_Latn", "fra_Latn", settings)
-            assert [len(row) for row in rows] == [n] * len(texts)
+            assert [len(row) for row in rows] == own  # each string's own fixed length
             assert all("</s>" not in row for row in rows)
 
 
@@ -428,8 +436,8 @@ def test_repetition_settings_are_passed(fp32: CT2Model, int8: CT2Model) -> None:
 def test_beam_search_runs(fp32: CT2Model) -> None:
     settings = GenerationSettings(num_beams=4, fixed_length_ratio=1.0)
     rows = fp32.translate_tokens(TEXTS, "eng_Latn", "deu_Latn", settings)
-    n, _ = _bounds(fp32, TEXTS, "eng_Latn", settings)
-    assert [len(row) for row in rows] == [n] * len(TEXTS)
+    _, _, own = _bounds(fp32, TEXTS, "eng_Latn", settings)
+    assert [len(row) for row in rows] == own
     assert len(fp32.translate_batch(TEXTS, "eng_Latn", "deu_Latn", GenerationSettings(num_beams=4))) == len(TEXTS)
 
 

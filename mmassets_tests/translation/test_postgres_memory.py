@@ -33,14 +33,16 @@ def test_it_keeps_what_the_sqlite_memory_keeps(url, tmp_path):
     assert isinstance(stores[0], PostgresTranslationMemory)
     seen = []
     for store in stores:
-        store.put_many(KEY, batch, tokens=(150, 180))
-        store.put_many(KEY, [("A dog.", Entry("Ein Hund!", None))], tokens=(60, 90))  # a newer translation wins
+        assert store.put_many(KEY, batch, tokens=(150, 180)) == dict(batch)
+        # the first translation stored is kept, and handed back to whoever stores another
+        assert store.put_many(KEY, [("A dog.", Entry("Ein Hund!", None))], tokens=(60, 90)) == {
+            "A dog.": Entry("Ein Hund.", None)}
         seen.append((store.get_many(KEY, ["A dog.", long_text, "Loop loop loop.", "unknown"]),
                      store.get_many(other_key, ["A dog."]), store.length_ratio(KEY), store.count(KEY), store.count()))
         store.close()
     assert seen[0] == seen[1]
     found, other, ratio, count, total = seen[0]
-    assert found == {"A dog.": Entry("Ein Hund!", None), long_text: Entry("Eine lange Antwort.", None),
+    assert found == {"A dog.": Entry("Ein Hund.", None), long_text: Entry("Eine lange Antwort.", None),
                      "Loop loop loop.": Entry("Loop loop loop loop.", "repetition")}
     assert other == {} and ratio == pytest.approx(270 / 210) and count == total == 3
 

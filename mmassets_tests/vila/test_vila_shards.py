@@ -74,3 +74,33 @@ def test_a_shard_is_never_trusted(tmp_path, value, error):
     with pytest.raises(UnsafePickle):
         path.write_bytes(pickle.dumps([Boom()]))
         read_shard(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_disk_names_the_shard_and_keeps_the_folder(tmp_path, monkeypatch):
+    """Issue 30: a full disk during a shard write said `No space left on device` and named no file.
+    A real ENOSPC: the second shard's file in the staging folder is a link to /dev/full, which
+    refuses every write with ENOSPC."""
+    import errno
+
+    from mmassets import storage
+
+    folder = tmp_path / "pairs"
+    write_shards(records(10), folder, shard_size=4)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    made = storage.staging_dir
+
+    def staging_with_a_full_disk(target):
+        staging = made(target)
+        (staging / "part-00001.pkl").symlink_to("/dev/full")
+        return staging
+
+    monkeypatch.setattr(storage, "staging_dir", staging_with_a_full_disk)
+    with pytest.raises(OSError) as error:
+        write_shards(records(10), folder, shard_size=4)
+    assert error.value.errno == errno.ENOSPC
+    message = str(error.value)
+    assert "No space left on device while writing VILA shard " in message and "part-00001.pkl" in message
+    assert f"the staging folder of {folder}, which keeps the shards it had" in message
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["pairs"]  # the staging folder is removed

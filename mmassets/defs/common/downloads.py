@@ -1,6 +1,8 @@
 """Downloading a dataset's images from the web into an image root, as an asset body: shards of URLs,
 each with a status table under ``<data dir>/downloads/<name>/`` (``mmassets.images.shards``), so
-that a rerun fetches only what is missing; images already on disk are adopted; progress lines;
+that a rerun fetches only what is missing; images already on disk are adopted when the image root
+records them as the download of the same URL (``<image root>/.mmassets-downloads/<name>/``, written
+after each shard), or, with ``adopt_unrecorded``, when nothing is recorded of them; progress lines;
 success rates, failures by kind and throughput as metadata; the advisory success-rate check. A
 download whose URLs all failed fails (``shards.NothingDownloaded``, the failures counted by kind),
 so that nothing is built from an empty folder. URLs refused as loopback/private addresses are
@@ -42,6 +44,10 @@ class DownloadConfig(dg.Config):
         "also refetch URLs that failed permanently (404, not an image); URLs refused as loopback/private "
         "addresses are refetched without it once MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1"))
     verify_files: bool = Field(default=True, description="check every downloaded file against its sha256 on a rerun")
+    adopt_unrecorded: bool = Field(default=False, description=(
+        "take images already on disk that no download of mmassets recorded (your own earlier download under "
+        "the same names) as they are instead of fetching them again; counted as `adopted without a record "
+        "(your own images)`. A file recorded for another URL is fetched again whatever this says"))
     min_success_rate: float = Field(default=checks.MIN_DOWNLOAD_SUCCESS, ge=0, le=1,
                                     description="the advisory check warns below this share of successes")
 
@@ -89,34 +95,46 @@ def download_images(context: dg.AssetExecutionContext, config: DownloadConfig, f
                         context.log.info, f"{name} images", unit="URLs")
     outputs, covered = {}, 0
 
+    records = shards.DownloadRecords(root, name)
+
     def path_of(index: int) -> Path:
         return root / names[index]
 
     with _sample_web(folders) as overrides:
         settings = downloader.settings(**overrides)
         for key, owned in slices.items():
-            tables, per_shard, fetched, adopted, started = [], {}, 0, 0, time.monotonic()
+            tables, per_shard, fetched, started = [], {}, 0, time.monotonic()
+            adopted = dict.fromkeys(shards.ADOPTION_KEYS, 0)
             for shard, start, stop in owned:
                 indices = range(start, stop)
                 known = previous[(previous["index"] >= start) & (previous["index"] < stop)] if len(previous) else None
-                found = shards.adopt_existing(urls[start:stop], indices, path_of, known)
-                known = shards.merge_status(known, found, indices) if found else known
+                found = shards.adopt_existing(urls[start:stop], indices, path_of, known,
+                                              lambda i, shard=shard: records.of(names[i], shard),
+                                              adopt_unrecorded=config.adopt_unrecorded)
+                known = found.apply(known, indices)
                 jobs = shards.jobs_to_run(urls[start:stop], indices, path_of, known,
                                           retry_permanent=config.retry_permanent,
-                                          allow_private=settings.allow_private, verify=config.verify_files)
+                                          allow_private=settings.allow_private, verify=config.verify_files,
+                                          checked={o.index for o in found.outcomes})
                 covered += (stop - start) - len(jobs)
                 table = _fetch_shard(jobs, known, indices, folder / f"shard-{shard}.parquet", settings, resize,
-                                     lambda done, base=covered: progress.update(base + done))
+                                     lambda done, base=covered: progress.update(base + done),
+                                     lambda table, shard=shard, found=found: records.write(
+                                         shard, shards.shard_records(table, names, found.recorded)))
                 covered += len(jobs)
-                fetched, adopted = fetched + len(jobs), adopted + len(found)
+                fetched += len(jobs)
+                adopted = {k: adopted[k] + found.counts[k] for k in adopted}
                 tables.append(table)
                 per_shard[shard] = shards.summary(table)["success rate"]
             _remove_stale(folder, key, {shard for shard, _, _ in ranges})
             status = pd.concat(tables, ignore_index=True) if tables else shards.empty_status()
             status["image_id"] = [names[i] for i in status["index"]]
             outputs[key] = (status, _metadata(context, config, status, root, folder, per_shard, fetched, adopted,
-                                              time.monotonic() - started))
+                                              records, time.monotonic() - started))
         progress.update(progress.total)
+    if records.unreadable:
+        context.log.warning(f"{len(records.unreadable)} download record file(s) could not be read; the files they "
+                            f"recorded are fetched again: {'; '.join(records.unreadable[:3])}")
     everything = pd.concat([status for status, _ in outputs.values()], ignore_index=True)
     summary = shards.summary(everything)
     context.log.info(f"{summary['ok']:,}/{summary['urls']:,} images ({summary['success rate']:.1%}); "
@@ -135,9 +153,11 @@ def download_images(context: dg.AssetExecutionContext, config: DownloadConfig, f
 
 
 def _fetch_shard(jobs: list, known: pd.DataFrame | None, indices: range, table_path: Path, settings,
-                 resize: ResizeSettings, advanced: Callable[[int], None]) -> pd.DataFrame:
+                 resize: ResizeSettings, advanced: Callable[[int], None],
+                 record: Callable[[pd.DataFrame], object]) -> pd.DataFrame:
     """Run a shard's ``jobs`` (``advanced(n)`` after each), then write its status table, ``known``
-    with this run's outcomes over it, even when interrupted (it keeps what it fetched)."""
+    with this run's outcomes over it, and ``record`` it under the image root, even when interrupted
+    (it keeps what it fetched). A build killed before that fetches the shard's new files again."""
     outcomes: list = []
 
     def on_done(outcome) -> None:
@@ -150,6 +170,7 @@ def _fetch_shard(jobs: list, known: pd.DataFrame | None, indices: range, table_p
         table = shards.merge_status(known, outcomes, indices)
         with atomic_path(table_path) as tmp:
             table.to_parquet(tmp, index=False)
+        record(table)
     return table
 
 
@@ -163,7 +184,8 @@ def _remove_stale(folder: Path, slice_key: str | None, current: set[str]) -> Non
 
 
 def _metadata(context: dg.AssetExecutionContext, config: DownloadConfig, status: pd.DataFrame, root: Path,
-              folder: Path, per_shard: dict[str, float], fetched: int, adopted: int, seconds: float) -> dict:
+              folder: Path, per_shard: dict[str, float], fetched: int, adopted: dict[str, int],
+              records: shards.DownloadRecords, seconds: float) -> dict:
     summary = shards.summary(status)
     return {
         **frame_metadata(status, language_column=None), "image root": dg.MetadataValue.path(str(root)),
@@ -172,6 +194,9 @@ def _metadata(context: dg.AssetExecutionContext, config: DownloadConfig, status:
         "refused (private address)": summary["refused"],
         "errors by kind": dg.MetadataValue.json(summary["errors by kind"]), "bytes": summary["bytes"],
         "success rate per shard": dg.MetadataValue.json(per_shard), "fetched this run": fetched,
-        "found on disk": adopted, "images/s this run": round(fetched / max(seconds, 1e-9), 1),
+        "found on disk": adopted[shards.ADOPTED_RECORDED] + adopted[shards.ADOPTED_UNRECORDED], **adopted,
+        "download records": dg.MetadataValue.path(str(records.folder)),
+        **({"unreadable download records": dg.MetadataValue.json(records.unreadable)} if records.unreadable else {}),
+        "images/s this run": round(fetched / max(seconds, 1e-9), 1),
         "resize": config.resize_mode, "status tables": dg.MetadataValue.path(str(folder)),
         **checks.config_metadata(context)}

@@ -281,12 +281,14 @@ class CaptionSimilarity(dg.ConfigurableResource):
 
 class ImageDownloader(dg.ConfigurableResource):
     """How images are fetched from the web (``mmassets.images.download``): an httpx connection pool
-    with bounded concurrency, retries with backoff, and the safety rules. Requests to loopback,
-    private, link-local and multicast addresses are refused unless ``allow_private``
-    (``MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1``)."""
+    with bounded concurrency, retries with backoff, and the safety rules. Requests to addresses that
+    are not global (loopback, private, shared, link-local, multicast, ...) are refused unless
+    ``allow_private`` (``MMASSETS_DOWNLOAD_ALLOW_PRIVATE=1``)."""
 
     concurrency: int = Field(default=64, description="requests in flight at once")
-    timeout_s: float = 10.0
+    timeout_s: float = Field(default=10.0, description="bounds each connect, read and write")
+    attempt_deadline_s: float = Field(default=60.0, gt=0, description=(
+        "bounds one attempt as a whole (redirects, headers, body): a slower one fails transiently as 'too slow'"))
     retries: int = Field(default=2, description="further attempts after a timeout, connection error, 429 or 5xx")
     backoff_s: float = 1.0
     max_redirects: int = 5
@@ -298,7 +300,8 @@ class ImageDownloader(dg.ConfigurableResource):
     def settings(self, **changes: Any) -> Any:
         from mmassets.images.download import DownloadSettings
 
-        values = dict(concurrency=self.concurrency, timeout_s=self.timeout_s, retries=self.retries,
+        values = dict(concurrency=self.concurrency, timeout_s=self.timeout_s,
+                      attempt_deadline_s=self.attempt_deadline_s, retries=self.retries,
                       backoff_s=self.backoff_s, max_redirects=self.max_redirects, max_bytes=self.max_bytes,
                       user_agent=self.user_agent, allow_private=self.allow_private,
                       mirrors=tuple(self.mirrors.items()))

@@ -64,8 +64,12 @@ class Run:
 
     def _load(self) -> None:
         """Load the model (once per process); a model that cannot load fails the step without retries."""
+        from mmassets.translation.memory import MemoryUnavailable
+
         try:
             self.translator.engine()
+        except MemoryUnavailable as exc:
+            raise dg.Failure(str(exc), allow_retries=exc.transient) from exc
         except (OSError, ValueError, ImportError) as exc:
             raise dg.Failure(f"the translator {self.translator.model!r} cannot be loaded: {exc}",
                              allow_retries=False) from exc
@@ -74,8 +78,14 @@ class Run:
         """English ``texts`` into ``language`` (a table code): outputs (None where dropped) and flags."""
         progress = Progress(len(texts), self.context.log.info, f"{what} → {language}", unit="strings")
         self._load()
-        result = self.translator.translate(texts, self.languages[SOURCE_LANGUAGE].nllb, self.languages[language].nllb,
-                                           progress=lambda done, _total, tokens: progress.update(done, tokens))
+        from mmassets.translation.memory import MemoryUnavailable
+
+        try:
+            result = self.translator.translate(texts, self.languages[SOURCE_LANGUAGE].nllb,
+                                               self.languages[language].nllb,
+                                               progress=lambda done, _total, tokens: progress.update(done, tokens))
+        except MemoryUnavailable as exc:  # names the file; only a lock held past the timeout may pass
+            raise dg.Failure(str(exc), allow_retries=exc.transient) from exc
         known = self.stats.get(language)
         self.stats[language] = result.stats if known is None else known.merge(result.stats)
         return result.texts, result.flags

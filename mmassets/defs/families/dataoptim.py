@@ -14,7 +14,6 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from PIL import Image
 from pydantic import Field
 
 from mmassets import storage
@@ -32,6 +31,7 @@ from mmassets.defs.common.sources import source_key
 from mmassets.text_limits import limit_conversations
 from mmassets.files import PLAIN_NAME
 from mmassets.images.image_folder import link_image_folder
+from mmassets.images.opener import UnsafeImageFile, image_size
 from mmassets.records import write_conversations
 from mmassets.sources import aokvqa, coco, flickr, gqa_questions, ocrvqa, okvqa, refcoco, shikra_rd, svit, textvqa
 from mmassets.sources.conversation_files import read_conversation_file, records_frame
@@ -119,16 +119,17 @@ class GroundingConfig(dg.Config):
 
 
 def _size_of(folders: DataFolders, source: str) -> Callable[[str], tuple[int, int]]:
-    """An image's (width, height) from its header, by its DataOptim path."""
+    """An image's (width, height) from its header, by its DataOptim path (``opener.image_size``)."""
+    within = folders.trusted_roots()
+
     def size(path: str) -> tuple[int, int]:
         root, under = locate(source, path, lambda r, p: (folders.image_root(r) / p).is_file())
         file = folders.image_root(root) / under
-        try:
-            with Image.open(file) as image:
-                return image.size
-        except (OSError, ValueError, Image.DecompressionBombError) as exc:
-            raise ValueError(f"dataoptim/{source}: image {path!r} ({file}) has no readable size, which its boxes "
-                             f"need in the square box space ({type(exc).__name__}: {exc})") from None
+        try:  # a FIFO, device or folder named like the image is refused unopened, a bomb from its header
+            return image_size(file, within=within)
+        except UnsafeImageFile as exc:
+            raise ValueError(f"dataoptim/{source}: image {path!r} has no readable size, which its boxes "
+                             f"need: {exc}") from None
 
     return size
 

@@ -34,8 +34,10 @@ from mmassets.defs.common.resources import DataFolders, ImageDownloader
 from mmassets.defs.common.sources import source_key
 from mmassets.defs.common.train import TRAIN
 from mmassets.files import safe_name
+from mmassets.images.opener import read_image_bytes
 from mmassets.sources import coyo, interleaved, llm_jp_ids, llm_jp_pairs
 from mmassets.sources.validation import RawFileMissing
+from mmassets.text_limits import STRIPPED, limit_document, limit_text
 from mmassets.vila import shards
 from mmassets.vila.records import pair_record
 
@@ -107,11 +109,14 @@ def pair_shards(context: dg.AssetExecutionContext, config: ShardConfig, folders:
     ok = set(images.loc[images["status"] == "ok", "image_id"])
     have = pairs["image_id"].isin(ok) & pairs["image_id"].map(lambda i: (root / i).is_file())
     kept = pairs[have].assign(source_file=source_file[have]).reset_index(drop=True)
+    kept, text = limit_text(kept, ["text"], folders.max_text_chars)  # the text rules of every export
+    kept = kept.reset_index(drop=True)
     sims = kept["clip_sim"] if "clip_sim" in kept.columns else pd.Series(None, index=kept.index, dtype=object)
-    records = (pair_record(i.item() if hasattr(i, "item") else i, u, t, (root / image).read_bytes(),
+    records = (pair_record(i.item() if hasattr(i, "item") else i, u, t, read_image_bytes(root / image),
                            None if pd.isna(sim) else float(sim))  # plain Python values: a shard holds nothing else
                for i, u, t, image, sim in zip(kept["id"], kept["url"], kept["text"], kept["image_id"], sims))
-    refuse_empty(context.asset_key.to_user_string(), len(kept), {"pairs without an image": len(pairs) - len(kept)},
+    without = len(pairs) - int(have.sum())
+    refuse_empty(context.asset_key.to_user_string(), len(kept), {"pairs without an image": without, **text},
                  read=len(pairs))
     folder = folders.exports / "vila" / vila_name
     results, verify = checked_shards(context, images_of=lambda record: [record["image"]])
@@ -124,7 +129,7 @@ def pair_shards(context: dg.AssetExecutionContext, config: ShardConfig, folders:
         **frame_metadata(frame, language_column=None), "shards": dg.MetadataValue.path(str(folder)),
         **checks.withheld(checks.blocking_failures(results), [folder]),
         "shard count": len(written.counts), "dropped by the last shard": written.dropped,
-        "pairs without an image": len(pairs) - len(kept), **checks.config_metadata(context)})
+        "pairs without an image": without, "text": counts_metadata(text), **checks.config_metadata(context)})
     yield from results
 
 
@@ -246,7 +251,7 @@ def _shard_document(downloaded: _Downloaded, file: str, line: int, doc: dict, dr
     if reason:
         dropped[reason] += 1
         return
-    jpegs = {i: (downloaded.root / _image_name(file, line, i)).read_bytes() for i in sorted(have)}
+    jpegs = {i: read_image_bytes(downloaded.root / _image_name(file, line, i)) for i in sorted(have)}
     yield file, line, interleaved.with_images(doc, jpegs)
 
 
@@ -258,8 +263,16 @@ def document_shards(context: dg.AssetExecutionContext, config: ShardConfig, fold
     in ``exports/vila/<vila_name>/``; ``read`` documents (or list entries) came in and ``dropped``
     (reason -> count, filled while ``chosen`` runs) were left out. Yields the documents (without image
     bytes) with their shard, then the row-count and shard checks."""
-    kept = []
-    chosen = iter(chosen)
+    kept, text = [], Counter()
+
+    def limited(documents: Iterator[tuple[str, int, dict]]) -> Iterator[tuple[str, int, dict]]:
+        for file, line, doc in documents:  # the text rules of every export
+            doc, done = limit_document(doc, "text_list", folders.max_text_chars)
+            (text if done == STRIPPED else dropped).update([done] if done else [])
+            if doc is not None:
+                yield file, line, doc
+
+    chosen = limited(chosen)
     first = next(chosen, None)  # before anything is written: no document of a non-empty input is a failure
     if first is None:
         refuse_empty(context.asset_key.to_user_string(), 0, dict(sorted(dropped.items())), read=read,
@@ -287,7 +300,7 @@ def document_shards(context: dg.AssetExecutionContext, config: ShardConfig, fold
         **checks.withheld(checks.blocking_failures(results), [target]),
         "shard count": len(written.counts), "dropped by the last shard": written.dropped,
         read_as: read, "documents dropped": counts_metadata(dict(sorted(dropped.items()))),
-        **(metadata or {}), **checks.config_metadata(context)})
+        "text": counts_metadata(dict(text)), **(metadata or {}), **checks.config_metadata(context)})
     yield from results
 
 
