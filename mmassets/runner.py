@@ -3,7 +3,9 @@
 Assets are grouped into stages in dependency order; a stage holds assets that share one
 partitions definition and runs as one in-process run over the whole partition range (assets with
 a single-run backfill policy take the range in one step, so a model loads once). An asset whose
-step fails or whose blocking check fails stops everything downstream of it; the rest still runs.
+step fails or whose blocking check fails stops everything downstream of it; the rest still runs. An
+input that failed a blocking check in its latest materialization, in an earlier build, stops what
+reads it too (``defs.common.blocking``), even an asset that merges the inputs present.
 A step that fails only some of its partitions (``partitions_failed``: a language whose raw files
 are missing) is run again over the others, so that each of those still materializes.
 

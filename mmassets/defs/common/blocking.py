@@ -2,7 +2,7 @@
 skips the downstream steps), and in every later run until the asset passes again (here).
 
 What a blocked asset keeps: its stored value is the materialization that failed (the UI shows it
-with the failed check), but its exports are not written (``checks.publish_if_passed``): the last
+with the failed check), but its exports are not written (``checks.blocking_failures``, ``withheld``): the last
 good export stays where it was, and the materialization's metadata says so (``EXPORTS_WITHHELD``).
 What is built from it: nothing — ``mmassets build`` skips it (``skipped: <asset> blocked by check
 <name>``), an asset reading it in a run of its own (launched from the UI, a sensor or a backfill)
