@@ -108,14 +108,26 @@ def _execute_in_child(job_name: str, run: PlannedRun) -> None:
     executor, on the instance of ``$DAGSTER_HOME``."""
     os.setsid()  # a session of its own: a terminal's Ctrl-C reaches the build, which passes it on in order
     _stop_when_orphaned(os.getppid())
-    instance = dg.DagsterInstance.get()
+    stopped = []
+
+    def interrupt(signum, frame) -> None:  # until Dagster takes SIGINT over (its run's steps, in order)
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
     try:
-        execute_here(reconstructable_job(job_name).get_definition(), instance, run, MULTIPROCESS)
+        instance = dg.DagsterInstance.get()
+        try:
+            execute_here(reconstructable_job(job_name).get_definition(), instance, run, MULTIPROCESS)
+        finally:  # its run ended (failed if it was still in flight), its pool slots freed, with or without the build
+            for left in instance.get_runs(filters=dg.RunsFilter(tags={SLICE_TAG: run.tags[SLICE_TAG]}), limit=1):
+                run_guard.end_run(instance, left.run_id, "its process ended before the run did")
     except KeyboardInterrupt:  # stopped before Dagster took the signal over
         sys.exit(130)
-    finally:  # its run ended (failed if it was still in flight), its pool slots freed, with or without the build
-        for left in instance.get_runs(filters=dg.RunsFilter(tags={SLICE_TAG: run.tags[SLICE_TAG]}), limit=1):
-            run_guard.end_run(instance, left.run_id, "its process ended before the run did")
+    except Exception:
+        if stopped:  # an error of the run's start cut short by the stop (a storage closed under it): the
+            sys.exit(130)  # build reports the interrupt, and marks the run failed if it had begun
+        raise
 
 
 def _stop_when_orphaned(build_pid: int, interval: float = 1.0) -> None:
