@@ -90,3 +90,19 @@ def materialization_metadata(data_dir: Path, key: str, partition: str | None = N
     records = instance.fetch_materializations(dg.AssetRecordsFilter(
         asset_key=dg.AssetKey.from_user_string(key), asset_partitions=[partition] if partition else None), limit=1).records
     return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
+
+
+def launch_alone(raw, data, key: str) -> str:
+    """What the UI does when a user materializes one asset: a run of it alone on the data folder's
+    instance; the message of its step's failure ("" when it succeeded)."""
+    import dagster as dg
+
+    from mmassets.definitions import build_definitions
+    from mmassets.settings import Settings
+
+    defs = build_definitions(Settings.from_env({}, profile="production", raw_dir=str(raw), data_dir=str(data)))
+    instance = dg.DagsterInstance.from_config(str(data / "dagster_home"))
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey.from_user_string(key)], raise_on_error=False)
+    failures = result.get_step_failure_events()
+    return failures[0].event_specific_data.error.message if failures else ""

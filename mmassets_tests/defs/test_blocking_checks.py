@@ -8,7 +8,7 @@ import shutil
 import dagster as dg
 import pytest
 
-from builds import run_build
+from builds import launch_alone, run_build
 from mmassets.definitions import build_definitions
 from mmassets.settings import Settings
 
@@ -72,17 +72,6 @@ def test_a_later_build_does_not_build_on_a_blocked_asset(blocked):
     assert code == 1, out
     assert line_of(out, MIXTURE).endswith("skipped: dataoptim/flickr30k blocked by check images_resolve"), out
     assert "1 runs" not in out and "0/1 assets materialized in 0 runs" in out
-
-
-def launch_alone(raw, data, key: str) -> str:
-    """What the UI does when a user materializes one asset: a run of it alone on the data folder's
-    instance; the message of its step's failure ("" when it succeeded)."""
-    defs = build_definitions(Settings.from_env({}, profile="production", raw_dir=str(raw), data_dir=str(data)))
-    instance = dg.DagsterInstance.from_config(str(data / "dagster_home"))
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=instance, asset_selection=[dg.AssetKey.from_user_string(key)], raise_on_error=False)
-    failures = result.get_step_failure_events()
-    return failures[0].event_specific_data.error.message if failures else ""
 
 
 def test_a_run_launched_outside_the_build_refuses_a_blocked_upstream(blocked):

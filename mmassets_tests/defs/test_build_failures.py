@@ -6,7 +6,7 @@ from mmassets.sample.aokvqa import write_aokvqa
 from mmassets.sample.coco import write_coco
 from mmassets.sample.imagenet import write_imagenet
 
-from test_blocking_checks import launch_alone
+from builds import launch_alone
 from test_build_sample import run_build
 
 
